@@ -1,0 +1,154 @@
+//! The one error type. Each variant is an `errorType` that Lambda shows in the
+//! console, in CloudWatch Logs and on the `Errors` metric, so the names are
+//! part of the product: `Category.Reason`, as the Runtime API asks.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    /// An environment variable is missing or malformed. Reported on `/runtime/init/error`.
+    Config { var: &'static str, problem: String },
+    /// The event cannot be read as an SNS notification; retrying will not help.
+    InvalidEvent(String),
+    /// Secrets Manager answered with an AWS error code (`ResourceNotFoundException`, …).
+    SecretsManager { code: String, message: String },
+    /// Secrets Manager could not be reached, or answered something that is not its protocol.
+    SecretsManagerUnreachable(String),
+    /// The secret exists but does not hold a usable Slack webhook.
+    InvalidSecret(String),
+    /// Slack answered with a non-2xx status.
+    SlackRejected { status: u16, body: String },
+    /// Slack could not be reached.
+    SlackUnreachable(String),
+    /// Too little of the invocation's time is left to do the next step safely.
+    Timeout(&'static str),
+    /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
+    InvalidInvocation(String),
+}
+
+impl Error {
+    pub fn config(var: &'static str, problem: impl Into<String>) -> Error {
+        Error::Config {
+            var,
+            problem: problem.into(),
+        }
+    }
+
+    /// The `errorType` for the Runtime API and the `Lambda-Runtime-Function-Error-Type` header.
+    pub fn error_type(&self) -> String {
+        let fixed = match self {
+            Error::Config { .. } => "Config.InvalidEnvironment",
+            Error::InvalidEvent(_) => "Event.Invalid",
+            Error::SecretsManager { code, .. } => return format!("SecretsManager.{code}"),
+            Error::SecretsManagerUnreachable(_) => "SecretsManager.Unreachable",
+            Error::InvalidSecret(_) => "Secret.Invalid",
+            Error::SlackRejected { .. } => "Slack.Rejected",
+            Error::SlackUnreachable(_) => "Slack.Unreachable",
+            Error::Timeout(_) => "Invocation.Timeout",
+            Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
+        };
+        fixed.to_string()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { var, problem } => write!(f, "environment variable {var}: {problem}"),
+            Error::InvalidEvent(why) => write!(f, "event is not an SNS notification: {why}"),
+            Error::SecretsManager { code, message } => {
+                write!(f, "Secrets Manager GetSecretValue failed: {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Error::SecretsManagerUnreachable(why) => {
+                write!(f, "Secrets Manager GetSecretValue failed: {why}")
+            }
+            Error::InvalidSecret(why) => write!(f, "the secret is not usable: {why}"),
+            Error::SlackRejected { status, body } => {
+                write!(f, "Slack refused the message: HTTP {status}")?;
+                if !body.is_empty() {
+                    write!(f, " {body}")?;
+                }
+                Ok(())
+            }
+            Error::SlackUnreachable(why) => write!(f, "could not post to Slack: {why}"),
+            Error::Timeout(step) => {
+                write!(
+                    f,
+                    "not enough time left in the invocation to {step}; raise the function timeout"
+                )
+            }
+            Error::InvalidInvocation(why) => write!(f, "Runtime API protocol error: {why}"),
+        }
+    }
+}
+
+/// Keeps text from a remote peer printable and short before it lands in an error
+/// message, a log line or an HTTP header.
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.trim().chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// An AWS error code becomes part of a header value: keep only what a code is made of.
+pub fn sanitize_code(code: &str) -> String {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .take(64)
+        .collect();
+    if code.is_empty() {
+        "UnknownError".to_string()
+    } else {
+        code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_are_category_dot_reason() {
+        let e = Error::SecretsManager {
+            code: "AccessDeniedException".into(),
+            message: String::new(),
+        };
+        assert_eq!(e.error_type(), "SecretsManager.AccessDeniedException");
+        assert_eq!(
+            Error::config("SecretId", "missing").error_type(),
+            "Config.InvalidEnvironment"
+        );
+        assert_eq!(
+            Error::SlackRejected {
+                status: 404,
+                body: "no_service".into()
+            }
+            .to_string(),
+            "Slack refused the message: HTTP 404 no_service"
+        );
+    }
+
+    #[test]
+    fn sanitize_strips_controls_and_cuts() {
+        assert_eq!(sanitize(" a\nb\r\u{0}c ", 10), "a b  c");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn sanitize_code_keeps_header_safe_chars() {
+        assert_eq!(sanitize_code("Throttling\r\nX: y"), "ThrottlingXy");
+        assert_eq!(sanitize_code("\n"), "UnknownError");
+    }
+}

@@ -1,0 +1,227 @@
+//! AWS Secrets Manager `GetSecretValue` over the awsJson1_1 protocol, signed
+//! with SigV4 by hand: the whole AWS SDK would cost megabytes and milliseconds
+//! for this one call.
+
+use crate::config::{Config, Endpoint};
+use crate::error::{sanitize, sanitize_code, Error};
+use crate::http::{describe, Deadline};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use serde::Deserialize;
+use std::time::SystemTime;
+
+const TARGET: &str = "secretsmanager.GetSecretValue";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+pub struct SecretsManager {
+    endpoint: Endpoint,
+    region: String,
+    credentials: Credentials,
+    /// The request body never changes: `{"SecretId":"…"}`.
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(rename = "SecretString")]
+    secret_string: Option<String>,
+    #[serde(rename = "SecretBinary")]
+    secret_binary: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct AwsError {
+    #[serde(rename = "__type")]
+    kind: Option<String>,
+    #[serde(alias = "Message")]
+    message: Option<String>,
+}
+
+impl SecretsManager {
+    pub fn new(config: &Config) -> SecretsManager {
+        SecretsManager {
+            endpoint: Endpoint {
+                url: config.endpoint.url.clone(),
+                host: config.endpoint.host.clone(),
+            },
+            region: config.region.clone(),
+            credentials: config.credentials.clone(),
+            body: serde_json::json!({ "SecretId": config.secret_id }).to_string(),
+        }
+    }
+
+    /// The secret's `SecretString`.
+    pub fn get_secret_string(
+        &self,
+        agent: &ureq::Agent,
+        deadline: Deadline,
+    ) -> Result<String, Error> {
+        let budget = deadline
+            .budget()
+            .ok_or(Error::Timeout("fetch the secret from Secrets Manager"))?;
+        let signed = self.sign(SystemTime::now())?;
+        let mut request = agent
+            .post(&self.endpoint.url)
+            .config()
+            .timeout_global(Some(budget))
+            .build()
+            .header("host", &self.endpoint.host)
+            .header("content-type", CONTENT_TYPE)
+            .header("x-amz-target", TARGET);
+        for (name, value) in &signed {
+            request = request.header(*name, value);
+        }
+        let mut response = request
+            .send(self.body.as_str())
+            .map_err(|e| Error::SecretsManagerUnreachable(describe(&e)))?;
+
+        let status = response.status().as_u16();
+        let header_code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(|e| Error::SecretsManagerUnreachable(describe(&e)))?;
+
+        if (200..300).contains(&status) {
+            let answer: Answer = serde_json::from_str(&body).map_err(|_| {
+                Error::SecretsManagerUnreachable(format!(
+                    "HTTP {status} with a body that is not GetSecretValue's JSON; check AWS_ENDPOINT_URL"
+                ))
+            })?;
+            return match (answer.secret_string, answer.secret_binary) {
+                (Some(s), _) => Ok(s),
+                (None, Some(_)) => Err(Error::InvalidSecret(
+                    "it holds SecretBinary; store the Slack settings as a SecretString".to_string(),
+                )),
+                (None, None) => Err(Error::InvalidSecret("it has no SecretString".to_string())),
+            };
+        }
+        Err(aws_error(status, header_code.as_deref(), &body))
+    }
+
+    /// The headers SigV4 adds: `authorization`, `x-amz-date` and, with a session
+    /// token, `x-amz-security-token`. Signed over exactly the headers we send.
+    fn sign(&self, time: SystemTime) -> Result<Vec<(&'static str, String)>, Error> {
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("secretsmanager")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| Error::SecretsManagerUnreachable(format!("cannot sign the request: {e}")))?
+            .into();
+        let headers = [
+            ("host", self.endpoint.host.as_str()),
+            ("content-type", CONTENT_TYPE),
+            ("x-amz-target", TARGET),
+        ];
+        let request = SignableRequest::new(
+            "POST",
+            self.endpoint.url.as_str(),
+            headers.into_iter(),
+            SignableBody::Bytes(self.body.as_bytes()),
+        )
+        .and_then(|request| sign(request, &params))
+        .map_err(|e| Error::SecretsManagerUnreachable(format!("cannot sign the request: {e}")))?;
+        let (instructions, _signature) = request.into_parts();
+        let (headers, _params) = instructions.into_parts();
+        Ok(headers
+            .into_iter()
+            .map(|h| (h.name(), h.value().to_string()))
+            .collect())
+    }
+}
+
+/// An AWS error answer: the code from `X-Amzn-ErrorType` or `__type`, which may
+/// be namespaced (`com.amazonaws…#Code`) or suffixed (`Code:http://…`).
+fn aws_error(status: u16, header_code: Option<&str>, body: &str) -> Error {
+    let parsed: Option<AwsError> = serde_json::from_str(body).ok();
+    let raw_code = header_code
+        .or_else(|| parsed.as_ref().and_then(|p| p.kind.as_deref()))
+        .map(|c| {
+            let c = c.split(':').next().unwrap_or(c);
+            c.rsplit('#').next().unwrap_or(c)
+        })
+        .filter(|c| !c.trim().is_empty());
+    match raw_code {
+        Some(code) => Error::SecretsManager {
+            code: sanitize_code(code),
+            message: parsed
+                .and_then(|p| p.message)
+                .map(|m| sanitize(&m, 300))
+                .unwrap_or_default(),
+        },
+        None => Error::SecretsManagerUnreachable(format!(
+            "HTTP {status} without an AWS error code; check AWS_ENDPOINT_URL"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn client(token: Option<&str>) -> SecretsManager {
+        SecretsManager {
+            endpoint: Endpoint {
+                url: "https://secretsmanager.us-east-1.amazonaws.com/".into(),
+                host: "secretsmanager.us-east-1.amazonaws.com".into(),
+            },
+            region: "us-east-1".into(),
+            credentials: Credentials::new("AKID", "SECRET", token.map(str::to_string), None, "t"),
+            body: r#"{"SecretId":"slack/dev"}"#.into(),
+        }
+    }
+
+    #[test]
+    fn signs_target_content_type_host_and_token() {
+        let time = UNIX_EPOCH + Duration::from_secs(1_795_824_000); // 2026-11-28T00:00:00Z
+        let headers = client(Some("TOKEN")).sign(time).expect("signed");
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("x-amz-date"), Some("20261128T000000Z"));
+        assert_eq!(get("x-amz-security-token"), Some("TOKEN"));
+        let auth = get("authorization").expect("authorization");
+        assert!(auth.starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKID/20261128/us-east-1/secretsmanager/aws4_request, \
+             SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature="
+        ), "{auth}");
+        let unsigned = client(None).sign(time).expect("signed");
+        assert!(unsigned.iter().all(|(k, _)| *k != "x-amz-security-token"));
+    }
+
+    #[test]
+    fn error_codes_are_cut_to_the_code() {
+        let e = aws_error(
+            400,
+            None,
+            r#"{"__type":"com.amazonaws.secretsmanager#ResourceNotFoundException","Message":"not found"}"#,
+        );
+        assert_eq!(e.error_type(), "SecretsManager.ResourceNotFoundException");
+        assert!(e
+            .to_string()
+            .ends_with("ResourceNotFoundException: not found"));
+        let h = aws_error(
+            403,
+            Some("AccessDeniedException:http://internal.amazon.com/"),
+            "",
+        );
+        assert_eq!(h.error_type(), "SecretsManager.AccessDeniedException");
+        let html = aws_error(502, None, "<html>Bad Gateway</html>");
+        assert_eq!(html.error_type(), "SecretsManager.Unreachable");
+    }
+}

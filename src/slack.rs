@@ -1,0 +1,212 @@
+//! The Slack incoming webhook: where it is (from the secret) and how we post to it.
+//! The webhook URL is a credential: it is only ever shown as its host.
+
+use crate::error::{sanitize, Error};
+use crate::http::{describe, Deadline};
+use serde::Deserialize;
+use std::fmt;
+
+pub struct Webhook {
+    url: String,
+    host_end: usize,
+    pub channel: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SecretFields {
+    #[serde(rename = "SLACK_HOOK_URL")]
+    hook_url: Option<serde_json::Value>,
+    #[serde(rename = "SLACK_CHANNEL")]
+    channel: Option<serde_json::Value>,
+}
+
+impl Webhook {
+    /// From a SecretString: `{"SLACK_HOOK_URL": "...", "SLACK_CHANNEL": "#alerts"}`,
+    /// or just the webhook URL. Errors say which rule is broken, never the value.
+    pub fn from_secret(secret: &str) -> Result<Webhook, Error> {
+        let secret = secret.trim();
+        if !secret.starts_with('{') {
+            return Webhook::new(secret, None, "the SecretString");
+        }
+        let fields: SecretFields = serde_json::from_str(secret).map_err(|_| {
+            Error::InvalidSecret(
+                "SecretString is not a JSON object; store {\"SLACK_HOOK_URL\": \"https://hooks.slack.com/services/…\", \"SLACK_CHANNEL\": \"#alerts\"}"
+                    .to_string(),
+            )
+        })?;
+        let url = match fields.hook_url {
+            Some(serde_json::Value::String(url)) => url,
+            Some(_) => {
+                return Err(Error::InvalidSecret(
+                    "SLACK_HOOK_URL must be a string".to_string(),
+                ))
+            }
+            None => {
+                return Err(Error::InvalidSecret(
+                    "the SecretString has no SLACK_HOOK_URL key; add the Slack incoming webhook URL under it"
+                        .to_string(),
+                ))
+            }
+        };
+        let channel = match fields.channel {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(c)) => {
+                Some(c.trim().to_string()).filter(|c| !c.is_empty())
+            }
+            Some(_) => {
+                return Err(Error::InvalidSecret(
+                    "SLACK_CHANNEL must be a string such as \"#alerts\"".to_string(),
+                ))
+            }
+        };
+        Webhook::new(url.trim(), channel, "SLACK_HOOK_URL")
+    }
+
+    fn new(url: &str, channel: Option<String>, what: &str) -> Result<Webhook, Error> {
+        let invalid = |rule: &str| Error::InvalidSecret(format!("{what} {rule}"));
+        let (scheme_len, https) = if url.starts_with("https://") {
+            (8, true)
+        } else if url.starts_with("http://") {
+            (7, false)
+        } else {
+            return Err(invalid(
+                "is not an https:// URL; use the Slack incoming webhook URL",
+            ));
+        };
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("contains white space or control characters"));
+        }
+        let rest = &url[scheme_len..];
+        let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..host_len];
+        if authority.is_empty() || authority.contains('@') {
+            return Err(invalid("has no valid host"));
+        }
+        if !https && !is_loopback(authority) {
+            return Err(invalid(
+                "must use https:// (http:// is only allowed for a local test host)",
+            ));
+        }
+        Ok(Webhook {
+            url: url.to_string(),
+            host_end: scheme_len + host_len,
+            channel,
+        })
+    }
+
+    /// Scheme and host: the only part of the URL that is safe to show.
+    pub fn redacted(&self) -> &str {
+        &self.url[..self.host_end]
+    }
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Webhook({}/…)", self.redacted())
+    }
+}
+
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// One POST of a ready JSON payload. Any non-2xx answer is an error that carries
+/// Slack's own reason (`no_service`, `invalid_payload`, …).
+pub fn post(
+    agent: &ureq::Agent,
+    webhook: &Webhook,
+    payload: &str,
+    deadline: Deadline,
+) -> Result<u16, Error> {
+    let budget = deadline.budget().ok_or(Error::Timeout("post to Slack"))?;
+    let mut response = agent
+        .post(&webhook.url)
+        .config()
+        .timeout_global(Some(budget))
+        .build()
+        .header("Content-Type", "application/json; charset=utf-8")
+        .send(payload)
+        .map_err(|e| Error::SlackUnreachable(describe(&e)))?;
+    let status = response.status().as_u16();
+    // Slack answers with a short plain-text code; read it so the connection can be reused.
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(4096)
+        .read_to_string()
+        .unwrap_or_default();
+    if (200..300).contains(&status) {
+        Ok(status)
+    } else {
+        Err(Error::SlackRejected {
+            status,
+            body: sanitize(&body, 200),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://hooks.slack.com/services/T0/B0/SECRETPART";
+
+    #[test]
+    fn secret_json_with_channel() {
+        let w = Webhook::from_secret(&format!(
+            r##"{{"SLACK_HOOK_URL":"{URL}","SLACK_CHANNEL":"#alerts","other":1}}"##
+        ))
+        .expect("valid");
+        assert_eq!(w.channel.as_deref(), Some("#alerts"));
+        assert_eq!(w.redacted(), "https://hooks.slack.com");
+        assert_eq!(format!("{w:?}"), "Webhook(https://hooks.slack.com/…)");
+    }
+
+    #[test]
+    fn bare_url_and_empty_channel() {
+        let w = Webhook::from_secret(URL).expect("bare url");
+        assert!(w.channel.is_none());
+        let w = Webhook::from_secret(&format!(
+            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_CHANNEL":""}}"#
+        ))
+        .expect("valid");
+        assert!(w.channel.is_none());
+    }
+
+    #[test]
+    fn bad_secrets_say_why_without_the_value() {
+        let cases = [
+            r##"{"SLACK_CHANNEL":"#a"}"##.to_string(),
+            r#"{"SLACK_HOOK_URL":5}"#.to_string(),
+            r#"{"SLACK_HOOK_URL":"http://hooks.slack.com/services/T0/B0/SECRETPART"}"#.to_string(),
+            r#"{"SLACK_HOOK_URL":"ftp://SECRETPART"}"#.to_string(),
+            "{not json SECRETPART".to_string(),
+            "SECRETPART".to_string(),
+        ];
+        for secret in cases {
+            let err = Webhook::from_secret(&secret).expect_err(&secret);
+            assert_eq!(err.error_type(), "Secret.Invalid");
+            assert!(!err.to_string().contains("SECRETPART"), "{err}");
+        }
+    }
+
+    #[test]
+    fn http_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://[::1]:80/x",
+        ] {
+            assert!(Webhook::from_secret(ok).is_ok(), "{ok}");
+        }
+        assert!(Webhook::from_secret("http://127.0.0.1.evil.com/x").is_err());
+    }
+}
