@@ -1,0 +1,252 @@
+//! Runs the bootstrap binary as a child process with a clean environment, collecting its output.
+//!
+//! How waiting works, without sleeps and without `libc`: two reader threads drain stdout and
+//! stderr into shared buffers and signal a Condvar on every chunk and at end-of-file. A process
+//! closes both pipes when it exits, so `wait_exit` waits (with the 30 s safety timeout) for both
+//! pipes to reach EOF, then calls the blocking `Child::wait`, which returns at once because the
+//! process is already exiting. The `Child` stays owned by `Bootstrap`, so `kill` is the plain
+//! `Child::kill` (SIGKILL) followed by `Child::wait` to reap: no pid is ever signalled after it
+//! could have been reaped and reused. (The one case this does not bound is a child that closes
+//! its own stdout and stderr yet keeps running; the bootstrap never does that.)
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::{lock, wait_for, wait_for_timeout, SAFETY_TIMEOUT};
+
+type Hook = Box<dyn FnOnce() + Send + 'static>;
+
+#[derive(Default)]
+struct Output {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    /// Pipes not yet at EOF.
+    open: usize,
+}
+
+#[derive(Default)]
+struct Shared {
+    output: Mutex<Output>,
+    cv: Condvar,
+    /// Called once both pipes reached EOF.
+    on_exit: Mutex<Option<Hook>>,
+}
+
+impl Shared {
+    fn tail(&self) -> String {
+        let out = lock(&self.output);
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+/// A running bootstrap; dropping it kills and reaps the process.
+pub struct Bootstrap {
+    child: Child,
+    shared: Arc<Shared>,
+    status: Option<ExitStatus>,
+    binary: String,
+}
+
+impl Bootstrap {
+    /// Starts `binary` with a clean environment plus exactly `env`; stdin is /dev/null.
+    pub fn spawn(binary: &Path, env: &[(String, String)]) -> Bootstrap {
+        Self::start(binary, env, None)
+    }
+
+    /// Like `spawn`, and calls `hook` once the process has closed stdout and stderr (i.e. has
+    /// exited), e.g. `Emulator::exit_notifier()` so that `Emulator::wait_settled` wakes up.
+    pub fn spawn_with_exit_hook(
+        binary: &Path,
+        env: &[(String, String)],
+        hook: impl FnOnce() + Send + 'static,
+    ) -> Bootstrap {
+        Self::start(binary, env, Some(Box::new(hook)))
+    }
+
+    fn start(binary: &Path, env: &[(String, String)], hook: Option<Hook>) -> Bootstrap {
+        let mut child = Command::new(binary)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let shared = Arc::new(Shared {
+            output: Mutex::new(Output {
+                open: 2,
+                ..Output::default()
+            }),
+            cv: Condvar::new(),
+            on_exit: Mutex::new(hook),
+        });
+        let stdout: Option<ChildStdout> = child.stdout.take();
+        let stderr: Option<ChildStderr> = child.stderr.take();
+        spawn_reader(
+            "stdout",
+            stdout.map(|s| Box::new(s) as Box<dyn Read + Send>),
+            &shared,
+            |o| &mut o.stdout,
+        );
+        spawn_reader(
+            "stderr",
+            stderr.map(|s| Box::new(s) as Box<dyn Read + Send>),
+            &shared,
+            |o| &mut o.stderr,
+        );
+        Bootstrap {
+            child,
+            shared,
+            status: None,
+            binary: binary.display().to_string(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Blocks until the process exits; after the safety timeout, kills it and panics.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        if let Some(status) = self.status {
+            return status;
+        }
+        let closed = wait_for_timeout(&self.shared.output, &self.shared.cv, SAFETY_TIMEOUT, |o| {
+            (o.open == 0).then_some(())
+        });
+        if closed.is_none() {
+            self.kill();
+            panic!(
+                "timed out after {} s waiting for {} (pid {}) to exit; killed it.\n{}",
+                SAFETY_TIMEOUT.as_secs(),
+                self.binary,
+                self.child.id(),
+                self.shared.tail()
+            );
+        }
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("waiting for {} failed: {e}", self.binary));
+        self.status = Some(status);
+        status
+    }
+
+    /// The exit status if the process has exited, without blocking.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self
+                .child
+                .try_wait()
+                .unwrap_or_else(|e| panic!("try_wait on {} failed: {e}", self.binary));
+        }
+        self.status
+    }
+
+    /// Everything printed to stdout so far (lossy UTF-8).
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.shared.output).stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.shared.output).stderr).into_owned()
+    }
+
+    /// SIGKILLs the process (if still running), reaps it, and waits (bounded) for the reader
+    /// threads to collect the last output. Idempotent.
+    pub fn kill(&mut self) {
+        if self.status.is_none() {
+            // Fails only when the process has already exited, which wait() then reports.
+            let _ = self.child.kill();
+            match self.child.wait() {
+                Ok(status) => self.status = Some(status),
+                Err(e) => eprintln!("reaping {} failed: {e}", self.binary),
+            }
+        }
+        // Bounded and silent: kill() runs from Drop, possibly while a test is panicking.
+        let _ = wait_for_timeout(&self.shared.output, &self.shared.cv, SAFETY_TIMEOUT, |o| {
+            (o.open == 0).then_some(())
+        });
+    }
+
+    /// Blocks until `needle` appears in stdout or stderr; panics after the safety timeout.
+    pub fn wait_output(&self, needle: &str) -> String {
+        wait_for(
+            &self.shared.output,
+            &self.shared.cv,
+            |o| {
+                let all = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                all.contains(needle).then_some(all)
+            },
+            |o| {
+                format!(
+                    "{needle:?} in the output of {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    self.binary,
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            },
+        )
+    }
+}
+
+impl Drop for Bootstrap {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_reader(
+    name: &'static str,
+    pipe: Option<Box<dyn Read + Send>>,
+    shared: &Arc<Shared>,
+    select: fn(&mut Output) -> &mut Vec<u8>,
+) {
+    let shared = Arc::clone(shared);
+    let run = move || {
+        if let Some(mut pipe) = pipe {
+            let mut buf = [0u8; 8192];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        select(&mut lock(&shared.output)).extend_from_slice(&buf[..n]);
+                        shared.cv.notify_all();
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        eprintln!("reading the bootstrap's {name} failed: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+        let all_closed = {
+            let mut out = lock(&shared.output);
+            out.open -= 1;
+            out.open == 0
+        };
+        shared.cv.notify_all();
+        if all_closed {
+            if let Some(hook) = lock(&shared.on_exit).take() {
+                hook();
+            }
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name(format!("bootstrap-{name}"))
+        .spawn(run)
+    {
+        panic!("cannot spawn the {name} reader thread: {e}");
+    }
+}
