@@ -7,6 +7,7 @@ use aws_credential_types::Credentials;
 use std::time::Duration;
 
 const DEFAULT_SECRET_TTL: u64 = 300;
+const DEFAULT_SECRET_MAX_STALE: u64 = 3600;
 
 pub struct Config {
     pub secret_id: String,
@@ -14,6 +15,7 @@ pub struct Config {
     pub credentials: Credentials,
     pub endpoint: Endpoint,
     pub secret_ttl: Duration,
+    pub secret_max_stale: Duration,
 }
 
 /// Where Secrets Manager is reached. `host` is sent and signed as the `Host` header.
@@ -82,23 +84,43 @@ impl Config {
         let credentials = credentials(&env)?;
         let endpoint = endpoint(&env, &region)?;
 
-        let secret_ttl = match var(&env, "SECRET_TTL_SECONDS") {
-            None => DEFAULT_SECRET_TTL,
-            Some(v) => v.parse::<u64>().map_err(|_| {
-                Error::config(
-                    "SECRET_TTL_SECONDS",
-                    "must be a whole number of seconds (0 disables the cache); default 300",
-                )
-            })?,
-        };
+        let secret_ttl = seconds(
+            &env,
+            "SECRET_TTL_SECONDS",
+            DEFAULT_SECRET_TTL,
+            "must be a whole number of seconds (0 disables the cache); default 300",
+        )?;
+        let secret_max_stale = seconds(
+            &env,
+            "SECRET_MAX_STALE_SECONDS",
+            DEFAULT_SECRET_MAX_STALE,
+            "must be a whole number of seconds (0 never serves an expired secret); default 3600",
+        )?;
 
         Ok(Config {
             secret_id,
             region,
             credentials,
             endpoint,
-            secret_ttl: Duration::from_secs(secret_ttl),
+            secret_ttl,
+            secret_max_stale,
         })
+    }
+}
+
+fn seconds(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    rule: &str,
+) -> Result<Duration, Error> {
+    match var(env, name) {
+        None => Ok(Duration::from_secs(default)),
+        // A year bounds the value so that Instant arithmetic cannot overflow.
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if secs <= 366 * 24 * 3600 => Ok(Duration::from_secs(secs)),
+            _ => Err(Error::config(name, rule)),
+        },
     }
 }
 
@@ -206,6 +228,7 @@ mod tests {
         );
         assert_eq!(c.endpoint.host, "secretsmanager.eu-west-1.amazonaws.com");
         assert_eq!(c.secret_ttl, Duration::from_secs(300));
+        assert_eq!(c.secret_max_stale, Duration::from_secs(3600));
         assert_eq!(c.credentials.session_token(), Some("TOKEN"));
     }
 

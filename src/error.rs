@@ -20,6 +20,10 @@ pub enum Error {
     SlackRejected { status: u16, body: String },
     /// Slack could not be reached.
     SlackUnreachable(String),
+    /// Slack kept answering 429 and its `Retry-After` does not fit in the time left.
+    SlackRateLimited { retry_after_secs: u64 },
+    /// Slack says the webhook is gone, and the secret holds no newer one.
+    WebhookRevoked { status: u16, body: String },
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -27,6 +31,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// Worth trying again within this invocation: the peer may answer differently in a moment.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::SecretsManagerUnreachable(_)
+            | Error::SlackUnreachable(_)
+            | Error::Timeout(_) => true,
+            Error::SecretsManager { code, .. } => is_retryable_aws_code(code),
+            Error::SlackRejected { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn config(var: &'static str, problem: impl Into<String>) -> Error {
         Error::Config {
             var,
@@ -44,6 +60,8 @@ impl Error {
             Error::InvalidSecret(_) => "Secret.Invalid",
             Error::SlackRejected { .. } => "Slack.Rejected",
             Error::SlackUnreachable(_) => "Slack.Unreachable",
+            Error::SlackRateLimited { .. } => "Slack.RateLimited",
+            Error::WebhookRevoked { .. } => "Slack.WebhookRevoked",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -75,6 +93,14 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::SlackUnreachable(why) => write!(f, "could not post to Slack: {why}"),
+            Error::SlackRateLimited { retry_after_secs } => write!(
+                f,
+                "Slack is rate limiting this webhook (Retry-After {retry_after_secs} s, longer than the time left); Lambda will retry the alarm"
+            ),
+            Error::WebhookRevoked { status, body } => write!(
+                f,
+                "Slack says the webhook is revoked or gone (HTTP {status} {body}); create a new incoming webhook and store its URL in the secret's SLACK_HOOK_URL"
+            ),
             Error::Timeout(step) => {
                 write!(
                     f,
@@ -84,6 +110,31 @@ impl fmt::Display for Error {
             Error::InvalidInvocation(why) => write!(f, "Runtime API protocol error: {why}"),
         }
     }
+}
+
+/// The codes the AWS SDKs' standard retry mode treats as throttling or transient.
+pub fn is_retryable_aws_code(code: &str) -> bool {
+    code.starts_with("RequestTimeout")
+        || matches!(
+            code,
+            "Throttling"
+                | "ThrottlingException"
+                | "ThrottledException"
+                | "RequestThrottledException"
+                | "TooManyRequestsException"
+                | "ProvisionedThroughputExceededException"
+                | "TransactionInProgressException"
+                | "RequestLimitExceeded"
+                | "BandwidthLimitExceeded"
+                | "LimitExceededException"
+                | "RequestThrottled"
+                | "SlowDown"
+                | "PriorRequestNotComplete"
+                | "EC2ThrottledException"
+                | "InternalServiceError"
+                | "InternalFailure"
+                | "ServiceUnavailable"
+        )
 }
 
 /// Keeps text from a remote peer printable and short before it lands in an error

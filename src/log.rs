@@ -7,12 +7,14 @@ use std::io::Write;
 #[derive(Clone, Copy)]
 pub enum Level {
     Info,
+    Warn,
     Error,
 }
 
 pub fn log(level: Level, request_id: Option<&str>, message: fmt::Arguments<'_>) {
     let level = match level {
         Level::Info => "INFO",
+        Level::Warn => "WARN",
         Level::Error => "ERROR",
     };
     let mut out = std::io::stdout().lock();

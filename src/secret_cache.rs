@@ -9,46 +9,71 @@ use std::time::{Duration, Instant};
 
 pub struct SecretCache<T> {
     ttl: Duration,
+    max_stale: Duration,
     entry: Option<(T, Instant)>,
 }
 
 /// Where a value came from, for the invocation's log line.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Lookup {
     Hit,
     Miss,
+    /// The refresh failed transiently; the expired value is still in use.
+    Stale(Error),
 }
 
 impl Lookup {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Lookup::Hit => "hit",
             Lookup::Miss => "miss",
+            Lookup::Stale(_) => "stale",
         }
     }
 }
 
 impl<T> SecretCache<T> {
-    /// A `ttl` of zero fetches on every invocation.
-    pub fn new(ttl: Duration) -> SecretCache<T> {
-        SecretCache { ttl, entry: None }
+    /// A `ttl` of zero fetches on every invocation. After the TTL, a value is
+    /// still served for up to `max_stale` while refreshing it fails transiently
+    /// (Secrets Manager throttled or unreachable), rather than failing alarms.
+    pub fn new(ttl: Duration, max_stale: Duration) -> SecretCache<T> {
+        SecretCache {
+            ttl,
+            max_stale,
+            entry: None,
+        }
     }
 
     /// The cached value while it is younger than the TTL, else a fresh one from
-    /// `fetch`. A failed fetch leaves no entry behind.
+    /// `fetch`. A value `fetch` fails on is never cached.
     pub fn get(
         &mut self,
         now: Instant,
         fetch: impl FnOnce() -> Result<T, Error>,
     ) -> Result<(&T, Lookup), Error> {
-        let ttl = self.ttl;
+        let (ttl, max_stale) = (self.ttl, self.max_stale);
         let (entry, lookup) = match self.entry.take() {
             Some(entry) if now.saturating_duration_since(entry.1) < ttl => {
                 (self.entry.insert(entry), Lookup::Hit)
             }
-            _ => (self.entry.insert((fetch()?, now)), Lookup::Miss),
+            Some(entry) => match fetch() {
+                Ok(value) => (self.entry.insert((value, now)), Lookup::Miss),
+                Err(err)
+                    if err.is_transient()
+                        && now.saturating_duration_since(entry.1) < ttl + max_stale =>
+                {
+                    (self.entry.insert(entry), Lookup::Stale(err))
+                }
+                Err(err) => return Err(err),
+            },
+            None => (self.entry.insert((fetch()?, now)), Lookup::Miss),
         };
         Ok((&entry.0, lookup))
+    }
+
+    /// Forgets the value, e.g. when Slack says the webhook in it is revoked.
+    pub fn invalidate(&mut self) {
+        self.entry = None;
     }
 }
 
@@ -57,6 +82,13 @@ mod tests {
     use super::*;
     use std::cell::Cell;
 
+    const TTL: Duration = Duration::from_secs(300);
+    const STALE: Duration = Duration::from_secs(3600);
+
+    fn unreachable() -> Error {
+        Error::SecretsManagerUnreachable("network error".into())
+    }
+
     #[test]
     fn fetches_once_within_ttl_and_again_after() {
         let calls = Cell::new(0);
@@ -64,28 +96,65 @@ mod tests {
             calls.set(calls.get() + 1);
             Ok(calls.get())
         };
-        let mut cache = SecretCache::new(Duration::from_secs(300));
+        let mut cache = SecretCache::new(TTL, STALE);
         let t0 = Instant::now();
-        assert_eq!(cache.get(t0, fetch).expect("ok"), (&1, Lookup::Miss));
+        let (value, lookup) = cache.get(t0, fetch).expect("ok");
+        assert_eq!((*value, lookup.as_str()), (1, "miss"));
         for s in [1, 100, 299] {
-            let at = t0 + Duration::from_secs(s);
-            assert_eq!(cache.get(at, fetch).expect("ok"), (&1, Lookup::Hit));
+            let (value, lookup) = cache.get(t0 + Duration::from_secs(s), fetch).expect("ok");
+            assert_eq!((*value, lookup.as_str()), (1, "hit"));
         }
-        let later = t0 + Duration::from_secs(300);
-        assert_eq!(cache.get(later, fetch).expect("ok"), (&2, Lookup::Miss));
+        let (value, lookup) = cache.get(t0 + TTL, fetch).expect("ok");
+        assert_eq!((*value, lookup.as_str()), (2, "miss"));
         assert_eq!(calls.get(), 2);
     }
 
     #[test]
     fn zero_ttl_always_fetches_and_errors_are_not_cached() {
-        let mut cache = SecretCache::new(Duration::ZERO);
+        let mut cache = SecretCache::new(Duration::ZERO, Duration::ZERO);
         let now = Instant::now();
-        assert_eq!(cache.get(now, || Ok(1)).expect("ok").0, &1);
-        assert_eq!(cache.get(now, || Ok(2)).expect("ok").0, &2);
-        let mut cache = SecretCache::new(Duration::from_secs(60));
-        assert!(cache
-            .get(now, || Err::<u8, _>(Error::Timeout("test")))
-            .is_err());
-        assert_eq!(cache.get(now, || Ok(3)).expect("ok"), (&3, Lookup::Miss));
+        assert_eq!(*cache.get(now, || Ok(1)).expect("ok").0, 1);
+        assert_eq!(*cache.get(now, || Ok(2)).expect("ok").0, 2);
+        let mut cache = SecretCache::new(TTL, STALE);
+        assert!(cache.get(now, || Err::<u8, _>(unreachable())).is_err());
+        assert_eq!(*cache.get(now, || Ok(3)).expect("ok").0, 3);
+    }
+
+    #[test]
+    fn transient_refresh_failures_serve_stale_until_max_stale() {
+        let mut cache = SecretCache::new(TTL, STALE);
+        let t0 = Instant::now();
+        cache.get(t0, || Ok(1)).expect("first fetch");
+        let later = t0 + TTL + Duration::from_secs(10);
+        let (value, lookup) = cache.get(later, || Err(unreachable())).expect("stale");
+        assert_eq!((*value, lookup.as_str()), (1, "stale"));
+        let too_late = t0 + TTL + STALE;
+        assert!(cache.get(too_late, || Err(unreachable())).is_err());
+        // Once given up, nothing stale is left behind.
+        assert!(cache.get(too_late, || Err(unreachable())).is_err());
+    }
+
+    #[test]
+    fn permanent_refresh_failures_are_not_papered_over() {
+        let mut cache = SecretCache::new(TTL, STALE);
+        let t0 = Instant::now();
+        cache.get(t0, || Ok(1)).expect("first fetch");
+        let denied = || {
+            Err(Error::SecretsManager {
+                code: "AccessDeniedException".into(),
+                message: String::new(),
+            })
+        };
+        assert!(cache.get(t0 + TTL, denied).is_err());
+    }
+
+    #[test]
+    fn invalidate_forces_a_fetch() {
+        let mut cache = SecretCache::new(TTL, STALE);
+        let t0 = Instant::now();
+        cache.get(t0, || Ok(1)).expect("first fetch");
+        cache.invalidate();
+        let (value, lookup) = cache.get(t0, || Ok(2)).expect("ok");
+        assert_eq!((*value, lookup.as_str()), (2, "miss"));
     }
 }

@@ -3,8 +3,8 @@
 //! for this one call.
 
 use crate::config::{Config, Endpoint};
-use crate::error::{sanitize, sanitize_code, Error};
-use crate::http::{describe, Deadline};
+use crate::error::{is_retryable_aws_code, sanitize, sanitize_code, Error};
+use crate::http::{retry, transport_failure, Deadline, Failure};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -51,21 +51,23 @@ impl SecretsManager {
         }
     }
 
-    /// The secret's `SecretString`.
+    /// The secret's `SecretString`, retrying throttling, 5xx and network errors.
     pub fn get_secret_string(
         &self,
         agent: &ureq::Agent,
         deadline: Deadline,
     ) -> Result<String, Error> {
-        let budget = deadline
-            .budget()
-            .ok_or(Error::Timeout("fetch the secret from Secrets Manager"))?;
-        let signed = self.sign(SystemTime::now())?;
-        let mut request = agent
-            .post(&self.endpoint.url)
-            .config()
-            .timeout_global(Some(budget))
-            .build()
+        retry(deadline, || self.attempt(agent, deadline))
+    }
+
+    fn attempt(&self, agent: &ureq::Agent, deadline: Deadline) -> Result<String, Failure> {
+        const STEP: &str = "fetch the secret from Secrets Manager";
+        let unreachable = Error::SecretsManagerUnreachable;
+        // Signed per attempt: the signature covers the time.
+        let signed = self.sign(SystemTime::now()).map_err(Failure::Final)?;
+        let mut request = deadline
+            .bound(agent.post(&self.endpoint.url), STEP)
+            .map_err(Failure::Final)?
             .header("host", &self.endpoint.host)
             .header("content-type", CONTENT_TYPE)
             .header("x-amz-target", TARGET);
@@ -74,7 +76,7 @@ impl SecretsManager {
         }
         let mut response = request
             .send(self.body.as_str())
-            .map_err(|e| Error::SecretsManagerUnreachable(describe(&e)))?;
+            .map_err(|e| transport_failure(&e, deadline, STEP, unreachable))?;
 
         let status = response.status().as_u16();
         let header_code = response
@@ -87,23 +89,19 @@ impl SecretsManager {
             .with_config()
             .limit(1 << 20)
             .read_to_string()
-            .map_err(|e| Error::SecretsManagerUnreachable(describe(&e)))?;
+            .map_err(|e| transport_failure(&e, deadline, STEP, unreachable))?;
 
         if (200..300).contains(&status) {
-            let answer: Answer = serde_json::from_str(&body).map_err(|_| {
-                Error::SecretsManagerUnreachable(format!(
-                    "HTTP {status} with a body that is not GetSecretValue's JSON; check AWS_ENDPOINT_URL"
-                ))
-            })?;
-            return match (answer.secret_string, answer.secret_binary) {
-                (Some(s), _) => Ok(s),
-                (None, Some(_)) => Err(Error::InvalidSecret(
-                    "it holds SecretBinary; store the Slack settings as a SecretString".to_string(),
-                )),
-                (None, None) => Err(Error::InvalidSecret("it has no SecretString".to_string())),
-            };
+            return secret_string(status, &body).map_err(Failure::Final);
         }
-        Err(aws_error(status, header_code.as_deref(), &body))
+        let err = aws_error(status, header_code.as_deref(), &body);
+        let transient = matches!(status, 500 | 502 | 503 | 504)
+            || matches!(&err, Error::SecretsManager { code, .. } if is_retryable_aws_code(code));
+        Err(if transient {
+            Failure::Backoff(err)
+        } else {
+            Failure::Final(err)
+        })
     }
 
     /// The headers SigV4 adds: `authorization`, `x-amz-date` and, with a session
@@ -141,10 +139,32 @@ impl SecretsManager {
     }
 }
 
+fn secret_string(status: u16, body: &str) -> Result<String, Error> {
+    let answer: Answer = serde_json::from_str(body).map_err(|_| {
+        Error::SecretsManagerUnreachable(format!(
+            "HTTP {status} with a body that is not GetSecretValue's JSON; check AWS_ENDPOINT_URL"
+        ))
+    })?;
+    match (answer.secret_string, answer.secret_binary) {
+        (Some(s), _) => Ok(s),
+        (None, Some(_)) => Err(Error::InvalidSecret(
+            "it holds SecretBinary; store the Slack settings as a SecretString".to_string(),
+        )),
+        (None, None) => Err(Error::InvalidSecret("it has no SecretString".to_string())),
+    }
+}
+
 /// An AWS error answer: the code from `X-Amzn-ErrorType` or `__type`, which may
 /// be namespaced (`com.amazonaws…#Code`) or suffixed (`Code:http://…`).
+/// Some emulators and proxies answer auth errors in the query protocol's XML.
 fn aws_error(status: u16, header_code: Option<&str>, body: &str) -> Error {
-    let parsed: Option<AwsError> = serde_json::from_str(body).ok();
+    let mut parsed: Option<AwsError> = serde_json::from_str(body).ok();
+    if parsed.is_none() && body.trim_start().starts_with('<') {
+        parsed = Some(AwsError {
+            kind: xml_element(body, "Code").map(str::to_string),
+            message: xml_element(body, "Message").map(str::to_string),
+        });
+    }
     let raw_code = header_code
         .or_else(|| parsed.as_ref().and_then(|p| p.kind.as_deref()))
         .map(|c| {
@@ -164,6 +184,13 @@ fn aws_error(status: u16, header_code: Option<&str>, body: &str) -> Error {
             "HTTP {status} without an AWS error code; check AWS_ENDPOINT_URL"
         )),
     }
+}
+
+fn xml_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find('<')?;
+    Some(xml[start..start + len].trim())
 }
 
 #[cfg(test)]
@@ -223,5 +250,13 @@ mod tests {
         assert_eq!(h.error_type(), "SecretsManager.AccessDeniedException");
         let html = aws_error(502, None, "<html>Bad Gateway</html>");
         assert_eq!(html.error_type(), "SecretsManager.Unreachable");
+        let xml = aws_error(
+            403,
+            None,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
+             <Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+        );
+        assert_eq!(xml.error_type(), "SecretsManager.InvalidClientTokenId");
+        assert!(xml.to_string().contains("security token"));
     }
 }

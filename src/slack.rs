@@ -2,9 +2,11 @@
 //! The webhook URL is a credential: it is only ever shown as its host.
 
 use crate::error::{sanitize, Error};
-use crate::http::{describe, Deadline};
+use crate::http::{retry, transport_failure, Deadline, Failure};
 use serde::Deserialize;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
 
 pub struct Webhook {
     url: String,
@@ -25,8 +27,14 @@ impl Webhook {
     /// or just the webhook URL. Errors say which rule is broken, never the value.
     pub fn from_secret(secret: &str) -> Result<Webhook, Error> {
         let secret = secret.trim();
-        if !secret.starts_with('{') {
+        if secret.starts_with("http://") || secret.starts_with("https://") {
             return Webhook::new(secret, None, "the SecretString");
+        }
+        if !secret.starts_with('{') {
+            return Err(Error::InvalidSecret(
+                "the SecretString is neither JSON nor a URL; store {\"SLACK_HOOK_URL\": \"https://hooks.slack.com/services/…\", \"SLACK_CHANNEL\": \"#alerts\"} or just the webhook URL"
+                    .to_string(),
+            ));
         }
         let fields: SecretFields = serde_json::from_str(secret).map_err(|_| {
             Error::InvalidSecret(
@@ -94,6 +102,13 @@ impl Webhook {
         })
     }
 
+    /// Tells two webhooks apart without keeping or showing either URL.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.url.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Scheme and host: the only part of the URL that is safe to show.
     pub fn redacted(&self) -> &str {
         &self.url[..self.host_end]
@@ -118,24 +133,37 @@ fn is_loopback(authority: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// One POST of a ready JSON payload. Any non-2xx answer is an error that carries
-/// Slack's own reason (`no_service`, `invalid_payload`, …).
+/// Posts a ready JSON payload, retrying what Slack or the network say is
+/// passing: 429 after `Retry-After`, 5xx and network errors with backoff.
 pub fn post(
     agent: &ureq::Agent,
     webhook: &Webhook,
     payload: &str,
     deadline: Deadline,
 ) -> Result<u16, Error> {
-    let budget = deadline.budget().ok_or(Error::Timeout("post to Slack"))?;
-    let mut response = agent
-        .post(&webhook.url)
-        .config()
-        .timeout_global(Some(budget))
-        .build()
+    retry(deadline, || post_once(agent, webhook, payload, deadline))
+}
+
+fn post_once(
+    agent: &ureq::Agent,
+    webhook: &Webhook,
+    payload: &str,
+    deadline: Deadline,
+) -> Result<u16, Failure> {
+    const STEP: &str = "post to Slack";
+    let request = deadline
+        .bound(agent.post(&webhook.url), STEP)
+        .map_err(Failure::Final)?;
+    let mut response = request
         .header("Content-Type", "application/json; charset=utf-8")
         .send(payload)
-        .map_err(|e| Error::SlackUnreachable(describe(&e)))?;
+        .map_err(|e| transport_failure(&e, deadline, STEP, Error::SlackUnreachable))?;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     // Slack answers with a short plain-text code; read it so the connection can be reused.
     let body = response
         .body_mut()
@@ -143,14 +171,43 @@ pub fn post(
         .limit(4096)
         .read_to_string()
         .unwrap_or_default();
-    if (200..300).contains(&status) {
-        Ok(status)
-    } else {
-        Err(Error::SlackRejected {
-            status,
-            body: sanitize(&body, 200),
-        })
+    let body = sanitize(&body, 200);
+    match status {
+        200..=299 => Ok(status),
+        429 => {
+            // Without a usable Retry-After, one second is Slack's documented pace.
+            let secs = retry_after.unwrap_or(1).min(900);
+            Err(Failure::After(
+                Duration::from_secs(secs),
+                Error::SlackRateLimited {
+                    retry_after_secs: secs,
+                },
+            ))
+        }
+        _ if is_revoked(status, &body) => {
+            Err(Failure::Final(Error::WebhookRevoked { status, body }))
+        }
+        500..=599 => Err(Failure::Backoff(Error::SlackRejected { status, body })),
+        _ => Err(Failure::Final(Error::SlackRejected { status, body })),
     }
+}
+
+/// Answers that mean this webhook URL will never work again; the secret may hold a newer one.
+fn is_revoked(status: u16, body: &str) -> bool {
+    const GONE: [&str; 7] = [
+        "invalid_token",
+        "no_service",
+        "no_team",
+        "team_disabled",
+        "channel_not_found",
+        "channel_is_archived",
+        "no_active_hooks",
+    ];
+    // These 403s are the workspace's settings, not a dead webhook.
+    const POLICY: [&str; 2] = ["action_prohibited", "posting_to_general_channel_denied"];
+    GONE.contains(&body)
+        || matches!(status, 404 | 410)
+        || (status == 403 && !POLICY.contains(&body))
 }
 
 #[cfg(test)]
@@ -196,6 +253,17 @@ mod tests {
             assert_eq!(err.error_type(), "Secret.Invalid");
             assert!(!err.to_string().contains("SECRETPART"), "{err}");
         }
+    }
+
+    #[test]
+    fn revoked_answers() {
+        assert!(is_revoked(404, "no_service"));
+        assert!(is_revoked(400, "invalid_token"));
+        assert!(is_revoked(410, ""));
+        assert!(is_revoked(403, "no_team"));
+        assert!(!is_revoked(403, "action_prohibited"));
+        assert!(!is_revoked(400, "invalid_payload"));
+        assert!(!is_revoked(500, "rollup_error"));
     }
 
     #[test]

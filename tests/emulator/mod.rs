@@ -6,6 +6,7 @@
 //! Shared by several test crates and by the `demo` example, so not every item is used in each.
 #![allow(dead_code)]
 
+pub mod fault;
 pub mod process;
 pub mod runtime_api;
 pub mod secrets_manager;
@@ -136,6 +137,8 @@ pub struct SlackPost {
     pub body: String,
     /// `Null` when the body is not JSON.
     pub json: serde_json::Value,
+    /// The status the webhook answered with.
+    pub status: u16,
 }
 
 /// `{"SLACK_HOOK_URL": hook_url, "SLACK_CHANNEL": channel}` (channel only when given).
@@ -285,6 +288,11 @@ impl Emulator {
     }
 
     /// The next `GET /next` (already waiting or future) answers `status` instead of an event.
+    /// The next `/response` POST is recorded but answered with this status (e.g. 413, 500).
+    pub fn fail_response_with(&self, status: u16) {
+        self.runtime.fail_response_with(status)
+    }
+
     pub fn fail_next_with(&self, status: u16) {
         self.runtime.fail_next_with(status)
     }
@@ -330,7 +338,22 @@ impl Emulator {
 
     /// Queues the answer to the next POST (FIFO); with an empty queue the answer is 200 `ok`.
     pub fn slack_respond(&self, status: u16, body: &str) {
-        self.slack.respond_next(status, body)
+        self.slack.respond_next(status, body, &[])
+    }
+
+    /// Like `slack_respond`, with extra response headers (e.g. `Retry-After`).
+    pub fn slack_respond_with(&self, status: u16, body: &str, headers: &[(&str, &str)]) {
+        self.slack.respond_next(status, body, headers)
+    }
+
+    /// Beyond `burst` posts, at most `per_second`; the rest get 429 with `Retry-After`.
+    pub fn slack_rate_limit(&self, burst: u32, per_second: f64) {
+        self.slack.rate_limit(burst, per_second)
+    }
+
+    /// Queues a raw answer for the next GetSecretValue request (FIFO), whatever it carries.
+    pub fn secrets_respond(&self, status: u16, content_type: &str, body: &str) {
+        self.secrets.respond_next(status, content_type, body)
     }
 }
 

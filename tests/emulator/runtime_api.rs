@@ -25,6 +25,8 @@ struct Queued {
 struct Inner {
     queue: VecDeque<Queued>,
     fail_next: VecDeque<u16>,
+    /// Statuses for the next `/response` POSTs; the outcome is still recorded.
+    fail_response: VecDeque<u16>,
     next_calls: usize,
     /// Request ids handed out by `/next` and not yet answered.
     in_flight: HashSet<String>,
@@ -74,6 +76,10 @@ impl State {
             id,
         });
         self.cv.notify_all();
+    }
+
+    pub fn fail_response_with(&self, status: u16) {
+        lock(&self.inner).fail_response.push_back(status);
     }
 
     pub fn fail_next_with(&self, status: u16) {
@@ -187,10 +193,22 @@ impl State {
         let id = percent_decode(raw_id);
         let mut s = lock(&self.inner);
         if s.in_flight.remove(&id) {
+            let injected = match outcome {
+                Outcome::Response(_) => s.fail_response.pop_front(),
+                Outcome::Error(_) => None,
+            };
             s.outcomes.insert(id, outcome);
             drop(s);
             self.cv.notify_all();
-            respond(rq, 202, &[JSON], ACCEPTED);
+            match injected {
+                Some(status) => {
+                    let body = format!(
+                        r#"{{"errorMessage":"emulated /response failure with status {status}","errorType":"Emulator.InjectedFailure"}}"#
+                    );
+                    respond(rq, status, &[JSON], body)
+                }
+                None => respond(rq, 202, &[JSON], ACCEPTED),
+            }
         } else if s.outcomes.contains_key(&id) {
             drop(s);
             let body = r#"{"errorMessage":"Invalid state transition: this request id was already answered","errorType":"InvalidStateTransition"}"#;

@@ -16,7 +16,12 @@ struct Inner {
     /// Bumped by `set_secret_string`, so a rotation shows as a new VersionId.
     version: u64,
     requests: Vec<SecretRequest>,
+    /// Raw answers that replace the next responses (FIFO), whatever the request.
+    canned: std::collections::VecDeque<Canned>,
 }
+
+/// An answer chosen by a test: `(status, content type, body)`.
+pub type Canned = (u16, String, String);
 
 pub struct State {
     options: Options,
@@ -44,6 +49,7 @@ impl State {
                 secret_string,
                 version: 1,
                 requests: Vec::new(),
+                canned: Default::default(),
             }),
         }
     }
@@ -52,6 +58,12 @@ impl State {
         let mut inner = lock(&self.inner);
         inner.secret_string = s.to_string();
         inner.version += 1;
+    }
+
+    pub fn respond_next(&self, status: u16, content_type: &str, body: &str) {
+        lock(&self.inner)
+            .canned
+            .push_back((status, content_type.to_string(), body.to_string()));
     }
 
     pub fn requests(&self) -> Vec<SecretRequest> {
@@ -80,6 +92,12 @@ impl State {
             self.get_secret_value(&incoming)
         });
         let request_id = super::new_request_id();
+        let canned = lock(&self.inner).canned.pop_front();
+        if let Some((status, content_type, body)) = canned {
+            record.reason = Some(format!("canned answer HTTP {status}"));
+            lock(&self.inner).requests.push(record);
+            return respond(rq, status, &[("Content-Type", &content_type)], body);
+        }
         match result {
             Ok(body) => {
                 lock(&self.inner).requests.push(record);

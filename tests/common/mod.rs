@@ -1,0 +1,126 @@
+//! What every end-to-end test crate shares: the `bootstrap` under test, a
+//! running emulator + process pair, and event builders.
+#![allow(dead_code)]
+
+use crate::emulator::{Bootstrap, Emulator, Options, Outcome, Posted};
+use serde_json::json;
+use std::path::PathBuf;
+
+pub fn bootstrap_bin() -> PathBuf {
+    std::env::var_os("BOOTSTRAP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")))
+}
+
+/// One emulator and one bootstrap serving it.
+pub struct Lambda {
+    pub emu: Emulator,
+    pub process: Bootstrap,
+}
+
+impl Lambda {
+    pub fn start(options: Options) -> Lambda {
+        Lambda::start_with(options, &[], &[])
+    }
+
+    /// `set` adds or replaces variables of the emulator's environment, `unset` removes some.
+    pub fn start_with(options: Options, set: &[(&str, &str)], unset: &[&str]) -> Lambda {
+        let emu = Emulator::start(options);
+        let mut env: Vec<(String, String)> = emu
+            .env()
+            .into_iter()
+            .filter(|(k, _)| !unset.contains(&k.as_str()) && !set.iter().any(|(s, _)| s == k))
+            .collect();
+        env.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let process = Bootstrap::spawn(&bootstrap_bin(), &env);
+        Lambda { emu, process }
+    }
+
+    pub fn invoke(&self, event: impl Into<Vec<u8>>) -> Outcome {
+        let id = self.emu.push_event(event);
+        self.emu.wait_outcome(&id)
+    }
+
+    /// Nothing secret in anything the process printed or told the Runtime API.
+    pub fn assert_no_leaks(&self) {
+        let opts = self.emu.options();
+        let slack = self.emu.slack_url();
+        let path = slack
+            .splitn(4, '/')
+            .nth(3)
+            .expect("webhook url has a path")
+            .to_string();
+        let mut secrets = vec![slack.clone(), path.clone(), opts.secret_access_key.clone()];
+        secrets.extend(path.split('/').filter(|s| s.len() > 8).map(str::to_string));
+        secrets.extend(opts.session_token.clone());
+        let mut seen = vec![self.process.stdout(), self.process.stderr()];
+        seen.extend(self.emu.runtime_bodies());
+        for text in &seen {
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "secret {secret:?} leaked into {text:?}"
+                );
+            }
+        }
+    }
+}
+
+pub fn sns(records: &[(&str, Option<&str>)]) -> Vec<u8> {
+    let records: Vec<_> = records
+        .iter()
+        .map(|(message, subject)| {
+            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
+                "Subject": subject,
+                "Message": message,
+                "Timestamp": "2026-11-28T11:38:08.171Z"
+            }})
+        })
+        .collect();
+    json!({ "Records": records }).to_string().into_bytes()
+}
+
+pub fn alarm_message(name: &str, state: &str) -> String {
+    json!({
+        "AlarmName": name,
+        "AlarmDescription": null,
+        "AWSAccountId": "123456789012",
+        "NewStateValue": state,
+        "NewStateReason": "Threshold Crossed: 1 datapoint [93.4] was greater than the threshold (80.0).",
+        "StateChangeTime": "2026-11-28T11:38:08.123+0000",
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"),
+        "OldStateValue": "OK",
+        "Trigger": {"MetricName": "CPUUtilization", "Namespace": "AWS/EC2", "Threshold": 80.0}
+    })
+    .to_string()
+}
+
+pub fn alarm_event(name: &str) -> Vec<u8> {
+    sns(&[(&alarm_message(name, "ALARM"), Some("ALARM: cpu"))])
+}
+
+pub fn expect_response(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Response(body) => body,
+        Outcome::Error(e) => panic!("expected a response, got error {:?}", e.body),
+    }
+}
+
+pub fn expect_error(outcome: Outcome) -> Posted {
+    match outcome {
+        Outcome::Error(e) => e,
+        Outcome::Response(body) => panic!("expected an error, got response {body}"),
+    }
+}
+
+/// The Runtime API error body and header agree and carry the expected type.
+pub fn assert_error_type(posted: &Posted, error_type: &str) {
+    assert_eq!(posted.error_type_header.as_deref(), Some(error_type));
+    assert_eq!(posted.json["errorType"], error_type, "{}", posted.body);
+    let message = posted.json["errorMessage"].as_str().unwrap_or("");
+    assert!(!message.is_empty(), "empty errorMessage: {}", posted.body);
+}

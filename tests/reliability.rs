@@ -1,0 +1,629 @@
+//! Faults, bad input and alarm storms, end to end: every case asserts what the
+//! Runtime API was told and that the same process then serves a normal alarm.
+
+mod common;
+mod emulator;
+
+use common::{
+    alarm_event, alarm_message, assert_error_type, expect_error, expect_response, sns, Lambda,
+};
+use emulator::fault::{Action, FaultServer};
+use emulator::{default_secret_json, Bootstrap, Emulator, Invocation, Options, Outcome};
+use serde_json::json;
+
+const AMZ_JSON: &str = "application/x-amz-json-1.1";
+
+impl Lambda {
+    /// The process is still serving: a normal alarm goes through.
+    fn assert_serves_an_alarm(&self) {
+        let before = self.emu.slack_posts().len();
+        let body = expect_response(self.invoke(alarm_event("after-the-fault")));
+        assert_eq!(body, r#"{"posted":1}"#);
+        let posts = self.emu.slack_posts();
+        assert_eq!(posts.len(), before + 1);
+        let text = posts[before].json["text"].as_str().unwrap_or("");
+        assert!(
+            text.starts_with("after-the-fault state is now ALARM"),
+            "{text}"
+        );
+    }
+
+    fn log(&self) -> String {
+        self.process.stdout() + &self.process.stderr()
+    }
+}
+
+fn short_deadline(ms: u64) -> Options {
+    Options {
+        deadline_ms: ms,
+        ..Options::default()
+    }
+}
+
+// ---- Slack: retries, rate limits, deadlines ------------------------------------------------
+
+#[test]
+fn slack_429_waits_for_retry_after_then_posts() {
+    let lambda = Lambda::start(Options::default());
+    lambda
+        .emu
+        .slack_respond_with(429, "rate_limited", &[("Retry-After", "1")]);
+    expect_response(lambda.invoke(alarm_event("limited")));
+    let statuses: Vec<u16> = lambda.emu.slack_posts().iter().map(|p| p.status).collect();
+    assert_eq!(statuses, [429, 200]);
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn slack_429_beyond_the_deadline_fails_typed_without_waiting() {
+    let lambda = Lambda::start(short_deadline(3_000));
+    lambda
+        .emu
+        .slack_respond_with(429, "rate_limited", &[("Retry-After", "120")]);
+    let posted = expect_error(lambda.invoke(alarm_event("limited")));
+    assert_error_type(&posted, "Slack.RateLimited");
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn slack_5xx_is_retried_three_times_at_most() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.slack_respond(503, "service_unavailable");
+    lambda.emu.slack_respond(502, "");
+    expect_response(lambda.invoke(alarm_event("flaky")));
+    assert_eq!(lambda.emu.slack_posts().len(), 3);
+
+    for _ in 0..3 {
+        lambda.emu.slack_respond(500, "rollup_error");
+    }
+    let posted = expect_error(lambda.invoke(alarm_event("down")));
+    assert_error_type(&posted, "Slack.Rejected");
+    assert_eq!(lambda.emu.slack_posts().len(), 6);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn slack_4xx_is_not_retried() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.slack_respond(400, "invalid_payload");
+    let posted = expect_error(lambda.invoke(alarm_event("bad")));
+    assert_error_type(&posted, "Slack.Rejected");
+    assert!(posted.body.contains("invalid_payload"), "{}", posted.body);
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+/// A Slack webhook on the fault server, with the emulator's Secrets Manager pointing at it.
+fn lambda_with_fault_slack(fault: &FaultServer, options: Options) -> Lambda {
+    let url = format!("{}/services/T0/B0/FAULTSECRETPATH", fault.url());
+    Lambda::start(Options {
+        secret_string: Some(default_secret_json(&url, None)),
+        ..options
+    })
+}
+
+#[test]
+fn slack_connection_errors_are_retried_three_times_at_most() {
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    for _ in 0..3 {
+        fault.push(Action::Close);
+    }
+    let lambda = lambda_with_fault_slack(&fault, Options::default());
+    let posted = expect_error(lambda.invoke(alarm_event("unreachable")));
+    assert_error_type(&posted, "Slack.Unreachable");
+    assert_eq!(fault.received().len(), 3);
+
+    expect_response(lambda.invoke(alarm_event("reachable")));
+    assert_eq!(fault.received().len(), 4);
+    assert!(!lambda.log().contains("FAULTSECRETPATH"));
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn a_pooled_connection_closed_by_slack_does_not_fail_the_alarm() {
+    // The server keeps the connection alive after answering, then drops it
+    // when it is reused, as a peer that timed it out during a freeze would.
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    fault.drop_reused_connections(true);
+    let lambda = lambda_with_fault_slack(&fault, Options::default());
+    for i in 0..3 {
+        expect_response(lambda.invoke(alarm_event(&format!("keepalive-{i}"))));
+    }
+    let received = fault.received();
+    let answered = received.iter().filter(|r| r.answered).count();
+    assert_eq!(answered, 3, "{received:?}");
+    assert!(
+        received
+            .iter()
+            .any(|r| !r.answered && r.nth_on_connection == 2),
+        "the test did not exercise a reused connection: {received:?}"
+    );
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn slack_closing_idle_connections_is_harmless() {
+    let fault = FaultServer::start(Action::Respond {
+        status: 200,
+        content_type: "text/plain".into(),
+        body: "ok".into(),
+        close: true,
+    });
+    let lambda = lambda_with_fault_slack(&fault, Options::default());
+    for i in 0..3 {
+        expect_response(lambda.invoke(alarm_event(&format!("idle-{i}"))));
+    }
+    assert!(fault.received().iter().all(|r| r.answered));
+    assert_eq!(fault.connections(), 3);
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn slack_that_never_answers_is_cut_at_the_deadline() {
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    fault.push(Action::Hang);
+    let lambda = lambda_with_fault_slack(&fault, short_deadline(1_500));
+    let posted = expect_error(lambda.invoke(alarm_event("hanging")));
+    assert_error_type(&posted, "Invocation.Timeout");
+    expect_response(lambda.invoke(alarm_event("answered")));
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn too_little_time_left_fails_before_any_call() {
+    let lambda = Lambda::start(Options::default());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64;
+    let id = lambda.emu.push_event_with(Invocation {
+        deadline_ms: Some((now_ms + 100).to_string()),
+        ..Invocation::new(alarm_event("late"))
+    });
+    let posted = expect_error(lambda.emu.wait_outcome(&id));
+    assert_error_type(&posted, "Invocation.Timeout");
+    assert_eq!(lambda.emu.secret_calls(), 0);
+    assert!(lambda.emu.slack_posts().is_empty());
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+// ---- the secret's life ---------------------------------------------------------------------
+
+#[test]
+fn a_rotated_webhook_is_picked_up_when_slack_revokes_the_old_one() {
+    let lambda = Lambda::start(Options::default());
+    expect_response(lambda.invoke(alarm_event("before-rotation")));
+    let rotated = format!("{}/rotated", lambda.emu.slack_url());
+    lambda
+        .emu
+        .set_secret_string(&default_secret_json(&rotated, Some("#alerts")));
+    lambda.emu.slack_respond(404, "no_service");
+    expect_response(lambda.invoke(alarm_event("after-rotation")));
+
+    let posts = lambda.emu.slack_posts();
+    let statuses: Vec<u16> = posts.iter().map(|p| p.status).collect();
+    assert_eq!(statuses, [200, 404, 200]);
+    assert!(posts[2].path.ends_with("/rotated"), "{}", posts[2].path);
+    assert_eq!(lambda.emu.secret_calls(), 2);
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn a_revoked_webhook_without_a_new_one_is_a_typed_error() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.slack_respond(403, "invalid_token");
+    let posted = expect_error(lambda.invoke(alarm_event("revoked")));
+    assert_error_type(&posted, "Slack.WebhookRevoked");
+    assert!(posted.body.contains("invalid_token"), "{}", posted.body);
+    assert_eq!(lambda.emu.secret_calls(), 2);
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn an_expired_secret_is_served_stale_while_refresh_fails_transiently() {
+    let lambda = Lambda::start_with(
+        Options::default(),
+        &[
+            ("SECRET_TTL_SECONDS", "0"),
+            ("SECRET_MAX_STALE_SECONDS", "3600"),
+        ],
+        &[],
+    );
+    expect_response(lambda.invoke(alarm_event("fresh")));
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    for _ in 0..3 {
+        lambda.emu.secrets_respond(400, AMZ_JSON, throttled);
+    }
+    expect_response(lambda.invoke(alarm_event("stale")));
+    assert_eq!(lambda.emu.secret_calls(), 4);
+    let log = lambda.log();
+    assert!(log.contains("secretCache=stale"), "{log}");
+    assert!(
+        log.contains("WARN") && log.contains("ThrottlingException"),
+        "{log}"
+    );
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn no_stale_secret_beyond_max_stale() {
+    let lambda = Lambda::start_with(
+        Options::default(),
+        &[
+            ("SECRET_TTL_SECONDS", "0"),
+            ("SECRET_MAX_STALE_SECONDS", "0"),
+        ],
+        &[],
+    );
+    expect_response(lambda.invoke(alarm_event("fresh")));
+    for _ in 0..3 {
+        lambda
+            .emu
+            .secrets_respond(503, AMZ_JSON, r#"{"__type":"InternalServiceError"}"#);
+    }
+    let posted = expect_error(lambda.invoke(alarm_event("stale")));
+    assert_error_type(&posted, "SecretsManager.InternalServiceError");
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn permanent_secrets_manager_errors_are_not_retried() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.secrets_respond(
+        400,
+        AMZ_JSON,
+        r#"{"__type":"AccessDeniedException","Message":"not authorized to perform: secretsmanager:GetSecretValue"}"#,
+    );
+    let posted = expect_error(lambda.invoke(alarm_event("denied")));
+    assert_error_type(&posted, "SecretsManager.AccessDeniedException");
+    assert_eq!(lambda.emu.secret_calls(), 1);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn malformed_secrets_say_which_rule_without_the_value() {
+    let lambda = Lambda::start(Options::default());
+    let good = lambda.emu.slack_url();
+    let cases = [
+        ("not json {LEAKVALUE".to_string(), "SLACK_HOOK_URL"),
+        (
+            r##"{"SLACK_CHANNEL":"#LEAKVALUE"}"##.to_string(),
+            "SLACK_HOOK_URL",
+        ),
+        (
+            r#"{"SLACK_HOOK_URL":"http://hooks.slack.com/services/LEAKVALUE"}"#.to_string(),
+            "https://",
+        ),
+        (
+            r#"{"SLACK_HOOK_URL":"ftp://example.com/LEAKVALUE"}"#.to_string(),
+            "https://",
+        ),
+    ];
+    for (secret, rule) in cases {
+        lambda.emu.set_secret_string(&secret);
+        let posted = expect_error(lambda.invoke(alarm_event("misconfigured")));
+        assert_error_type(&posted, "Secret.Invalid");
+        assert!(posted.body.contains(rule), "{secret}: {}", posted.body);
+        assert!(!posted.body.contains("LEAKVALUE"), "{}", posted.body);
+    }
+    lambda.emu.secrets_respond(
+        200,
+        AMZ_JSON,
+        r#"{"Name":"slack/dev","SecretBinary":"TEVBS1ZBTFVF"}"#,
+    );
+    let posted = expect_error(lambda.invoke(alarm_event("binary")));
+    assert_error_type(&posted, "Secret.Invalid");
+    assert!(posted.body.contains("SecretBinary"), "{}", posted.body);
+
+    // A bare webhook URL is a valid secret too.
+    lambda.emu.set_secret_string(&good);
+    lambda.assert_serves_an_alarm();
+    assert!(!lambda.log().contains("LEAKVALUE"));
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn secrets_manager_answering_garbage_is_a_typed_error() {
+    let lambda = Lambda::start(Options::default());
+    let cases: [(u16, &str, &str, &str); 4] = [
+        (
+            502,
+            "text/html",
+            "<html><body>Bad Gateway</body></html>",
+            "SecretsManager.Unreachable",
+        ),
+        (
+            403,
+            "text/xml",
+            "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+            "SecretsManager.InvalidClientTokenId",
+        ),
+        (200, AMZ_JSON, "{not json", "SecretsManager.Unreachable"),
+        (200, AMZ_JSON, "", "SecretsManager.Unreachable"),
+    ];
+    for (status, content_type, body, error_type) in cases {
+        // 5xx is retried: answer every attempt the same way.
+        let attempts = if status >= 500 { 3 } else { 1 };
+        for _ in 0..attempts {
+            lambda.emu.secrets_respond(status, content_type, body);
+        }
+        let posted = expect_error(lambda.invoke(alarm_event("garbage")));
+        assert_error_type(&posted, error_type);
+    }
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn secrets_manager_answering_nothing_is_a_typed_error() {
+    let emu = Emulator::start(Options::default());
+    let answer = json!({
+        "Name": "slack/dev",
+        "SecretString": default_secret_json(&emu.slack_url(), None),
+    })
+    .to_string();
+    let fault = FaultServer::start(Action::ok(AMZ_JSON, &answer));
+    for _ in 0..3 {
+        fault.push(Action::Close);
+    }
+    let mut env = emu.env();
+    for (name, value) in env.iter_mut() {
+        if name == "AWS_ENDPOINT_URL_SECRETS_MANAGER" {
+            *value = fault.url();
+        }
+    }
+    let process = Bootstrap::spawn(&common::bootstrap_bin(), &env);
+    let lambda = Lambda { emu, process };
+    let posted = expect_error(lambda.invoke(alarm_event("silent")));
+    assert_error_type(&posted, "SecretsManager.Unreachable");
+    assert_eq!(fault.received().len(), 3);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+// ---- bad events ------------------------------------------------------------------------------
+
+#[test]
+fn malformed_events_are_typed_errors_and_the_loop_goes_on() {
+    let lambda = Lambda::start(Options::default());
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty body", Vec::new()),
+        ("null", b"null".to_vec()),
+        ("array", b"[]".to_vec()),
+        ("empty object", b"{}".to_vec()),
+        ("Records is a number", br#"{"Records": 5}"#.to_vec()),
+        (
+            "record without Sns",
+            br#"{"Records": [{"EventSource": "aws:sns"}]}"#.to_vec(),
+        ),
+        (
+            "Message is a number",
+            br#"{"Records": [{"Sns": {"Message": 5}}]}"#.to_vec(),
+        ),
+        (
+            "invalid UTF-8",
+            b"{\"Records\": [{\"Sns\": {\"Message\": \"\xff\xfe\"}}]}".to_vec(),
+        ),
+        (
+            "nested 10,000 deep",
+            format!(r#"{{"Records": {deep}}}"#).into_bytes(),
+        ),
+    ];
+    for (what, event) in cases {
+        let posted = expect_error(lambda.invoke(event));
+        assert_eq!(
+            posted.json["errorType"], "Event.Invalid",
+            "{what}: {}",
+            posted.body
+        );
+    }
+    assert!(lambda.emu.slack_posts().is_empty());
+    assert_eq!(lambda.emu.secret_calls(), 0);
+    lambda.assert_serves_an_alarm();
+    lambda.assert_no_leaks();
+}
+
+#[test]
+fn empty_records_succeed_with_nothing_posted() {
+    let lambda = Lambda::start(Options::default());
+    assert_eq!(
+        expect_response(lambda.invoke(&br#"{"Records": []}"#[..])),
+        r#"{"posted":0}"#
+    );
+    assert!(lambda.emu.slack_posts().is_empty());
+    lambda.assert_serves_an_alarm();
+}
+
+#[test]
+fn odd_alarms_are_still_posted() {
+    let lambda = Lambda::start(Options::default());
+    let seven =
+        json!({"AlarmName": "seven", "NewStateValue": 7, "NewStateReason": "odd"}).to_string();
+    expect_response(lambda.invoke(sns(&[(&seven, None)])));
+    let unknown = alarm_message("unknown-state", "PENDING_REVIEW");
+    expect_response(lambda.invoke(sns(&[(&unknown, None)])));
+    let deep_message = format!(
+        r#"{{"AlarmName": {}}}"#,
+        "[".repeat(10_000) + &"]".repeat(10_000)
+    );
+    expect_response(lambda.invoke(sns(&[(&deep_message, None)])));
+
+    let texts: Vec<String> = lambda
+        .emu
+        .slack_posts()
+        .iter()
+        .map(|p| p.json["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        texts[0].starts_with("seven state is now 7: odd"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].starts_with("unknown-state state is now PENDING_REVIEW"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2].contains("AlarmName"),
+        "posted as text: {:?}",
+        &texts[2][..80]
+    );
+    lambda.assert_serves_an_alarm();
+}
+
+#[test]
+fn huge_messages_are_posted_truncated_to_slack_limits() {
+    let lambda = Lambda::start(Options::default());
+    let big = "x".repeat(256 * 1024);
+    expect_response(lambda.invoke(sns(&[(&big, Some("big"))])));
+    let huge = "é".repeat(1024 * 1024); // a 2 MB event
+    expect_response(lambda.invoke(sns(&[(&huge, None)])));
+    for post in lambda.emu.slack_posts() {
+        let text = post.json["text"].as_str().expect("text");
+        assert!(
+            text.chars().count() <= 40_000,
+            "{} chars",
+            text.chars().count()
+        );
+        assert!(text.ends_with('…'));
+    }
+    lambda.assert_serves_an_alarm();
+}
+
+// ---- Runtime API misbehaviour -----------------------------------------------------------------
+
+#[test]
+fn an_event_without_request_id_is_skipped_and_logged() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.push_event_with(Invocation {
+        request_id: None,
+        ..Invocation::new(alarm_event("anonymous"))
+    });
+    lambda.assert_serves_an_alarm();
+    let log = lambda.log();
+    assert!(log.contains("Lambda-Runtime-Aws-Request-Id"), "{log}");
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+}
+
+#[test]
+fn an_event_without_deadline_is_a_typed_error() {
+    let lambda = Lambda::start(Options::default());
+    for deadline in [None, Some("soon".to_string())] {
+        let id = lambda.emu.push_event_with(Invocation {
+            deadline_ms: deadline,
+            ..Invocation::new(alarm_event("no-deadline"))
+        });
+        let posted = expect_error(lambda.emu.wait_outcome(&id));
+        assert_error_type(&posted, "Runtime.InvalidInvocation");
+    }
+    lambda.assert_serves_an_alarm();
+}
+
+#[test]
+fn response_refused_with_413_is_logged_and_the_loop_goes_on() {
+    let lambda = Lambda::start(Options::default());
+    lambda.emu.fail_response_with(413);
+    expect_response(lambda.invoke(alarm_event("too-large")));
+    lambda.assert_serves_an_alarm();
+    assert!(lambda.log().contains("HTTP 413"));
+}
+
+#[test]
+fn response_answered_500_ends_the_process() {
+    let mut lambda = Lambda::start(Options::default());
+    lambda.emu.fail_response_with(500);
+    expect_response(lambda.invoke(alarm_event("fatal")));
+    assert!(!lambda.process.wait_exit().success());
+    assert!(lambda.log().contains("HTTP 500"), "{}", lambda.log());
+}
+
+#[test]
+fn a_vanishing_runtime_api_ends_the_process_with_a_reason() {
+    let Lambda { emu, mut process } = Lambda::start(Options::default());
+    expect_response({
+        let id = emu.push_event(alarm_event("last"));
+        emu.wait_outcome(&id)
+    });
+    emu.wait_next_calls(2);
+    drop(emu);
+    // Exits (no busy loop polling a dead API) with a line saying why.
+    assert!(!process.wait_exit().success());
+    let log = process.stdout() + &process.stderr();
+    assert!(
+        log.contains("exiting:") && log.contains("Runtime API"),
+        "{log}"
+    );
+}
+
+// ---- alarm storm ------------------------------------------------------------------------------
+
+#[test]
+fn alarm_storm_loses_and_duplicates_nothing() {
+    const PROCESSES: usize = 4;
+    const ALARMS: usize = 40;
+    let emu = Emulator::start(Options::default());
+    emu.slack_rate_limit(5, 10.0);
+    let mut processes: Vec<Bootstrap> = (0..PROCESSES)
+        .map(|_| Bootstrap::spawn(&common::bootstrap_bin(), &emu.env()))
+        .collect();
+    let ids: Vec<(String, String)> = (0..ALARMS)
+        .map(|i| {
+            let name = format!("storm-{i:02}");
+            (emu.push_event(alarm_event(&name)), name)
+        })
+        .collect();
+
+    let mut posted = 0;
+    let mut failed = 0;
+    for (id, _) in &ids {
+        match emu.wait_outcome(id) {
+            Outcome::Response(body) => {
+                assert_eq!(body, r#"{"posted":1}"#);
+                posted += 1;
+            }
+            Outcome::Error(e) => {
+                assert_eq!(e.json["errorType"], "Slack.RateLimited", "{}", e.body);
+                failed += 1;
+            }
+        }
+    }
+    let posts = emu.slack_posts();
+    let accepted: Vec<&str> = posts
+        .iter()
+        .filter(|p| p.status == 200)
+        .map(|p| p.json["text"].as_str().unwrap_or(""))
+        .collect();
+    let limited = posts.iter().filter(|p| p.status == 429).count();
+    // Every alarm reported posted reached Slack exactly once; none reported failed did.
+    for (id, name) in &ids {
+        let copies = accepted
+            .iter()
+            .filter(|t| t.starts_with(&format!("{name} state is now")))
+            .count();
+        let expected = match emu.wait_outcome(id) {
+            Outcome::Response(_) => 1,
+            Outcome::Error(_) => 0,
+        };
+        assert_eq!(copies, expected, "{name}");
+    }
+    assert_eq!(posted + failed, ALARMS);
+    for process in &mut processes {
+        assert!(
+            process.try_status().is_none(),
+            "a bootstrap exited during the storm"
+        );
+    }
+    eprintln!(
+        "storm: {ALARMS} alarms, {PROCESSES} processes: {posted} posted, {failed} reported failed, \
+         0 lost, 0 duplicated; Slack answered 429 {limited} times"
+    );
+}
