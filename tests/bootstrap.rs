@@ -127,7 +127,10 @@ fn wrong_secret_key_is_rejected_then_good_config_works() {
 #[test]
 fn slack_error_fails_the_invocation_and_the_next_is_served() {
     let lambda = Lambda::start(Options::default());
-    lambda.emu.slack_respond(500, "rollup_error");
+    // 5xx is retried (three attempts in all), then reported.
+    for _ in 0..3 {
+        lambda.emu.slack_respond(500, "rollup_error");
+    }
     let posted = expect_error(lambda.invoke(alarm_event("cpu-high")));
     assert_error_type(&posted, "Slack.Rejected");
     let message = posted.json["errorMessage"].as_str().expect("message");
@@ -138,10 +141,11 @@ fn slack_error_fails_the_invocation_and_the_next_is_served() {
 
     lambda.emu.slack_respond(404, "no_service");
     let posted = expect_error(lambda.invoke(alarm_event("cpu-high")));
+    assert_error_type(&posted, "Slack.WebhookRevoked");
     assert!(posted.body.contains("no_service"), "{}", posted.body);
 
     expect_response(lambda.invoke(alarm_event("cpu-high")));
-    assert_eq!(lambda.emu.slack_posts().len(), 3);
+    assert_eq!(lambda.emu.slack_posts().len(), 5);
     lambda.assert_no_leaks();
 }
 
