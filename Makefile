@@ -29,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint size size-check demo clean toolchain
+.PHONY: bootstrap zip test lint size size-check demo fuzz clean toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -72,6 +72,17 @@ size-check: zip
 # SLACK_HOOK_URL=https://hooks.slack.com/... sends it to your own Slack instead.
 demo: bootstrap
 	cargo run --quiet --locked --example demo -- '$(CURDIR)/bootstrap' '$(EVENT)'
+
+# libFuzzer over event parsing and message building, seeded with events/ (nightly + cargo-fuzz).
+FUZZ_SECONDS ?= 120
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || { echo "make fuzz needs a nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	mkdir -p target/fuzz-corpus/event target/fuzz-corpus/message
+	cp events/*.json target/fuzz-corpus/event/
+	for f in events/*.json; do python3 -c 'import json,sys; [open(sys.argv[2]+"-%d" % i, "w").write(r["Sns"]["Message"]) for i, r in enumerate(json.load(open(sys.argv[1]))["Records"])]' $$f target/fuzz-corpus/message/$$(basename $$f); done
+	cargo +nightly fuzz run --fuzz-dir tests/fuzz event target/fuzz-corpus/event -- -max_total_time=$(FUZZ_SECONDS)
+	cargo +nightly fuzz run --fuzz-dir tests/fuzz message target/fuzz-corpus/message -- -max_total_time=$(FUZZ_SECONDS)
 
 clean:
 	cargo clean

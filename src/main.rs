@@ -1,19 +1,8 @@
 //! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms from SNS
 //! to a Slack webhook kept in Secrets Manager. This file only wires the parts.
 
-mod config;
-mod error;
-mod event;
-mod handler;
-mod http;
-mod log;
-mod message;
-mod runtime;
-mod secret_cache;
-mod secrets_manager;
-mod slack;
-
-use crate::log::{log, Level};
+use alarm_to_slack::log::{log, Level};
+use alarm_to_slack::{config, handler, http, runtime};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -66,6 +66,15 @@ impl Lambda {
     }
 }
 
+/// Every scenario is scanned for leaked secrets when it ends, whatever it tested.
+impl Drop for Lambda {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_no_leaks();
+        }
+    }
+}
+
 pub fn sns(records: &[(&str, Option<&str>)]) -> Vec<u8> {
     let records: Vec<_> = records
         .iter()
