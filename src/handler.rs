@@ -5,13 +5,12 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::event::{self, Notification};
 use crate::http::Deadline;
-use crate::log::{log, Level};
+use crate::log::{self, Level};
 use crate::message;
 use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
 use crate::secrets_manager::SecretsManager;
 use crate::slack::{self, Webhook};
-use std::fmt::Write;
 use std::time::Instant;
 
 pub struct Handler {
@@ -24,8 +23,10 @@ pub struct Handler {
 #[derive(Default)]
 struct Report {
     posted: usize,
-    first: String,
+    /// The first record's alarm name and new state, when it is an alarm.
+    alarm: Option<(String, String)>,
     secret: Option<Lookup>,
+    slack_status: Option<u16>,
 }
 
 impl Handler {
@@ -43,30 +44,31 @@ impl Handler {
         let mut report = Report::default();
         let result = self.post_all(&invocation.body, invocation.deadline, &mut report);
 
-        let mut line = format!("posted={}", report.posted);
-        if !report.first.is_empty() {
-            let _ = write!(line, " {}", report.first);
-        }
-        if let Some(lookup) = report.secret {
-            let _ = write!(line, " secretCache={}", lookup.as_str());
-        }
-        match &result {
-            Ok(_) => line.push_str(" outcome=ok"),
-            Err(e) => {
-                let _ = write!(
-                    line,
-                    " outcome=error errorType={} error=\"{e}\"",
-                    e.error_type()
-                );
-            }
-        }
-        let _ = write!(line, " durationMs={}", started.elapsed().as_millis());
-        let level = if result.is_ok() {
-            Level::Info
-        } else {
-            Level::Error
+        let slack_status = match &result {
+            Err(Error::SlackRejected { status, .. }) => Some(*status),
+            _ => report.slack_status,
         };
-        log(level, Some(&invocation.request_id), format_args!("{line}"));
+        let (alarm, state) = report
+            .alarm
+            .as_ref()
+            .map(|(a, s)| (a.as_str(), s.as_str()))
+            .unzip();
+        let (level, message, outcome) = match &result {
+            Ok(_) => (Level::Info, "invocation done", "ok"),
+            Err(_) => (Level::Error, "invocation failed", "error"),
+        };
+        let mut line = log::line(level, &message)
+            .num("posted", report.posted as u64)
+            .str("alarm", alarm)
+            .str("state", state)
+            .word("secretCache", report.secret.map(Lookup::as_str))
+            .num("slackStatus", slack_status.map(u64::from))
+            .word("outcome", outcome);
+        if let Err(e) = &result {
+            line = line.error(e);
+        }
+        line.num("durationMs", started.elapsed().as_millis() as u64)
+            .emit();
 
         result.map(|posted| format!("{{\"posted\":{posted}}}"))
     }
@@ -78,17 +80,15 @@ impl Handler {
         report: &mut Report,
     ) -> Result<usize, Error> {
         let notifications = event::parse(body)?;
-        if let Some(first) = notifications.first() {
-            report.first = match first {
-                Notification::Alarm(a) => format!(
-                    "alarm={:?} state={:?}",
+        match notifications.first() {
+            Some(Notification::Alarm(a)) => {
+                report.alarm = Some((
                     crate::error::sanitize(&a.name, 255),
-                    crate::error::sanitize(&a.new_state, 40)
-                ),
-                Notification::Text { .. } => "message=text".to_string(),
-            };
-        } else {
-            return Ok(0);
+                    crate::error::sanitize(&a.new_state, 40),
+                ))
+            }
+            Some(Notification::Text { .. }) => {}
+            None => return Ok(0),
         }
 
         let (secrets, agent) = (&self.secrets, &self.agent);
@@ -100,7 +100,11 @@ impl Handler {
         // Stop at the first failure: the whole event is retried by Lambda.
         for notification in &notifications {
             let payload = message::render(notification, webhook.channel.as_deref());
-            slack::post(&self.agent, webhook, &payload, deadline)?;
+            log::debug(&"Slack payload")
+                .word("webhook", webhook.redacted())
+                .str("payload", payload.as_str())
+                .emit();
+            report.slack_status = Some(slack::post(&self.agent, webhook, &payload, deadline)?);
             report.posted += 1;
         }
         Ok(report.posted)
