@@ -3,7 +3,9 @@
 //! place a user sees it is the init error of their first invocation.
 
 use crate::error::Error;
+use crate::log::{self, Format, Level};
 use aws_credential_types::Credentials;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 const DEFAULT_SECRET_TTL: u64 = 300;
@@ -32,22 +34,75 @@ pub fn runtime_api(env: impl Fn(&str) -> Option<String>) -> Result<String, Error
         Error::config(
             "AWS_LAMBDA_RUNTIME_API",
             "is not set; bootstrap is a Lambda custom runtime: run it in Lambda or under a \
-             Runtime API emulator (`make demo`)",
+             Runtime API emulator (`make demo`); `bootstrap --help` lists its configuration",
         )
     })?;
-    // Emulators such as cargo-lambda serve the API under a path prefix: `127.0.0.1:9000/.rt`.
+    // Lambda and the RIE give `host:port`; cargo-lambda gives a URL with a path prefix,
+    // `http://[::]:9000/.rt/bootstrap`.
     let api = api.trim_end_matches('/');
-    if api.contains("://") || api.chars().any(char::is_whitespace) {
+    let (scheme, rest) = api.split_once("://").unwrap_or(("http", api));
+    let authority = rest.split('/').next().unwrap_or_default();
+    // `[::1]` has no port; `127.0.0.1:9001` and `[::]:9000` have one, all digits.
+    let port = if authority.ends_with(']') {
+        None
+    } else {
+        authority.rsplit_once(':').map(|(_, port)| port)
+    };
+    let valid = matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && !authority.starts_with(':')
+        && !authority.contains('@')
+        && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && !rest.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
         return Err(Error::config(
             "AWS_LAMBDA_RUNTIME_API",
-            "must be host:port with an optional path, without a scheme",
+            "must be host:port with an optional path (127.0.0.1:9001, 127.0.0.1:9000/.rt), \
+             or the same as an http:// URL",
         ));
     }
-    Ok(format!("http://{api}/2018-06-01"))
+    Ok(format!("{scheme}://{rest}/2018-06-01"))
+}
+
+/// The logger's settings. A wrong value falls back to its default here and is reported
+/// by [`Config::from_env`], so that even that init error is logged as asked.
+pub fn logging(env: impl Fn(&str) -> Option<String>) -> log::Settings {
+    log::Settings {
+        format: log_format(&env).unwrap_or_default(),
+        level: log_level(&env).unwrap_or_default(),
+    }
+}
+
+/// Lambda sets it from the function's logging configuration: `Text` or `JSON`.
+fn log_format(env: &impl Fn(&str) -> Option<String>) -> Result<Format, Error> {
+    match var(env, "AWS_LAMBDA_LOG_FORMAT") {
+        None => Ok(Format::Text),
+        Some(v) if v.eq_ignore_ascii_case("text") => Ok(Format::Text),
+        Some(v) if v.eq_ignore_ascii_case("json") => Ok(Format::Json),
+        Some(_) => Err(Error::config(
+            "AWS_LAMBDA_LOG_FORMAT",
+            "must be Text or JSON; set the function's log format (LoggingConfig.LogFormat) \
+             instead of the variable",
+        )),
+    }
+}
+
+fn log_level(env: &impl Fn(&str) -> Option<String>) -> Result<Level, Error> {
+    match var(env, "AWS_LAMBDA_LOG_LEVEL") {
+        None => Ok(Level::Info),
+        Some(v) => Level::parse(&v).ok_or_else(|| {
+            Error::config(
+                "AWS_LAMBDA_LOG_LEVEL",
+                "must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL; default INFO",
+            )
+        }),
+    }
 }
 
 impl Config {
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        log_format(&env)?;
+        log_level(&env)?;
         let secret_id = var(&env, "SecretId")
             .or_else(|| var(&env, "SECRET_ID"))
             .ok_or_else(|| {
@@ -140,8 +195,17 @@ fn credentials(env: &impl Fn(&str) -> Option<String>) -> Result<Credentials, Err
 }
 
 fn endpoint(env: &impl Fn(&str) -> Option<String>, region: &str) -> Result<Endpoint, Error> {
-    let ignore = var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let ignore = match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => {
+            return Err(Error::config(
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                "must be true or false; default false",
+            ))
+        }
+    };
     let configured = if ignore {
         None
     } else {
@@ -194,6 +258,131 @@ fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     env(name)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// One environment variable, as `bootstrap --help` and the README's table describe it.
+pub struct Variable {
+    pub names: &'static str,
+    pub default: &'static str,
+    pub does: &'static str,
+    pub when_wrong: &'static str,
+}
+
+/// Every variable the bootstrap reads, in the order a user sets them up.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        names: "SecretId, SECRET_ID",
+        default: "none (required)",
+        does: "name or ARN of the Secrets Manager secret; its SecretString is \
+               {\"SLACK_HOOK_URL\": \"https://hooks.slack.com/services/...\", \"SLACK_CHANNEL\": \"#alerts\"} \
+               (channel optional) or just the webhook URL",
+        when_wrong: "unset: init error; unknown or not allowed: every invocation fails with \
+                     SecretsManager.ResourceNotFoundException or .AccessDeniedException",
+    },
+    Variable {
+        names: "SECRET_TTL_SECONDS",
+        default: "300",
+        does: "how long the secret is kept in memory between invocations; 0 fetches it every time",
+        when_wrong: "not a whole number of seconds up to a year: init error",
+    },
+    Variable {
+        names: "SECRET_MAX_STALE_SECONDS",
+        default: "3600",
+        does: "after the TTL, how much longer the cached secret is still used while refreshing it                fails transiently (throttling, 5xx, network); 0 never uses an expired secret",
+        when_wrong: "not a whole number of seconds up to a year: init error",
+    },
+    Variable {
+        names: "AWS_LAMBDA_LOG_FORMAT",
+        default: "Text",
+        does: "Text: one plain line per event; JSON: one JSON object per line with timestamp, \
+               level, requestId, message and fields. Lambda sets it from the function's log format",
+        when_wrong: "neither Text nor JSON: init error",
+    },
+    Variable {
+        names: "AWS_LAMBDA_LOG_LEVEL",
+        default: "INFO",
+        does: "TRACE, DEBUG, INFO, WARN, ERROR or FATAL: lines below it are not written; DEBUG \
+               adds each Slack payload (never the webhook URL). Lambda sets it with JSON logs",
+        when_wrong: "another value: init error",
+    },
+    Variable {
+        names: "AWS_REGION, AWS_DEFAULT_REGION",
+        default: "set by Lambda",
+        does: "region of Secrets Manager and of the request signature",
+        when_wrong: "unset or not a region code: init error",
+    },
+    Variable {
+        names: "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+        default: "set by Lambda",
+        does: "the execution role's credentials, used to sign GetSecretValue",
+        when_wrong: "key or secret unset: init error; wrong: every invocation fails with \
+                     SecretsManager.UnrecognizedClientException or .InvalidSignatureException",
+    },
+    Variable {
+        names: "AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL",
+        default: "https://secretsmanager.{region}.amazonaws.com",
+        does: "another Secrets Manager endpoint (VPC endpoint, LocalStack, the test emulator); \
+               the first of the two that is set wins. The default ends in .amazonaws.com.cn in China",
+        when_wrong: "not an http:// or https:// URL: init error; unreachable: every invocation \
+                     fails with SecretsManager.Unreachable",
+    },
+    Variable {
+        names: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        default: "false",
+        does: "true ignores the two endpoint variables above",
+        when_wrong: "neither true nor false: init error",
+    },
+    Variable {
+        names: "AWS_LAMBDA_RUNTIME_API",
+        default: "set by Lambda",
+        does: "where the Runtime API is: host:port, optionally with a path prefix or as an \
+               http:// URL (cargo lambda watch: http://[::]:9000/.rt/bootstrap)",
+        when_wrong: "unset or malformed: bootstrap prints why and exits (there is no Runtime \
+                     API to report to)",
+    },
+];
+
+/// What `bootstrap --help` prints.
+pub fn help() -> String {
+    let mut out = format!(
+        "alarm-to-slack {}: a Lambda custom runtime (provided.al2023)\n\
+         that posts CloudWatch alarms from SNS to Slack.\n\n\
+         Usage:\n  \
+         bootstrap            serve the Lambda Runtime API (how Lambda starts it)\n  \
+         bootstrap --help     print this reference\n  \
+         bootstrap --version  print the version\n\n\
+         Configuration: environment variables, read and checked once at start-up.\n\
+         A wrong value stops the start with an init error that names the variable and the fix.\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for v in VARIABLES {
+        let _ = writeln!(out, "\n  {}", v.names);
+        wrap(&mut out, &format!("Default: {}", v.default));
+        wrap(&mut out, v.does);
+        wrap(&mut out, &format!("When wrong: {}", v.when_wrong));
+    }
+    out
+}
+
+/// Appends `text` indented and cut at word boundaries to fit a terminal.
+fn wrap(out: &mut String, text: &str) {
+    const INDENT: &str = "      ";
+    let mut width = 0;
+    for word in text.split_whitespace() {
+        if width > 0 && width + 1 + word.len() > 100 - INDENT.len() {
+            out.push('\n');
+            width = 0;
+        }
+        if width == 0 {
+            out.push_str(INDENT);
+        } else {
+            out.push(' ');
+            width += 1;
+        }
+        out.push_str(word);
+        width += word.len();
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -325,5 +514,192 @@ mod tests {
         let base = runtime_api(env_of(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9000/.rt/")]));
         assert_eq!(base.expect("base"), "http://127.0.0.1:9000/.rt/2018-06-01");
         assert!(runtime_api(env_of(&[])).is_err());
+    }
+
+    #[test]
+    fn runtime_api_as_cargo_lambda_sets_it() {
+        let base = runtime_api(env_of(&[(
+            "AWS_LAMBDA_RUNTIME_API",
+            "http://[::]:9000/.rt/bootstrap",
+        )]));
+        assert_eq!(
+            base.expect("base"),
+            "http://[::]:9000/.rt/bootstrap/2018-06-01"
+        );
+        let tls = runtime_api(env_of(&[(
+            "AWS_LAMBDA_RUNTIME_API",
+            "https://localhost:9000/.rt",
+        )]));
+        assert_eq!(tls.expect("base"), "https://localhost:9000/.rt/2018-06-01");
+        for bad in [
+            "ftp://127.0.0.1:9001",
+            "http://",
+            "http:///x",
+            "127.0.0.1 9001",
+            "http://http://a",
+        ] {
+            let err = runtime_api(|name: &str| {
+                (name == "AWS_LAMBDA_RUNTIME_API").then(|| bad.to_string())
+            });
+            assert!(
+                matches!(
+                    err,
+                    Err(Error::Config {
+                        var: "AWS_LAMBDA_RUNTIME_API",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    fn with(extra: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            extra
+                .iter()
+                .chain(LAMBDA)
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn log_settings_default_to_text_at_info() {
+        assert_eq!(logging(env_of(&[])), log::Settings::default());
+        assert_eq!(
+            logging(env_of(&[
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+                ("AWS_LAMBDA_LOG_LEVEL", "debug"),
+            ])),
+            log::Settings {
+                format: Format::Json,
+                level: Level::Debug
+            }
+        );
+        assert!(Config::from_env(with(&[
+            ("AWS_LAMBDA_LOG_FORMAT", "Text"),
+            ("AWS_LAMBDA_LOG_LEVEL", "FATAL"),
+        ]))
+        .is_ok());
+    }
+
+    #[test]
+    fn bad_log_settings_are_init_errors_that_name_them() {
+        for (env, name) in [
+            (
+                with(&[("AWS_LAMBDA_LOG_LEVEL", "VERBOSE")]),
+                "AWS_LAMBDA_LOG_LEVEL",
+            ),
+            (
+                with(&[("AWS_LAMBDA_LOG_FORMAT", "yaml")]),
+                "AWS_LAMBDA_LOG_FORMAT",
+            ),
+        ] {
+            let err = Config::from_env(&env).err().expect("error");
+            assert!(matches!(err, Error::Config { var, .. } if var == name));
+            // The logger still starts, with the defaults, to log that very error.
+            assert_eq!(logging(&env).level, Level::Info);
+        }
+        // A valid format is kept even when the level is wrong.
+        let half = logging(with(&[
+            ("AWS_LAMBDA_LOG_FORMAT", "json"),
+            ("AWS_LAMBDA_LOG_LEVEL", "loud"),
+        ]));
+        assert_eq!(half.format, Format::Json);
+        let message = Config::from_env(with(&[("AWS_LAMBDA_LOG_LEVEL", "loud")]))
+            .err()
+            .expect("error")
+            .to_string();
+        assert!(
+            message.contains("TRACE, DEBUG, INFO, WARN, ERROR, FATAL"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn ignore_endpoint_flag_is_true_or_false() {
+        let bad = Config::from_env(with(&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "yes")]));
+        assert!(matches!(
+            bad,
+            Err(Error::Config {
+                var: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                ..
+            })
+        ));
+        let off = endpoint(
+            &env_of(&[
+                ("AWS_ENDPOINT_URL", "http://other:1"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
+            ]),
+            "us-east-1",
+        );
+        assert_eq!(off.expect("endpoint").host, "other:1");
+    }
+
+    /// The names in the reference, one by one.
+    fn documented() -> Vec<&'static str> {
+        VARIABLES.iter().flat_map(|v| v.names.split(", ")).collect()
+    }
+
+    #[test]
+    fn every_variable_read_is_in_the_reference() {
+        // Every whole string literal in this file's code that looks like a variable name.
+        let code = include_str!("config.rs");
+        let code = &code[..code.find("#[cfg(test)]").unwrap_or(code.len())];
+        let mut literals = Vec::new();
+        let mut current: Option<String> = None;
+        let mut chars = code.chars();
+        while let Some(c) = chars.next() {
+            match (&mut current, c) {
+                (None, '"') => current = Some(String::new()),
+                (Some(_), '"') => literals.extend(current.take()),
+                (Some(s), '\\') => {
+                    s.push('\\');
+                    s.extend(chars.next());
+                }
+                (Some(s), c) => s.push(c),
+                (None, _) => {}
+            }
+        }
+        let read: Vec<&str> = literals
+            .iter()
+            .map(String::as_str)
+            // `env!` names are read by the compiler, not at start-up.
+            .filter(|s| !s.starts_with("CARGO_"))
+            .filter(|s| {
+                s.len() >= 5
+                    && s.starts_with(|c: char| c.is_ascii_uppercase())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .collect();
+        assert!(read.contains(&"SECRET_TTL_SECONDS") && read.contains(&"SecretId"));
+        let documented = documented();
+        for name in read {
+            assert!(
+                documented.contains(&name),
+                "{name} is read but not in VARIABLES"
+            );
+        }
+    }
+
+    #[test]
+    fn readme_table_lists_every_variable() {
+        let readme = include_str!("../README.md");
+        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+        for name in documented() {
+            let listed = rows.iter().any(|row| row.contains(&format!("`{name}`")));
+            assert!(listed, "README.md's variable table does not list `{name}`");
+        }
+    }
+
+    #[test]
+    fn help_lists_every_variable() {
+        let help = help();
+        assert!(help.contains(env!("CARGO_PKG_VERSION")));
+        assert!(help.lines().all(|l| l.chars().count() <= 100), "{help}");
+        for name in documented() {
+            assert!(help.contains(name), "{name}");
+        }
     }
 }

@@ -5,13 +5,12 @@ use crate::config::Config;
 use crate::error::{sanitize, Error};
 use crate::event::{self, Notification};
 use crate::http::Deadline;
-use crate::log::{log, Level};
+use crate::log::{self, Level};
 use crate::message;
 use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
 use crate::secrets_manager::SecretsManager;
 use crate::slack::{self, Webhook};
-use std::fmt::Write;
 use std::time::Instant;
 
 pub struct Handler {
@@ -24,7 +23,8 @@ pub struct Handler {
 #[derive(Default)]
 struct Report {
     posted: usize,
-    first: String,
+    /// The first record's alarm name and new state, when it is an alarm.
+    alarm: Option<(String, String)>,
     secret: Option<&'static str>,
     slack_status: Option<u16>,
 }
@@ -41,44 +41,42 @@ impl Handler {
     /// The Runtime API response body (`{"posted":N}`) or the reason it failed.
     pub fn handle(&mut self, invocation: &Invocation) -> Result<String, Error> {
         let started = Instant::now();
-        let id = invocation.request_id.as_str();
         let mut report = Report::default();
-        let result = self.post_all(id, &invocation.body, invocation.deadline, &mut report);
+        let result = self.post_all(&invocation.body, invocation.deadline, &mut report);
 
-        let mut line = format!("posted={}", report.posted);
-        if !report.first.is_empty() {
-            let _ = write!(line, " {}", report.first);
-        }
-        if let Some(lookup) = report.secret {
-            let _ = write!(line, " secretCache={lookup}");
-        }
-        if let Some(status) = report.slack_status {
-            let _ = write!(line, " slackStatus={status}");
-        }
-        match &result {
-            Ok(_) => line.push_str(" outcome=ok"),
-            Err(e) => {
-                let _ = write!(
-                    line,
-                    " outcome=error errorType={} error=\"{e}\"",
-                    e.error_type()
-                );
+        let slack_status = match &result {
+            Err(Error::SlackRejected { status, .. } | Error::WebhookRevoked { status, .. }) => {
+                Some(*status)
             }
-        }
-        let _ = write!(line, " durationMs={}", started.elapsed().as_millis());
-        let level = if result.is_ok() {
-            Level::Info
-        } else {
-            Level::Error
+            _ => report.slack_status,
         };
-        log(level, Some(id), format_args!("{line}"));
+        let (alarm, state) = report
+            .alarm
+            .as_ref()
+            .map(|(a, s)| (a.as_str(), s.as_str()))
+            .unzip();
+        let (level, message, outcome) = match &result {
+            Ok(_) => (Level::Info, "invocation done", "ok"),
+            Err(_) => (Level::Error, "invocation failed", "error"),
+        };
+        let mut line = log::line(level, &message)
+            .num("posted", report.posted as u64)
+            .str("alarm", alarm)
+            .str("state", state)
+            .word("secretCache", report.secret)
+            .num("slackStatus", slack_status.map(u64::from))
+            .word("outcome", outcome);
+        if let Err(e) = &result {
+            line = line.error(e);
+        }
+        line.num("durationMs", started.elapsed().as_millis() as u64)
+            .emit();
 
         result.map(|posted| format!("{{\"posted\":{posted}}}"))
     }
 
     fn post_all(
         &mut self,
-        id: &str,
         body: &[u8],
         deadline: Deadline,
         report: &mut Report,
@@ -87,23 +85,22 @@ impl Handler {
         let Some(first) = notifications.first() else {
             return Ok(0);
         };
-        report.first = match first {
-            Notification::Alarm(a) => format!(
-                "alarm={:?} state={:?}",
-                sanitize(&a.name, 255),
-                sanitize(&a.new_state, 40)
-            ),
-            Notification::Text { .. } => "message=text".to_string(),
-        };
+        if let Notification::Alarm(a) = first {
+            report.alarm = Some((sanitize(&a.name, 255), sanitize(&a.new_state, 40)));
+        }
 
         let mut refreshed = false;
         let mut next = 0;
         // Stop at the first failure: Lambda retries the whole event.
         while let Some(notification) = notifications.get(next) {
             let (hook, lookup) =
-                cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline, id)?;
+                cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
             let payload = message::render(notification, hook.channel.as_deref());
+            log::debug(&"Slack payload")
+                .word("webhook", hook.redacted())
+                .str("payload", payload.as_str())
+                .emit();
             match slack::post(&self.agent, hook, &payload, deadline) {
                 Ok(status) => {
                     report.slack_status = Some(status);
@@ -116,15 +113,15 @@ impl Handler {
                     let old = hook.fingerprint();
                     self.cache.invalidate();
                     let (fresh, _) =
-                        cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline, id)?;
+                        cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
                     if fresh.fingerprint() == old {
                         return Err(revoked);
                     }
-                    log(
+                    log::line(
                         Level::Warn,
-                        Some(id),
-                        format_args!("Slack revoked the cached webhook; the secret holds a new one, posting again"),
-                    );
+                        &"Slack revoked the cached webhook; the secret holds a new one, posting again",
+                    )
+                    .emit();
                 }
                 Err(e) => return Err(e),
             }
@@ -139,19 +136,16 @@ fn cached_webhook<'c>(
     secrets: &SecretsManager,
     agent: &ureq::Agent,
     deadline: Deadline,
-    id: &str,
 ) -> Result<(&'c Webhook, &'static str), Error> {
     let fetch = || Webhook::from_secret(&secrets.get_secret_string(agent, deadline)?);
     let (webhook, lookup) = cache.get(Instant::now(), fetch)?;
     if let Lookup::Stale(err) = &lookup {
-        log(
+        log::line(
             Level::Warn,
-            Some(id),
-            format_args!(
-                "cannot refresh the secret ({}: {err}); using the cached one past its TTL",
-                err.error_type()
-            ),
-        );
+            &"cannot refresh the secret; using the cached one past its TTL",
+        )
+        .error(err)
+        .emit();
     }
     Ok((webhook, lookup.as_str()))
 }

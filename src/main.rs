@@ -1,16 +1,27 @@
 //! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms from SNS
 //! to a Slack webhook kept in Secrets Manager. This file only wires the parts.
 
-use alarm_to_slack::log::{log, Level};
-use alarm_to_slack::{config, handler, http, runtime};
+use alarm_to_slack::{config, handler, http, log, runtime};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Lambda starts the bootstrap without arguments; the RIE and images built on the
+    // `provided` base image pass the handler name, which, like any other word, is not ours.
+    match std::env::args_os().nth(1).as_ref().and_then(|a| a.to_str()) {
+        Some("--version" | "-V") => {
+            return print(concat!("alarm-to-slack ", env!("CARGO_PKG_VERSION"), "\n"))
+        }
+        Some("--help" | "-h") => return print(&config::help()),
+        _ => {}
+    }
+
     let env = |name: &str| std::env::var(name).ok();
+    log::init(config::logging(env));
     let base = match config::runtime_api(env) {
         Ok(base) => base,
         Err(err) => {
-            log(Level::Error, None, format_args!("{err}"));
+            log::fatal(&"cannot start").error(&err).emit();
             return ExitCode::FAILURE;
         }
     };
@@ -20,9 +31,9 @@ fn main() -> ExitCode {
     let config = match config::Config::from_env(env) {
         Ok(config) => config,
         Err(err) => {
-            log(Level::Error, None, format_args!("init failed: {err}"));
+            log::fatal(&"init failed").error(&err).emit();
             if let Err(runtime::Fatal(why)) = api.init_error(&err) {
-                log(Level::Error, None, format_args!("{why}"));
+                log::fatal(&why).emit();
             }
             return ExitCode::FAILURE;
         }
@@ -31,6 +42,14 @@ fn main() -> ExitCode {
     drop(config);
 
     let runtime::Fatal(why) = runtime::run(&api, |invocation| handler.handle(invocation));
-    log(Level::Error, None, format_args!("exiting: {why}"));
+    log::fatal(&format_args!("exiting: {why}")).emit();
     ExitCode::FAILURE
+}
+
+/// For `--help` and `--version`, which run outside Lambda.
+fn print(text: &str) -> ExitCode {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
 }

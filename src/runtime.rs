@@ -3,7 +3,7 @@
 
 use crate::error::{sanitize, Error};
 use crate::http::{describe, Deadline};
-use crate::log::{log, Level};
+use crate::log;
 
 /// Lambda allows 6 MB synchronous payloads; anything beyond is not an event of ours.
 const MAX_EVENT_BYTES: u64 = 8 << 20;
@@ -31,6 +31,7 @@ impl RuntimeApi {
     /// Blocks until Lambda hands over the next event. `None` means there is
     /// nothing to do this time round (204, or an invocation we cannot even name).
     fn next(&self) -> Result<Option<Invocation>, Fatal> {
+        log::set_request_id(None);
         let url = format!("{}/runtime/invocation/next", self.base);
         // No timeout: Lambda freezes the sandbox while this call waits.
         let mut response = self.agent.get(&url).call().map_err(|e| {
@@ -71,13 +72,10 @@ impl RuntimeApi {
             .read_to_vec();
 
         let Some(request_id) = request_id else {
-            log(
-                Level::Error,
-                None,
-                format_args!("the Runtime API sent an event without Lambda-Runtime-Aws-Request-Id; it cannot be answered and is skipped"),
-            );
+            log::error(&"the Runtime API sent an event without Lambda-Runtime-Aws-Request-Id; it cannot be answered and is skipped").emit();
             return Ok(None);
         };
+        log::set_request_id(Some(&request_id));
         let problem = match (deadline, &body) {
             (None, _) => Some(Error::InvalidInvocation(
                 "no valid Lambda-Runtime-Deadline-Ms header".to_string(),
@@ -93,11 +91,10 @@ impl RuntimeApi {
             _ => None,
         };
         if let Some(err) = problem {
-            log(
-                Level::Error,
-                Some(&request_id),
-                format_args!("outcome=error errorType={} {}", err.error_type(), err),
-            );
+            log::error(&"invocation failed")
+                .word("outcome", "error")
+                .error(&err)
+                .emit();
             self.fail(&request_id, &err)?;
             return Ok(None);
         }
@@ -122,7 +119,7 @@ impl RuntimeApi {
             .post(&url)
             .header("Content-Type", "application/json")
             .send(body);
-        self.check(result, request_id, "response")
+        self.check(result, "response")
     }
 
     fn fail(&self, request_id: &str, err: &Error) -> Result<(), Fatal> {
@@ -131,16 +128,16 @@ impl RuntimeApi {
             self.base,
             path_segment(request_id)
         );
-        self.post_error(&url, err, request_id, "error")
+        self.post_error(&url, err, "error")
     }
 
     /// Reports a start-up failure; Lambda shows it on the first invocation.
     pub fn init_error(&self, err: &Error) -> Result<(), Fatal> {
         let url = format!("{}/runtime/init/error", self.base);
-        self.post_error(&url, err, "init", "init error")
+        self.post_error(&url, err, "init error")
     }
 
-    fn post_error(&self, url: &str, err: &Error, id: &str, what: &str) -> Result<(), Fatal> {
+    fn post_error(&self, url: &str, err: &Error, what: &str) -> Result<(), Fatal> {
         let error_type = err.error_type();
         let body = serde_json::json!({
             "errorMessage": err.to_string(),
@@ -154,13 +151,12 @@ impl RuntimeApi {
             .header("Content-Type", "application/json")
             .header("Lambda-Runtime-Function-Error-Type", &error_type)
             .send(body.as_str());
-        self.check(result, id, what)
+        self.check(result, what)
     }
 
     fn check(
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-        request_id: &str,
         what: &str,
     ) -> Result<(), Fatal> {
         let mut response = result.map_err(|e| {
@@ -185,14 +181,11 @@ impl RuntimeApi {
             // 400/403/413: this invocation is lost to Lambda's own error handling,
             // but the runtime itself is fine and serves the next one.
             _ => {
-                log(
-                    Level::Error,
-                    Some(request_id),
-                    format_args!(
-                        "the Runtime API refused the {what} with HTTP {status}: {}",
-                        sanitize(&answer, 200)
-                    ),
-                );
+                log::error(&format_args!(
+                    "the Runtime API refused the {what} with HTTP {status}: {}",
+                    sanitize(&answer, 200)
+                ))
+                .emit();
                 Ok(())
             }
         }
