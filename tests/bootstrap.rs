@@ -163,12 +163,7 @@ fn every_record_is_posted() {
         (&alarm_message("second", "OK"), None),
     ]);
     assert_eq!(expect_response(lambda.invoke(event)), r#"{"posted":2}"#);
-    let texts: Vec<String> = lambda
-        .emu
-        .slack_posts()
-        .iter()
-        .map(|p| p.json["text"].as_str().unwrap_or("").to_string())
-        .collect();
+    let texts = lambda.slack_texts();
     assert_eq!(texts.len(), 2);
     assert!(
         texts[0].starts_with("first state is now ALARM: "),

@@ -440,12 +440,7 @@ fn odd_alarms_are_still_posted() {
     );
     expect_response(lambda.invoke(sns(&[(&deep_message, None)])));
 
-    let texts: Vec<String> = lambda
-        .emu
-        .slack_posts()
-        .iter()
-        .map(|p| p.json["text"].as_str().unwrap_or("").to_string())
-        .collect();
+    let texts = lambda.slack_texts();
     assert!(
         texts[0].starts_with("seven state is now 7: odd"),
         "{texts:?}"

@@ -36,6 +36,15 @@ impl Lambda {
         Lambda { emu, process }
     }
 
+    /// The `text` of every payload Slack received, in order.
+    pub fn slack_texts(&self) -> Vec<String> {
+        self.emu
+            .slack_posts()
+            .iter()
+            .map(|p| p.json["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
     pub fn invoke(&self, event: impl Into<Vec<u8>>) -> Outcome {
         let id = self.emu.push_event(event);
         self.emu.wait_outcome(&id)

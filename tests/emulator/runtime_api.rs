@@ -190,7 +190,8 @@ impl State {
     }
 
     fn record_outcome(&self, rq: tiny_http::Request, raw_id: &str, outcome: Outcome) {
-        let id = percent_decode(raw_id);
+        // Request ids travel in the path; a runtime may percent-encode them.
+        let id = super::sigv4::percent_decode(raw_id);
         let mut s = lock(&self.inner);
         if s.in_flight.remove(&id) {
             let injected = match outcome {
@@ -294,26 +295,4 @@ fn not_found(rq: tiny_http::Request) {
         &[JSON],
         r#"{"errorMessage":"not found","errorType":"NotFound"}"#,
     );
-}
-
-/// Request ids travel in the path; a runtime may percent-encode them.
-fn percent_decode(input: &str) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

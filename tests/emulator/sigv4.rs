@@ -104,7 +104,7 @@ fn uri_encode(input: &str, keep_slash: bool) -> String {
 }
 
 /// Decodes `%XX` escapes (a malformed escape is kept literally).
-fn percent_decode(input: &str) -> String {
+pub fn percent_decode(input: &str) -> String {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
