@@ -22,8 +22,8 @@ export CARGO_TARGET_$(shell echo $(TARGET_ENV) | tr a-z A-Z)_RUSTFLAGS := -C rel
 
 # Size budgets in bytes (sizes are deterministic): what the build reaches plus 1 %.
 # Lower them whenever the binary shrinks; never raise them without a reason in the commit.
-BOOTSTRAP_BUDGET := 1849500
-ZIP_BUDGET := 983300
+BOOTSTRAP_BUDGET := 1874076
+ZIP_BUDGET := 996403
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }

@@ -3,6 +3,7 @@
 //! place a user sees it is the init error of their first invocation.
 
 use crate::error::Error;
+use crate::message::Format;
 use aws_credential_types::Credentials;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ pub struct Config {
     pub credentials: Credentials,
     pub endpoint: Endpoint,
     pub secret_ttl: Duration,
+    pub message_format: Format,
 }
 
 /// Where Secrets Manager is reached. `host` is sent and signed as the `Host` header.
@@ -79,6 +81,7 @@ impl Config {
             ));
         }
 
+        let message_format = message_format(&env)?;
         let credentials = credentials(&env)?;
         let endpoint = endpoint(&env, &region)?;
 
@@ -98,7 +101,21 @@ impl Config {
             credentials,
             endpoint,
             secret_ttl: Duration::from_secs(secret_ttl),
+            message_format,
         })
+    }
+}
+
+/// `MESSAGE_FORMAT`: `card` (the default) or `text`, the seed's one line.
+pub fn message_format(env: &impl Fn(&str) -> Option<String>) -> Result<Format, Error> {
+    match var(env, "MESSAGE_FORMAT") {
+        None => Ok(Format::Card),
+        Some(value) => Format::parse(&value).ok_or_else(|| {
+            Error::config(
+                "MESSAGE_FORMAT",
+                "must be `card` (the default: a coloured card) or `text` (one line)",
+            )
+        }),
     }
 }
 
@@ -253,6 +270,23 @@ mod tests {
             region,
             Err(Error::Config {
                 var: "AWS_REGION",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn message_format_defaults_to_card_and_is_checked() {
+        assert_eq!(message_format(&env_of(&[])).expect("default"), Format::Card);
+        let text = message_format(&env_of(&[("MESSAGE_FORMAT", "text")]));
+        assert_eq!(text.expect("text"), Format::Text);
+        let mut env = LAMBDA.to_vec();
+        env.push(("MESSAGE_FORMAT", "blocks"));
+        let env: &'static [(&str, &str)] = env.leak();
+        assert!(matches!(
+            Config::from_env(env_of(env)),
+            Err(Error::Config {
+                var: "MESSAGE_FORMAT",
                 ..
             })
         ));

@@ -18,6 +18,7 @@ pub struct Handler {
     agent: ureq::Agent,
     secrets: SecretsManager,
     cache: SecretCache<Webhook>,
+    format: message::Format,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -34,6 +35,7 @@ impl Handler {
             agent,
             secrets: SecretsManager::new(config),
             cache: SecretCache::new(config.secret_ttl),
+            format: config.message_format,
         }
     }
 
@@ -98,8 +100,9 @@ impl Handler {
         report.secret = Some(lookup);
 
         // Stop at the first failure: the whole event is retried by Lambda.
+        let options = message::Options::for_webhook(self.format, webhook);
         for notification in &notifications {
-            let payload = message::render(notification, webhook.channel.as_deref());
+            let payload = message::render(notification, &options);
             slack::post(&self.agent, webhook, &payload, deadline)?;
             report.posted += 1;
         }

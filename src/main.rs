@@ -1,17 +1,22 @@
 //! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms from SNS
 //! to a Slack webhook kept in Secrets Manager. This file only wires the parts.
 
+mod alarm;
 mod config;
+mod console;
 mod error;
 mod event;
 mod handler;
 mod http;
 mod log;
 mod message;
+mod mrkdwn;
 mod runtime;
 mod secret_cache;
 mod secrets_manager;
 mod slack;
+mod timestamp;
+mod trigger;
 
 use crate::log::{log, Level};
 use std::process::ExitCode;
