@@ -22,14 +22,14 @@ export CARGO_TARGET_$(shell echo $(TARGET_ENV) | tr a-z A-Z)_RUSTFLAGS := -C rel
 
 # Size budgets in bytes (sizes are deterministic): what the build reaches plus 1 %.
 # Lower them whenever the binary shrinks; never raise them without a reason in the commit.
-BOOTSTRAP_BUDGET := 1874076
-ZIP_BUDGET := 996403
+BOOTSTRAP_BUDGET := 1882268
+ZIP_BUDGET := 1000723
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint size size-check demo clean toolchain
+.PHONY: bootstrap zip test lint size size-check demo render clean toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -72,6 +72,10 @@ size-check: zip
 # SLACK_HOOK_URL=https://hooks.slack.com/... sends it to your own Slack instead.
 demo: bootstrap
 	cargo run --quiet --locked --example demo -- '$(CURDIR)/bootstrap' '$(EVENT)'
+
+# Prints the Slack payload for one event, with no AWS settings and no network.
+render: bootstrap
+	@./bootstrap render '$(EVENT)'
 
 clean:
 	cargo clean

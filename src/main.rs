@@ -11,6 +11,7 @@ mod http;
 mod log;
 mod message;
 mod mrkdwn;
+mod preview;
 mod runtime;
 mod secret_cache;
 mod secrets_manager;
@@ -22,6 +23,11 @@ use crate::log::{log, Level};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Lambda starts the runtime without arguments; `render` previews a message locally.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|command| command == "render") {
+        return preview::run(args);
+    }
     let env = |name: &str| std::env::var(name).ok();
     let base = match config::runtime_api(env) {
         Ok(base) => base,
