@@ -29,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint size size-check demo render clean toolchain
+.PHONY: bootstrap zip test lint size size-check demo render golden clean toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -76,6 +76,10 @@ demo: bootstrap
 # Prints the Slack payload for one event, with no AWS settings and no network.
 render: bootstrap
 	@./bootstrap render '$(EVENT)'
+
+# Rewrites tests/golden/ from events/ after an intended change to the messages; review the diff.
+golden: bootstrap
+	UPDATE_GOLDEN=1 BOOTSTRAP_BIN='$(CURDIR)/bootstrap' cargo test --locked --test golden
 
 clean:
 	cargo clean
