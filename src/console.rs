@@ -43,8 +43,13 @@ fn is_code(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Longest alarm name CloudWatch accepts; a longer one has no console page, and its
+/// encoded URL could make Slack refuse the whole message.
+const MAX_ALARM_NAME_CHARS: usize = 255;
+
 /// The alarm's page in the CloudWatch console of its partition; `None` for partitions
-/// without a public console (the isolated ones) or a region that is not a code.
+/// without a public console (the isolated ones), a region that is not a code, or a name
+/// CloudWatch could not have.
 pub fn alarm_url(partition: &str, region: &str, name: &str) -> Option<String> {
     let host = match partition {
         "aws" => "console.aws.amazon.com",
@@ -52,7 +57,7 @@ pub fn alarm_url(partition: &str, region: &str, name: &str) -> Option<String> {
         "aws-cn" => "console.amazonaws.cn",
         _ => return None,
     };
-    if !is_code(region) {
+    if !is_code(region) || name.is_empty() || name.chars().nth(MAX_ALARM_NAME_CHARS).is_some() {
         return None;
     }
     Some(format!(
@@ -143,6 +148,9 @@ mod tests {
             Some("https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/x")
         );
         assert_eq!(alarm_url("aws-iso", "us-iso-east-1", "x"), None);
+        assert!(alarm_url("aws", "us-east-1", &"é".repeat(255)).is_some());
+        assert_eq!(alarm_url("aws", "us-east-1", &"é".repeat(256)), None);
+        assert_eq!(alarm_url("aws", "us-east-1", ""), None);
         assert_eq!(alarm_url("aws", "US East", "x"), None);
         assert_eq!(partition_of("cn-northwest-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-east-1"), "aws-us-gov");
