@@ -22,8 +22,8 @@ export CARGO_TARGET_$(shell echo $(TARGET_ENV) | tr a-z A-Z)_RUSTFLAGS := -C rel
 
 # Size budgets in bytes (sizes are deterministic): what the build reaches plus 1 %.
 # Lower them whenever the binary shrinks; never raise them without a reason in the commit.
-BOOTSTRAP_BUDGET := 1874300
-ZIP_BUDGET := 994300
+BOOTSTRAP_BUDGET := 1907400
+ZIP_BUDGET := 1012000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
@@ -41,7 +41,7 @@ CFN_LINT_VENV := target/cfn-lint-$(CFN_LINT_VERSION)
 CFN_LINT := $(CFN_LINT_VENV)/bin/cfn-lint
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint cfn-lint size size-check demo fuzz clean toolchain deploy deploy-preflight deploy-check
+.PHONY: bootstrap zip test lint cfn-lint size size-check demo render golden fuzz clean toolchain deploy deploy-preflight deploy-check
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -131,9 +131,17 @@ fuzz:
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 	mkdir -p target/fuzz-corpus/event target/fuzz-corpus/message
 	cp events/*.json target/fuzz-corpus/event/
-	for f in events/*.json; do python3 -c 'import json,sys; [open(sys.argv[2]+"-%d" % i, "w").write(r["Sns"]["Message"]) for i, r in enumerate(json.load(open(sys.argv[1]))["Records"])]' $$f target/fuzz-corpus/message/$$(basename $$f); done
+	for f in events/*.json; do python3 -c 'import json,sys; [open(sys.argv[2]+"-%d" % i, "w").write(r["Sns"]["Message"]) for i, r in enumerate(json.load(open(sys.argv[1])).get("Records", [])) if "Sns" in r]' $$f target/fuzz-corpus/message/$$(basename $$f) || exit 1; done
 	cargo +nightly fuzz run --fuzz-dir tests/fuzz event target/fuzz-corpus/event -- -max_total_time=$(FUZZ_SECONDS)
 	cargo +nightly fuzz run --fuzz-dir tests/fuzz message target/fuzz-corpus/message -- -max_total_time=$(FUZZ_SECONDS)
+
+# Prints the Slack payload for one event, with no AWS settings and no network.
+render: bootstrap
+	@./bootstrap render '$(EVENT)'
+
+# Rewrites tests/golden/ from events/ after an intended change to the messages; review the diff.
+golden: bootstrap
+	UPDATE_GOLDEN=1 BOOTSTRAP_BIN='$(CURDIR)/bootstrap' cargo test --locked --test golden
 
 clean:
 	cargo clean

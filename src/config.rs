@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::log::{self, Format, Level};
+use crate::message::Format as MessageFormat;
 use aws_credential_types::Credentials;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub struct Config {
     pub endpoint: Endpoint,
     pub secret_ttl: Duration,
     pub secret_max_stale: Duration,
+    pub message_format: MessageFormat,
 }
 
 /// Where Secrets Manager is reached. `host` is sent and signed as the `Host` header.
@@ -136,6 +138,7 @@ impl Config {
             ));
         }
 
+        let message_format = message_format(&env)?;
         let credentials = credentials(&env)?;
         let endpoint = endpoint(&env, &region)?;
 
@@ -159,6 +162,7 @@ impl Config {
             endpoint,
             secret_ttl,
             secret_max_stale,
+            message_format,
         })
     }
 }
@@ -176,6 +180,19 @@ fn seconds(
             Ok(secs) if secs <= 366 * 24 * 3600 => Ok(Duration::from_secs(secs)),
             _ => Err(Error::config(name, rule)),
         },
+    }
+}
+
+/// `MESSAGE_FORMAT`: `card` (the default) or `text`, the seed's one line.
+pub fn message_format(env: &impl Fn(&str) -> Option<String>) -> Result<MessageFormat, Error> {
+    match var(env, "MESSAGE_FORMAT") {
+        None => Ok(MessageFormat::Card),
+        Some(value) => MessageFormat::parse(&value).ok_or_else(|| {
+            Error::config(
+                "MESSAGE_FORMAT",
+                "must be `card` (the default: a coloured card) or `text` (one line)",
+            )
+        }),
     }
 }
 
@@ -278,6 +295,13 @@ pub const VARIABLES: &[Variable] = &[
                (channel optional) or just the webhook URL",
         when_wrong: "unset: init error; unknown or not allowed: every invocation fails with \
                      SecretsManager.ResourceNotFoundException or .AccessDeniedException",
+    },
+    Variable {
+        names: "MESSAGE_FORMAT",
+        default: "card",
+        does: "card: a coloured card under the one-line text; text: only the line \
+               `<AlarmName> state is now <NewStateValue>: <NewStateReason>`",
+        when_wrong: "another value: init error",
     },
     Variable {
         names: "SECRET_TTL_SECONDS",
@@ -465,6 +489,26 @@ mod tests {
             region,
             Err(Error::Config {
                 var: "AWS_REGION",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn message_format_defaults_to_card_and_is_checked() {
+        assert_eq!(
+            message_format(&env_of(&[])).expect("default"),
+            MessageFormat::Card
+        );
+        let text = message_format(&env_of(&[("MESSAGE_FORMAT", "text")]));
+        assert_eq!(text.expect("text"), MessageFormat::Text);
+        let mut env = LAMBDA.to_vec();
+        env.push(("MESSAGE_FORMAT", "blocks"));
+        let env: &'static [(&str, &str)] = env.leak();
+        assert!(matches!(
+            Config::from_env(env_of(env)),
+            Err(Error::Config {
+                var: "MESSAGE_FORMAT",
                 ..
             })
         ));

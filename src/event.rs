@@ -1,114 +1,81 @@
-//! What arrives: an SNS event whose records carry either a CloudWatch alarm
-//! (JSON in `Message`) or any other text. Parsing is lenient about everything
-//! we do not need, and strict only where nothing sensible could be posted.
+//! What arrives: an SNS event whose records carry a CloudWatch alarm (JSON in
+//! `Message`) or any other message; or an alarm itself, when an alarm action invokes
+//! the function directly or an EventBridge rule sends its state change. Parsing is
+//! lenient about everything we do not need, and strict only where nothing sensible
+//! could be posted.
 
+pub use crate::alarm::Alarm;
 use crate::error::Error;
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One thing to tell Slack about.
 #[derive(Debug, PartialEq)]
 pub enum Notification {
-    Alarm(Alarm),
+    Alarm(Box<Alarm>),
+    /// Any other SNS message; `json` when it is a JSON object or array.
     Text {
         subject: Option<String>,
         message: String,
+        json: bool,
     },
 }
 
-#[derive(Debug, PartialEq)]
-pub struct Alarm {
-    pub name: String,
-    pub new_state: String,
-    pub old_state: Option<String>,
-    pub reason: String,
-    pub description: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Event {
-    #[serde(rename = "Records")]
-    records: Option<Vec<Record>>,
-}
-
-#[derive(Deserialize)]
-struct Record {
-    #[serde(rename = "Sns")]
-    sns: Option<Sns>,
-}
-
-#[derive(Deserialize)]
-struct Sns {
-    #[serde(rename = "Message")]
-    message: Option<String>,
-    #[serde(rename = "Subject")]
-    subject: Option<String>,
-}
-
-/// Every record of an SNS event, in order. `Records: []` is a valid, empty event.
+/// Every record of an SNS event, in order (`Records: []` is a valid, empty event), or
+/// the one alarm of a direct or EventBridge invocation.
+#[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
-    let event: Event = serde_json::from_slice(body).map_err(|e| {
+    let event: Value = serde_json::from_slice(body).map_err(|e| {
         Error::InvalidEvent(format!(
-            "not a JSON object with `Records` ({}); subscribe the function to an SNS topic",
+            "not a JSON object ({}); subscribe the function to an SNS topic",
             serde_error(&e)
         ))
     })?;
-    let records = event.records.ok_or_else(|| {
-        Error::InvalidEvent(
-            "no `Records` list; subscribe the function to an SNS topic that receives CloudWatch alarms"
-                .to_string(),
-        )
-    })?;
+    let Some(records) = event.get("Records") else {
+        return match crate::alarm::from_json(&event, None) {
+            Some(alarm) => Ok(vec![Notification::Alarm(Box::new(alarm))]),
+            None => Err(Error::InvalidEvent(
+                "no `Records`, and not a CloudWatch alarm action (`alarmData`) or an \
+                 EventBridge `CloudWatch Alarm State Change` either; subscribe the function to \
+                 an SNS topic that receives CloudWatch alarms"
+                    .to_string(),
+            )),
+        };
+    };
+    let records = records
+        .as_array()
+        .ok_or_else(|| Error::InvalidEvent("`Records` is not a list".to_string()))?;
     records
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, record)| {
-            let sns = record.sns.ok_or_else(|| {
+            let sns = record.get("Sns").filter(|s| s.is_object()).ok_or_else(|| {
                 Error::InvalidEvent(format!("record {} has no `Sns` object", i + 1))
             })?;
-            let message = sns.message.ok_or_else(|| {
+            let message = sns.get("Message").and_then(Value::as_str).ok_or_else(|| {
                 Error::InvalidEvent(format!("record {} has no `Sns.Message`", i + 1))
             })?;
-            Ok(notification(sns.subject, message))
+            let subject = sns.get("Subject").and_then(Value::as_str);
+            let topic_arn = sns.get("TopicArn").and_then(Value::as_str);
+            Ok(notification(subject, message, topic_arn))
         })
         .collect()
 }
 
-fn notification(subject: Option<String>, message: String) -> Notification {
-    // Only a JSON object naming an alarm is an alarm; anything else is delivered as it came.
-    if message.trim_start().starts_with('{') {
-        if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&message) {
-            if let Some(alarm) = alarm(&fields) {
-                return Notification::Alarm(alarm);
+fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -> Notification {
+    // Only a JSON document that is an alarm is an alarm; anything else is delivered as it came.
+    let mut json = false;
+    if message.trim_start().starts_with(['{', '[']) {
+        if let Ok(value) = serde_json::from_slice::<Value>(message.as_bytes()) {
+            if let Some(alarm) = crate::alarm::from_json(&value, topic_arn) {
+                return Notification::Alarm(Box::new(alarm));
             }
+            json = value.is_object() || value.is_array();
         }
     }
     Notification::Text {
-        subject: subject.filter(|s| !s.trim().is_empty()),
-        message,
-    }
-}
-
-fn alarm(fields: &Map<String, Value>) -> Option<Alarm> {
-    let name = match fields.get("AlarmName")? {
-        Value::String(s) => s.clone(),
-        _ => return None,
-    };
-    Some(Alarm {
-        name,
-        new_state: text(fields.get("NewStateValue")).unwrap_or_else(|| "UNKNOWN".to_string()),
-        old_state: text(fields.get("OldStateValue")),
-        reason: text(fields.get("NewStateReason")).unwrap_or_default(),
-        description: text(fields.get("AlarmDescription")),
-    })
-}
-
-/// A field as text, whatever JSON type a publisher chose; `null` counts as absent.
-fn text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        subject: subject.filter(|s| !s.trim().is_empty()).map(str::to_string),
+        message: message.to_string(),
+        json,
     }
 }
 
@@ -127,13 +94,22 @@ fn serde_error(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trigger::Trigger;
 
     fn sns(message: &str, subject: Option<&str>) -> Vec<u8> {
         serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
-            "Type": "Notification", "Subject": subject, "Message": message, "Extra": [1, 2]
+            "Type": "Notification", "Subject": subject, "Message": message, "Extra": [1, 2],
+            "TopicArn": "arn:aws:sns:eu-west-1:123456789012:alarms"
         }}]})
         .to_string()
         .into_bytes()
+    }
+
+    fn alarm_of(notifications: &[Notification]) -> &Alarm {
+        match notifications.first() {
+            Some(Notification::Alarm(alarm)) => alarm,
+            other => panic!("not an alarm: {other:?}"),
+        }
     }
 
     #[test]
@@ -143,22 +119,26 @@ mod tests {
         let got = parse(&sns(msg, Some("ALARM: cpu-high"))).expect("parsed");
         assert_eq!(
             got,
-            vec![Notification::Alarm(Alarm {
+            vec![Notification::Alarm(Box::new(Alarm {
                 name: "cpu-high".into(),
                 new_state: "ALARM".into(),
                 old_state: Some("OK".into()),
                 reason: "Threshold Crossed".into(),
                 description: None,
-            })]
+                // No AlarmArn: the topic's ARN locates it.
+                account: Some("123456789012".into()),
+                region: Some("eu-west-1".into()),
+                partition: Some("aws".into()),
+                changed_at: None,
+                trigger: Trigger::None,
+            }))]
         );
     }
 
     #[test]
     fn odd_state_types_do_not_fail_an_alarm() {
         let got = parse(&sns(r#"{"AlarmName":"a","NewStateValue":7}"#, None)).expect("parsed");
-        let Notification::Alarm(alarm) = &got[0] else {
-            panic!("not an alarm: {got:?}")
-        };
+        let alarm = alarm_of(&got);
         assert_eq!((alarm.new_state.as_str(), alarm.reason.as_str()), ("7", ""));
     }
 
@@ -169,23 +149,51 @@ mod tests {
             got,
             vec![Notification::Text {
                 subject: Some("TestInvoke".into()),
-                message: "Hello from SNS!".into()
+                message: "Hello from SNS!".into(),
+                json: false,
             }]
         );
-        let json = parse(&sns(r#"{"budget":"over"}"#, None)).expect("parsed");
-        assert!(matches!(&json[0], Notification::Text { subject: None, .. }));
+        let json = parse(&sns(r#" {"budget":"over"}"#, Some(" "))).expect("parsed");
+        assert!(matches!(
+            &json[0],
+            Notification::Text {
+                subject: None,
+                json: true,
+                ..
+            }
+        ));
+        let broken = parse(&sns(r#"{"AlarmName":"#, None)).expect("parsed");
+        assert!(matches!(&broken[0], Notification::Text { json: false, .. }));
     }
 
     #[test]
-    fn events_that_are_not_sns_are_typed_errors() {
+    fn alarms_arrive_without_sns_too() {
+        let direct =
+            br#"{"source":"aws.cloudwatch","alarmArn":"arn:aws:cloudwatch:us-east-1:1:alarm:d",
+            "alarmData":{"alarmName":"d","state":{"value":"OK"}}}"#;
+        assert_eq!(alarm_of(&parse(direct).expect("direct")).new_state, "OK");
+        let bridge = br#"{"detail-type":"CloudWatch Alarm State Change","source":"aws.cloudwatch",
+            "detail":{"alarmName":"e","state":{"value":"ALARM"}}}"#;
+        assert_eq!(alarm_of(&parse(bridge).expect("eventbridge")).name, "e");
+        // An EventBridge alarm event sent on through an SNS topic.
+        let wrapped = sns(std::str::from_utf8(bridge).expect("utf-8"), None);
+        assert_eq!(alarm_of(&parse(&wrapped).expect("wrapped")).name, "e");
+    }
+
+    #[test]
+    fn events_of_no_known_shape_are_typed_errors() {
         for body in [
             &b""[..],
             b"null",
             b"[]",
             b"{}",
+            b"7",
             br#"{"Records": 5}"#,
             br#"{"Records": [{}]}"#,
+            br#"{"Records": [{"Sns": 1}]}"#,
             br#"{"Records": [{"Sns": {"Message": 5}}]}"#,
+            br#"{"detail-type": "Scheduled Event", "detail": {}}"#,
+            br#"{"source": "aws.cloudwatch", "alarmData": null}"#,
             b"\xff\xfe",
         ] {
             let err = parse(body).expect_err("must fail");
@@ -202,7 +210,7 @@ mod tests {
         let inner = format!(r#"{{"AlarmName": {deep}}}"#);
         assert!(matches!(
             parse(&sns(&inner, None)).expect("still text")[0],
-            Notification::Text { .. }
+            Notification::Text { json: false, .. }
         ));
     }
 }

@@ -17,6 +17,7 @@ pub struct Handler {
     agent: ureq::Agent,
     secrets: SecretsManager,
     cache: SecretCache<Webhook>,
+    format: message::Format,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -35,6 +36,7 @@ impl Handler {
             agent,
             secrets: SecretsManager::new(config),
             cache: SecretCache::new(config.secret_ttl, config.secret_max_stale),
+            format: config.message_format,
         }
     }
 
@@ -96,7 +98,8 @@ impl Handler {
             let (hook, lookup) =
                 cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
-            let payload = message::render(notification, hook.channel.as_deref());
+            let options = message::Options::for_webhook(self.format, hook);
+            let payload = message::render(notification, &options);
             log::debug(&"Slack payload")
                 .word("webhook", hook.redacted())
                 .str("payload", payload.as_str())

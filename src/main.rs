@@ -1,18 +1,21 @@
 //! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms from SNS
 //! to a Slack webhook kept in Secrets Manager. This file only wires the parts.
 
-use alarm_to_slack::{config, handler, http, log, runtime};
+use alarm_to_slack::{config, handler, http, log, preview, runtime};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Lambda starts the bootstrap without arguments; the RIE and images built on the
     // `provided` base image pass the handler name, which, like any other word, is not ours.
-    match std::env::args_os().nth(1).as_ref().and_then(|a| a.to_str()) {
+    let mut args = std::env::args_os().skip(1);
+    match args.next().as_ref().and_then(|a| a.to_str()) {
         Some("--version" | "-V") => {
             return print(concat!("alarm-to-slack ", env!("CARGO_PKG_VERSION"), "\n"))
         }
         Some("--help" | "-h") => return print(&config::help()),
+        // Previews a message locally: no Runtime API, no AWS, no network.
+        Some("render") => return preview::run(args),
         _ => {}
     }
 

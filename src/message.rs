@@ -1,111 +1,516 @@
-//! Turns a notification into the JSON payload for a Slack incoming webhook.
+//! Turns a notification into the JSON payload for a Slack incoming webhook: the seed line
+//! in `text` (what notifications show and what users search for) and, for an alarm, a card
+//! coloured by its state.
 
-use crate::event::{Alarm, Notification};
-use serde::Serialize;
+use crate::alarm::Alarm;
+use crate::console::{self, Arn};
+use crate::event::Notification;
+use crate::mrkdwn::{cut, escape, escape_cut, indent_json};
+use crate::slack::Webhook;
+use crate::timestamp;
+use crate::trigger::{self, Child, Trigger};
 
 /// Slack cuts `text` at 40,000 characters; stay below it and show the cut.
 const MAX_TEXT_CHARS: usize = 39_000;
+/// Slack documents no limits for legacy attachments; these keep a card within what it
+/// allows a Block Kit section (3,000 characters), and a title to the longest alarm name.
+const MAX_CARD_TEXT_CHARS: usize = 3_000;
+const MAX_FIELD_CHARS: usize = 2_000;
+const MAX_TITLE_CHARS: usize = 255;
+const MAX_SUBJECT_CHARS: usize = 250;
 
-#[derive(Serialize)]
-struct Payload<'a> {
-    text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    channel: Option<&'a str>,
+/// `MESSAGE_FORMAT`: the card, or only the seed's one line.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Format {
+    #[default]
+    Card,
+    Text,
 }
 
-pub fn render(notification: &Notification, channel: Option<&str>) -> String {
-    let text = match notification {
-        Notification::Alarm(alarm) => seed_line(alarm),
-        Notification::Text { subject, message } => match subject {
-            Some(subject) => format!("*{}*\n{}", escape(subject), escape(message)),
-            None => escape(message),
-        },
-    };
-    let payload = Payload {
-        text: truncate(text, MAX_TEXT_CHARS),
-        channel,
-    };
-    // A struct of strings always serialises; the fallback only keeps the types honest.
-    serde_json::to_string(&payload).unwrap_or_else(|_| String::from(r#"{"text":""}"#))
+impl Format {
+    pub fn parse(value: &str) -> Option<Format> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("card") {
+            Some(Format::Card)
+        } else if value.eq_ignore_ascii_case("text") {
+            Some(Format::Text)
+        } else {
+            None
+        }
+    }
+}
+
+/// How and to whom: the format, and what the secret says about the sender.
+#[derive(Default)]
+pub struct Options<'a> {
+    pub format: Format,
+    pub channel: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub icon_emoji: Option<&'a str>,
+}
+
+impl<'a> Options<'a> {
+    pub fn for_webhook(format: Format, webhook: &'a Webhook) -> Options<'a> {
+        Options {
+            format,
+            channel: webhook.channel.as_deref(),
+            username: webhook.username.as_deref(),
+            icon_emoji: webhook.icon_emoji.as_deref(),
+        }
+    }
+}
+
+/// A legacy attachment: the only way to get the coloured bar.
+struct Attachment {
+    color: &'static str,
+    fallback: String,
+    title: String,
+    title_link: Option<String>,
+    text: String,
+    fields: Vec<Field>,
+}
+
+struct Field {
+    title: &'static str,
+    value: String,
+    short: bool,
+}
+
+impl Field {
+    /// `value` is mrkdwn we escaped already.
+    fn new(title: &'static str, value: String, short: bool) -> Field {
+        Field {
+            title,
+            value: cut(value, MAX_FIELD_CHARS),
+            short,
+        }
+    }
+}
+
+/// The payload as posted: compact JSON, keys in the order Slack's documentation uses.
+#[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
+pub fn render(notification: &Notification, options: &Options) -> String {
+    let mut payload = Object::new();
+    let mut card = None;
+    match notification {
+        Notification::Alarm(alarm) => {
+            let seed = seed_line(alarm);
+            if options.format == Format::Card {
+                card = Some(self::card(alarm, &seed));
+            }
+            payload.string("text", &seed);
+        }
+        Notification::Text {
+            subject,
+            message,
+            json,
+        } => payload.string("text", &text_message(subject.as_deref(), message, *json)),
+    }
+    let sender = [
+        ("channel", options.channel),
+        ("username", options.username),
+        ("icon_emoji", options.icon_emoji),
+    ];
+    for (key, value) in sender {
+        if let Some(value) = value {
+            payload.string(key, value);
+        }
+    }
+    if let Some(card) = card {
+        payload.raw("attachments", &format!("[{}]", card.to_json()));
+    }
+    payload.finish()
+}
+
+impl Attachment {
+    fn to_json(&self) -> String {
+        let mut card = Object::new();
+        card.string("color", self.color);
+        card.string("fallback", &self.fallback);
+        card.string("title", &self.title);
+        if let Some(link) = &self.title_link {
+            card.string("title_link", link);
+        }
+        card.string("text", &self.text);
+        let fields: Vec<String> = self
+            .fields
+            .iter()
+            .map(|f| {
+                let mut field = Object::new();
+                field.string("title", f.title);
+                field.string("value", &f.value);
+                field.raw("short", if f.short { "true" } else { "false" });
+                field.finish()
+            })
+            .collect();
+        card.raw("fields", &format!("[{}]", fields.join(",")));
+        card.raw("mrkdwn_in", r#"["text","fields"]"#);
+        card.finish()
+    }
+}
+
+/// A JSON object written key by key, in the order written. Deriving `Serialize` for these
+/// three flat shapes cost several KB of generic serialiser code; this costs a few hundred bytes.
+struct Object(String);
+
+impl Object {
+    fn new() -> Object {
+        Object(String::from("{"))
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        quote(&mut self.0, key);
+        self.0.push(':');
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        self.key(key);
+        quote(&mut self.0, value);
+    }
+
+    /// `json` must already be JSON.
+    fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.0.push_str(json);
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
+fn quote(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// `<AlarmName> state is now <NewStateValue>: <NewStateReason>`: the line users search for.
 pub fn seed_line(alarm: &Alarm) -> String {
-    format!(
+    let line = format!(
         "{} state is now {}: {}",
         escape(&alarm.name),
         escape(&alarm.new_state),
         escape(&alarm.reason)
-    )
+    );
+    cut(line, MAX_TEXT_CHARS)
 }
 
-/// Slack's mrkdwn treats `&`, `<` and `>` as control characters in text we did not write.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
+/// Any other SNS message, under its subject in bold; JSON laid out in a code block.
+fn text_message(subject: Option<&str>, message: &str, json: bool) -> String {
+    let mut text = match subject {
+        Some(subject) => format!("*{}*\n", escape_cut(subject, MAX_SUBJECT_CHARS)),
+        None => String::new(),
+    };
+    // Room for the subject and the code fences.
+    let budget = MAX_TEXT_CHARS - MAX_SUBJECT_CHARS - 16;
+    if json {
+        text.push_str("```\n");
+        text.push_str(&escape_cut(
+            &indent_json(message, MAX_TEXT_CHARS * 4),
+            budget,
+        ));
+        text.push_str("\n```");
+    } else {
+        text.push_str(&escape_cut(message, budget));
+    }
+    text
+}
+
+fn card(alarm: &Alarm, seed: &str) -> Attachment {
+    let mut fields = Vec::new();
+    let state = match &alarm.old_state {
+        Some(old) => format!("{} → {}", escape(old), escape(&alarm.new_state)),
+        None => escape(&alarm.new_state),
+    };
+    fields.push(Field::new("State", state, true));
+    if let Some(at) = &alarm.changed_at {
+        fields.push(Field::new("Changed", timestamp::slack_date(at), true));
+    }
+    if let Some(description) = &alarm.description {
+        fields.push(Field::new("Description", escape(description), false));
+    }
+    match &alarm.trigger {
+        Trigger::Threshold(rule) => {
+            fields.push(Field::new("Trigger", rule.words(), false));
+            let lines = rule.metric_lines();
+            let title = if lines.len() == 1 {
+                "Metric"
+            } else {
+                "Metrics"
+            };
+            if !lines.is_empty() {
+                fields.push(Field::new(title, lines.join("\n"), false));
+            }
         }
+        Trigger::Composite { rule, children } => {
+            if let Some(rule) = rule {
+                fields.push(Field::new("Rule", trigger::code(rule), false));
+            }
+            if !children.is_empty() {
+                fields.push(Field::new("Triggered by", child_list(children), false));
+            }
+        }
+        Trigger::None => {}
+    }
+    if let Some(account) = &alarm.account {
+        fields.push(Field::new("Account", escape(account), true));
+    }
+    if let Some(region) = &alarm.region {
+        fields.push(Field::new("Region", escape(region), true));
+    }
+    let title_link = match (&alarm.partition, &alarm.region) {
+        (Some(partition), Some(region)) => console::alarm_url(partition, region, &alarm.name),
+        _ => None,
+    };
+    Attachment {
+        color: color(&alarm.new_state),
+        fallback: cut(seed.to_string(), MAX_CARD_TEXT_CHARS),
+        title: escape_cut(&alarm.name, MAX_TITLE_CHARS),
+        title_link,
+        text: escape_cut(&alarm.reason, MAX_CARD_TEXT_CHARS),
+        fields,
+    }
+}
+
+fn color(state: &str) -> &'static str {
+    match state {
+        "ALARM" => "danger",
+        "OK" => "good",
+        "INSUFFICIENT_DATA" => "warning",
+        _ => "#9E9E9E",
+    }
+}
+
+/// One line per child, linked to its console page; whole lines only, so a cut never
+/// breaks a link.
+fn child_list(children: &[Child]) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    for (i, child) in children.iter().enumerate() {
+        let line = child_line(child);
+        let len = line.chars().count() + 1;
+        // Leave room for the line that says how many did not fit.
+        if chars + len > MAX_FIELD_CHARS - 32 {
+            out.push_str(&format!("… and {} more", children.len() - i));
+            break;
+        }
+        out.push_str(&line);
+        out.push('\n');
+        chars += len;
+    }
+    if out.ends_with('\n') {
+        out.pop();
     }
     out
 }
 
-fn truncate(mut text: String, max_chars: usize) -> String {
-    if let Some((cut, _)) = text.char_indices().nth(max_chars) {
-        text.truncate(cut);
-        text.push('…');
+fn child_line(child: &Child) -> String {
+    let arn = Arn::parse(&child.arn);
+    let name = arn.as_ref().and_then(Arn::alarm_name).unwrap_or(&child.arn);
+    let label = escape_cut(name, MAX_TITLE_CHARS);
+    let mut line = match arn.and_then(|a| console::alarm_url(a.partition, a.region, name)) {
+        Some(url) => format!("<{url}|{label}>"),
+        None => label,
+    };
+    if let Some(state) = &child.state {
+        line.push_str(&format!(" ({})", escape_cut(state, 40)));
     }
-    text
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
-    fn alarm(name: &str) -> Notification {
-        Notification::Alarm(Alarm {
+    fn alarm(name: &str) -> Alarm {
+        Alarm {
             name: name.into(),
             new_state: "ALARM".into(),
             old_state: Some("OK".into()),
             reason: "Threshold Crossed: 1 datapoint [95.0] > 80".into(),
-            description: None,
-        })
+            region: Some("us-east-1".into()),
+            partition: Some("aws".into()),
+            ..Alarm::default()
+        }
+    }
+
+    fn payload(n: &Notification, options: &Options) -> Value {
+        serde_json::from_str(&render(n, options)).expect("valid json")
     }
 
     #[test]
-    fn alarm_payload_is_the_seed_line() {
+    fn text_format_is_exactly_the_seed_line() {
+        let options = Options {
+            format: Format::Text,
+            channel: Some("#alerts"),
+            ..Options::default()
+        };
         assert_eq!(
-            render(&alarm("cpu-high"), Some("#alerts")),
-            r##"{"text":"cpu-high state is now ALARM: Threshold Crossed: 1 datapoint [95.0] &gt; 80","channel":"#alerts"}"##
+            payload(&Notification::Alarm(Box::new(alarm("cpu-high"))), &options),
+            json!({
+                "text": "cpu-high state is now ALARM: Threshold Crossed: 1 datapoint [95.0] &gt; 80",
+                "channel": "#alerts"
+            })
         );
     }
 
     #[test]
-    fn text_payload_has_subject_and_no_channel_when_unset() {
+    fn card_carries_the_seed_line_and_a_linked_coloured_title() {
+        let got = payload(
+            &Notification::Alarm(Box::new(alarm("cpu <high> & low"))),
+            &Options::default(),
+        );
+        assert_eq!(
+            got["text"],
+            "cpu &lt;high&gt; &amp; low state is now ALARM: Threshold Crossed: 1 datapoint [95.0] &gt; 80"
+        );
+        assert!(got.get("channel").is_none(), "{got}");
+        let card = &got["attachments"][0];
+        assert_eq!(card["color"], "danger");
+        assert_eq!(card["title"], "cpu &lt;high&gt; &amp; low");
+        assert_eq!(
+            card["title_link"],
+            "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/cpu%20%3Chigh%3E%20%26%20low"
+        );
+        assert_eq!(
+            card["fields"][0],
+            json!({"title": "State", "value": "OK → ALARM", "short": true})
+        );
+    }
+
+    #[test]
+    fn colours_follow_the_state() {
+        assert_eq!(color("ALARM"), "danger");
+        assert_eq!(color("OK"), "good");
+        assert_eq!(color("INSUFFICIENT_DATA"), "warning");
+        assert_eq!(color("7"), "#9E9E9E");
+    }
+
+    #[test]
+    fn sender_identity_is_passed_through() {
+        let options = Options {
+            username: Some("CloudWatch"),
+            icon_emoji: Some(":rotating_light:"),
+            ..Options::default()
+        };
+        let got = payload(&Notification::Alarm(Box::new(alarm("a"))), &options);
+        assert_eq!(got["username"], "CloudWatch");
+        assert_eq!(got["icon_emoji"], ":rotating_light:");
+    }
+
+    #[test]
+    fn text_messages_have_their_subject_and_json_a_code_block() {
         let n = Notification::Text {
             subject: Some("TestInvoke".into()),
             message: "Hello from SNS!".into(),
+            json: false,
         };
         assert_eq!(
-            render(&n, None),
-            r#"{"text":"*TestInvoke*\nHello from SNS!"}"#
+            payload(&n, &Options::default()),
+            json!({"text": "*TestInvoke*\nHello from SNS!"})
+        );
+        let n = Notification::Text {
+            subject: None,
+            message: r#"{"b":"<x>","a":1}"#.into(),
+            json: true,
+        };
+        assert_eq!(
+            payload(&n, &Options::default())["text"],
+            "```\n{\n  \"b\": \"&lt;x&gt;\",\n  \"a\": 1\n}\n```"
         );
     }
 
     #[test]
-    fn escapes_and_truncates() {
-        assert_eq!(escape("a<b>&c"), "a&lt;b&gt;&amp;c");
-        let long = Notification::Text {
-            subject: None,
-            message: "é".repeat(50_000),
+    fn every_field_is_cut_visibly() {
+        let mut long = alarm(&"n".repeat(1000));
+        long.reason = "r".repeat(50_000);
+        long.description = Some("&".repeat(5_000));
+        long.trigger = Trigger::Composite {
+            rule: Some("ALARM(x) OR ".repeat(1000)),
+            children: (0..500)
+                .map(|i| Child {
+                    arn: format!("arn:aws:cloudwatch:us-east-1:1:alarm:child-{i}"),
+                    state: Some("ALARM".into()),
+                })
+                .collect(),
         };
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&long, None)).expect("valid json");
-        let text = json["text"].as_str().expect("text");
-        assert_eq!(text.chars().count(), MAX_TEXT_CHARS + 1);
-        assert!(text.ends_with('…'));
+        let got = payload(&Notification::Alarm(Box::new(long)), &Options::default());
+        let chars = |v: &Value| v.as_str().expect("string").chars().count();
+        assert!(chars(&got["text"]) <= MAX_TEXT_CHARS);
+        let card = &got["attachments"][0];
+        assert_eq!(chars(&card["title"]), MAX_TITLE_CHARS);
+        assert_eq!(chars(&card["text"]), MAX_CARD_TEXT_CHARS);
+        for field in card["fields"].as_array().expect("fields") {
+            assert!(chars(&field["value"]) <= MAX_FIELD_CHARS, "{field}");
+        }
+        let description = card["fields"][1]["value"].as_str().expect("description");
+        assert!(description.ends_with("&amp;…"), "{description}");
+        let children = card["fields"][3]["value"].as_str().expect("children");
+        assert!(children.ends_with(" more"), "{children}");
+        assert!(children
+            .lines()
+            .all(|l| l.starts_with("<https://") || l.starts_with('…')));
+    }
+
+    #[test]
+    fn long_text_messages_are_cut() {
+        let n = Notification::Text {
+            subject: Some("s".repeat(1_000)),
+            message: "é".repeat(50_000),
+            json: false,
+        };
+        let got = payload(&n, &Options::default());
+        let text = got["text"].as_str().expect("text");
+        assert!(text.chars().count() <= MAX_TEXT_CHARS);
+        assert!(text.ends_with("é…"));
+    }
+
+    #[test]
+    fn strings_are_valid_json_whatever_they_hold() {
+        let nasty =
+            "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} del \u{7f} é 🙂 \u{2028}";
+        let mut out = String::new();
+        quote(&mut out, nasty);
+        assert_eq!(serde_json::from_str::<String>(&out).expect("valid"), nasty);
+        assert_eq!(
+            out,
+            "\"quote \\\" backslash \\\\ newline \\n tab \\t nul \\u0000 bell \\u0007 del \u{7f} é 🙂 \u{2028}\""
+        );
+        let payload = render(
+            &Notification::Text {
+                subject: Some(nasty.into()),
+                message: nasty.into(),
+                json: false,
+            },
+            &Options::default(),
+        );
+        let parsed: Value = serde_json::from_str(&payload).expect("valid json");
+        assert!(parsed["text"].as_str().expect("text").contains("🙂"));
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!(Format::parse(" Text "), Some(Format::Text));
+        assert_eq!(Format::parse("card"), Some(Format::Card));
+        assert_eq!(Format::parse("blocks"), None);
     }
 }

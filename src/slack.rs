@@ -12,6 +12,9 @@ pub struct Webhook {
     url: String,
     host_end: usize,
     pub channel: Option<String>,
+    /// Sender name and emoji; only legacy webhooks honour them.
+    pub username: Option<String>,
+    pub icon_emoji: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -20,6 +23,10 @@ struct SecretFields {
     hook_url: Option<serde_json::Value>,
     #[serde(rename = "SLACK_CHANNEL")]
     channel: Option<serde_json::Value>,
+    #[serde(rename = "SLACK_USERNAME")]
+    username: Option<serde_json::Value>,
+    #[serde(rename = "SLACK_ICON_EMOJI")]
+    icon_emoji: Option<serde_json::Value>,
 }
 
 impl Webhook {
@@ -67,7 +74,10 @@ impl Webhook {
                 ))
             }
         };
-        Webhook::new(url.trim(), channel, "SLACK_HOOK_URL")
+        let mut webhook = Webhook::new(url.trim(), channel, "SLACK_HOOK_URL")?;
+        webhook.username = optional_text(fields.username, "SLACK_USERNAME")?;
+        webhook.icon_emoji = optional_text(fields.icon_emoji, "SLACK_ICON_EMOJI")?;
+        Ok(webhook)
     }
 
     fn new(url: &str, channel: Option<String>, what: &str) -> Result<Webhook, Error> {
@@ -99,6 +109,8 @@ impl Webhook {
             url: url.to_string(),
             host_end: scheme_len + host_len,
             channel,
+            username: None,
+            icon_emoji: None,
         })
     }
 
@@ -118,6 +130,17 @@ impl Webhook {
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Webhook({}/…)", self.redacted())
+    }
+}
+
+/// An optional string key of the secret; blank counts as absent.
+fn optional_text(value: Option<serde_json::Value>, key: &str) -> Result<Option<String>, Error> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => {
+            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+        }
+        Some(_) => Err(Error::InvalidSecret(format!("{key} must be a string"))),
     }
 }
 
@@ -225,6 +248,23 @@ mod tests {
         assert_eq!(w.channel.as_deref(), Some("#alerts"));
         assert_eq!(w.redacted(), "https://hooks.slack.com");
         assert_eq!(format!("{w:?}"), "Webhook(https://hooks.slack.com/…)");
+    }
+
+    #[test]
+    fn sender_name_and_icon_are_optional() {
+        let w = Webhook::from_secret(&format!(
+            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_USERNAME":"CloudWatch","SLACK_ICON_EMOJI":" :bell: "}}"#
+        ))
+        .expect("valid");
+        assert_eq!(w.username.as_deref(), Some("CloudWatch"));
+        assert_eq!(w.icon_emoji.as_deref(), Some(":bell:"));
+        let bare = Webhook::from_secret(URL).expect("bare url");
+        assert_eq!((bare.username, bare.icon_emoji), (None, None));
+        let err = Webhook::from_secret(&format!(
+            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_ICON_EMOJI":1}}"#
+        ))
+        .expect_err("not a string");
+        assert!(err.to_string().contains("SLACK_ICON_EMOJI"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! renders to a Slack payload that is valid JSON within Slack's limits.
 #![no_main]
 
-use alarm_to_slack::{event, message};
+use alarm_to_slack::event;
+use alarm_to_slack::message::{self, Format, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,8 +11,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for notification in &notifications {
-        for channel in [None, Some("#alerts")] {
-            let payload = message::render(notification, channel);
+        for format in [Format::Card, Format::Text] {
+            let options = Options {
+                format,
+                channel: Some("#alerts"),
+                ..Options::default()
+            };
+            let payload = message::render(notification, &options);
             let json: serde_json::Value =
                 serde_json::from_str(&payload).expect("the payload is JSON");
             let text = json["text"].as_str().expect("the payload has text");

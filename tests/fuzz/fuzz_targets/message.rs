@@ -3,7 +3,8 @@
 //! event's outer JSON.
 #![no_main]
 
-use alarm_to_slack::{event, message};
+use alarm_to_slack::event;
+use alarm_to_slack::message::{self, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let event = serde_json::json!({"Records": [{"Sns": {"Subject": "fuzz", "Message": text}}]});
     let notifications = event::parse(event.to_string().as_bytes()).expect("a valid SNS event");
     assert_eq!(notifications.len(), 1);
-    let payload = message::render(&notifications[0], Some("#alerts"));
+    let options = Options {
+        channel: Some("#alerts"),
+        ..Options::default()
+    };
+    let payload = message::render(&notifications[0], &options);
     let json: serde_json::Value = serde_json::from_str(&payload).expect("the payload is JSON");
     let text = json["text"].as_str().expect("the payload has text");
     assert!(text.chars().count() <= 40_000, "text over Slack's limit");

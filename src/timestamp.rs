@@ -1,0 +1,128 @@
+//! CloudWatch's timestamps (`2026-11-28T11:38:08.123+0000`; EventBridge writes `…Z`) read
+//! by hand: a format-description parser would cost more binary than these few lines.
+
+/// Seconds since the Unix epoch, or `None` for anything that is not such a timestamp.
+pub fn epoch_seconds(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let num = |at: usize, len: usize| -> Option<i64> {
+        b.get(at..at + len)?.iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, c)| b.get(at) != Some(&c))
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 60 {
+        return None;
+    }
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+    }
+    let offset = match b.get(at) {
+        None => 0,
+        Some(b'Z' | b'z') if at + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let hours = num(at + 1, 2)?;
+            let mut minutes_at = at + 3;
+            if b.get(minutes_at) == Some(&b':') {
+                minutes_at += 1;
+            }
+            let minutes = num(minutes_at, 2)?;
+            if minutes_at + 2 != b.len() {
+                return None;
+            }
+            let offset = hours * 3600 + minutes * 60;
+            if sign == b'-' {
+                -offset
+            } else {
+                offset
+            }
+        }
+        Some(_) => return None,
+    };
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// A Slack date token: each reader sees the time in their own time zone; clients that
+/// cannot format it show the timestamp as CloudWatch sent it. Text we cannot read is
+/// shown as it came.
+pub fn slack_date(s: &str) -> String {
+    let plain = crate::mrkdwn::escape(s.trim());
+    match epoch_seconds(s) {
+        Some(epoch) => format!("<!date^{epoch}^{{date_short_pretty}} {{time}}|{plain}>"),
+        None => plain,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, counted in 400-year eras that
+/// start on 1 March so the leap day is the last day of a year.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloudwatch_and_eventbridge_forms() {
+        // 2026-11-28T11:38:08Z, checked with `date -u -d 2026-11-28T11:38:08Z +%s`.
+        let expected = 1_795_865_888;
+        for s in [
+            "2026-11-28T11:38:08.123+0000",
+            "2026-11-28T11:38:08Z",
+            "2026-11-28T11:38:08",
+            " 2026-11-28T12:38:08.5+01:00 ",
+            "2026-11-28T06:38:08-0500",
+        ] {
+            assert_eq!(epoch_seconds(s), Some(expected), "{s}");
+        }
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(epoch_seconds("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        assert_eq!(epoch_seconds("1969-12-31T23:59:59Z"), Some(-1));
+    }
+
+    #[test]
+    fn anything_else_is_none() {
+        for s in [
+            "",
+            "yesterday",
+            "2026-11-28",
+            "2026-13-01T00:00:00Z",
+            "2026-11-28T24:00:00Z",
+            "2026-11-28T11:38:08+0",
+            "2026-11-28T11:38:08Zjunk",
+            "2026-11-28T11:38:08.123+0000x",
+            "２０２６-11-28T11:38:08Z",
+            "+026-11-28T11:38:08Z",
+        ] {
+            assert_eq!(epoch_seconds(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn slack_token_with_plain_fallback() {
+        assert_eq!(
+            slack_date("2026-11-28T11:38:08.123+0000"),
+            "<!date^1795865888^{date_short_pretty} {time}|2026-11-28T11:38:08.123+0000>"
+        );
+        assert_eq!(slack_date("<soon>"), "&lt;soon&gt;");
+    }
+}
