@@ -73,7 +73,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config { var, problem } => write!(f, "environment variable {var}: {problem}"),
-            Error::InvalidEvent(why) => write!(f, "event is not an SNS notification: {why}"),
+            Error::InvalidEvent(why) => write!(f, "the event is not one this function handles: {why}"),
             Error::SecretsManager { code, message } => {
                 write!(f, "Secrets Manager GetSecretValue failed: {code}")?;
                 if !message.is_empty() {
