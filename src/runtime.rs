@@ -60,7 +60,9 @@ impl RuntimeApi {
         };
         let request_id = header("lambda-runtime-aws-request-id");
         let deadline = header("lambda-runtime-deadline-ms").and_then(|v| v.parse::<u64>().ok());
-        match header("lambda-runtime-trace-id") {
+        let function_arn = header("lambda-runtime-invoked-function-arn");
+        let trace_id = header("lambda-runtime-trace-id");
+        match &trace_id {
             // provided.* runtimes must set this themselves for X-Ray-aware code.
             Some(trace) => std::env::set_var("_X_AMZN_TRACE_ID", trace),
             None => std::env::remove_var("_X_AMZN_TRACE_ID"),
@@ -76,6 +78,11 @@ impl RuntimeApi {
             return Ok(None);
         };
         log::set_request_id(Some(&request_id));
+        log::debug(&"invocation received")
+            .str("functionArn", function_arn.as_deref())
+            .str("traceId", trace_id.as_deref())
+            .num("deadlineMs", deadline)
+            .emit();
         let problem = match (deadline, &body) {
             (None, _) => Some(Error::InvalidInvocation(
                 "no valid Lambda-Runtime-Deadline-Ms header".to_string(),

@@ -6,18 +6,14 @@
 //! An intended change to the messages: `UPDATE_GOLDEN=1 cargo test --test golden` (or
 //! `make golden`) rewrites the expectations; review the diff before committing it.
 
+mod common;
 mod emulator;
 
+use common::bootstrap_bin;
 use emulator::{default_secret_json, Bootstrap, Emulator, Options, Outcome};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn bootstrap_bin() -> PathBuf {
-    std::env::var_os("BOOTSTRAP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")))
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,18 +3,13 @@
 //! its start-up checks of the logging variables, `--version`/`--help`, and the Runtime API
 //! address forms of cargo-lambda.
 
+mod common;
 mod emulator;
 
+use common::{alarm_event, bootstrap_bin, env_with};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use serde_json::{json, Value};
-use std::path::PathBuf;
+use serde_json::Value;
 use std::process::Command;
-
-fn bootstrap_bin() -> PathBuf {
-    std::env::var_os("BOOTSTRAP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")))
-}
 
 /// An emulator and a bootstrap serving it with the emulator's environment plus `set`.
 fn start(options: Options, set: &[(&str, &str)]) -> (Emulator, Bootstrap) {
@@ -24,32 +19,7 @@ fn start(options: Options, set: &[(&str, &str)]) -> (Emulator, Bootstrap) {
 }
 
 fn spawn(emu: &Emulator, set: &[(&str, &str)]) -> Bootstrap {
-    let mut env: Vec<(String, String)> = emu
-        .env()
-        .into_iter()
-        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k))
-        .collect();
-    env.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Bootstrap::spawn(&bootstrap_bin(), &env)
-}
-
-fn alarm_event(name: &str) -> Vec<u8> {
-    let message = json!({
-        "AlarmName": name,
-        "NewStateValue": "ALARM",
-        "NewStateReason": "Threshold Crossed: 1 datapoint [93.4] was greater than the threshold (80.0).",
-        "StateChangeTime": "2026-11-28T11:38:08.123+0000",
-        "OldStateValue": "OK"
-    });
-    json!({"Records": [{"EventSource": "aws:sns", "Sns": {
-        "Type": "Notification",
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
-        "Subject": "ALARM: cpu",
-        "Message": message.to_string(),
-        "Timestamp": "2026-11-28T11:38:08.171Z"
-    }}]})
-    .to_string()
-    .into_bytes()
+    Bootstrap::spawn(&bootstrap_bin(), &env_with(emu, set, &[]))
 }
 
 fn invoke(emu: &Emulator, event: impl Into<Vec<u8>>) -> (String, Outcome) {
@@ -217,6 +187,12 @@ fn debug_shows_the_slack_payload_but_never_the_webhook_url() {
     let (id, _) = invoke(&emu, alarm_event("cpu-high"));
     let stdout = all_stdout(&mut process);
     let lines = json_lines(&stdout);
+
+    // What the Runtime API said about the invocation is read and shown at DEBUG.
+    let received = line_for(&lines, &id, "invocation received");
+    assert_eq!(received["functionArn"], emulator::DEFAULT_FUNCTION_ARN);
+    assert_eq!(received["traceId"], emulator::DEFAULT_TRACE_ID);
+    assert!(received["deadlineMs"].is_u64(), "{received}");
 
     let debug = line_for(&lines, &id, "Slack payload");
     assert_eq!(debug["level"], "DEBUG");

@@ -12,6 +12,17 @@ pub fn bootstrap_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")))
 }
 
+/// The emulator's environment for a bootstrap, with `set` added or replacing and `unset` removed.
+pub fn env_with(emu: &Emulator, set: &[(&str, &str)], unset: &[&str]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = emu
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !unset.contains(&k.as_str()) && !set.iter().any(|(s, _)| s == k))
+        .collect();
+    env.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env
+}
+
 /// One emulator and one bootstrap serving it.
 pub struct Lambda {
     pub emu: Emulator,
@@ -26,13 +37,7 @@ impl Lambda {
     /// `set` adds or replaces variables of the emulator's environment, `unset` removes some.
     pub fn start_with(options: Options, set: &[(&str, &str)], unset: &[&str]) -> Lambda {
         let emu = Emulator::start(options);
-        let mut env: Vec<(String, String)> = emu
-            .env()
-            .into_iter()
-            .filter(|(k, _)| !unset.contains(&k.as_str()) && !set.iter().any(|(s, _)| s == k))
-            .collect();
-        env.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let process = Bootstrap::spawn(&bootstrap_bin(), &env);
+        let process = Bootstrap::spawn(&bootstrap_bin(), &env_with(&emu, set, unset));
         Lambda { emu, process }
     }
 
