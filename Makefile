@@ -15,13 +15,13 @@ TARGET_CC_PKG := musl-tools
 # Size budgets in bytes (sizes are deterministic): what the build reaches plus 1 %.
 # Lower them whenever the binary shrinks; never raise them without a reason in the commit.
 BOOTSTRAP_BUDGET := 1551449
-ZIP_BUDGET := 873001
+ZIP_BUDGET := 847918
 else ifeq ($(ARCH),arm64)
 TARGET := aarch64-unknown-linux-musl
 TARGET_CC := aarch64-linux-gnu-gcc
 TARGET_CC_PKG := gcc-aarch64-linux-gnu
 BOOTSTRAP_BUDGET := 1394229
-ZIP_BUDGET := 855118
+ZIP_BUDGET := 832085
 # The C cross compiler also links: rustc brings musl's start files and libc itself.
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := $(TARGET_CC)
 else
@@ -59,6 +59,7 @@ toolchain:
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 	@command -v '$(TARGET_CC)' >/dev/null || $(call APT_INSTALL,$(TARGET_CC_PKG))
 	@command -v zip >/dev/null || $(call APT_INSTALL,zip)
+	@command -v advzip >/dev/null || $(call APT_INSTALL,advancecomp)
 
 $(NO_UNWIND_LD):
 	@mkdir -p $(@D)
@@ -72,6 +73,8 @@ zip: bootstrap
 	chmod 755 bootstrap
 	rm -f bootstrap.zip
 	zip -q -9 -X bootstrap.zip bootstrap
+	@# Recompress with zopfli: still plain deflate, about 2.6 % smaller than zip -9.
+	advzip -q -z -4 bootstrap.zip
 	@echo "bootstrap.zip: $$(stat -c %s bootstrap.zip) bytes (bootstrap $$(stat -c %s bootstrap) bytes)"
 
 lint: toolchain
