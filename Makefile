@@ -53,7 +53,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint size size-check demo clean toolchain
+.PHONY: bootstrap zip test lint size size-check bench demo clean toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -115,6 +115,19 @@ size-check: zip
 	@size=$$(stat -c %s bootstrap.zip); if [ $$size -gt $(ZIP_BUDGET) ]; then \
 	  echo "bootstrap.zip is $$size bytes, over its budget of $(ZIP_BUDGET)"; exit 1; fi
 	@echo "size budgets hold: bootstrap $$(stat -c %s bootstrap) <= $(BOOTSTRAP_BUDGET), bootstrap.zip $$(stat -c %s bootstrap.zip) <= $(ZIP_BUDGET)"
+
+# Start-up, latency, memory and instruction counts of the release bootstrap against the
+# local emulator (tests/bench.rs). Prints only: no thresholds. Native x86_64 only, since
+# under qemu it would measure qemu.
+bench: bootstrap
+ifneq ($(ARCH),x86_64)
+	$(error make bench measures the native x86_64 build; run it without ARCH=$(ARCH))
+endif
+	@command -v valgrind >/dev/null || $(call APT_INSTALL,valgrind)
+	cargo build --locked --profile bench --example bench
+	@echo "bootstrap $$(stat -c %s bootstrap) bytes, $$(date -u +%F), $$(nproc) cores," \
+	  "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	cargo run --quiet --locked --profile bench --example bench -- '$(CURDIR)/bootstrap' '$(EVENT)'
 
 # Runs ./bootstrap against the local emulator with one event and shows what Slack received.
 # SLACK_HOOK_URL=https://hooks.slack.com/... sends it to your own Slack instead.
