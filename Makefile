@@ -46,14 +46,26 @@ export CC_$(TARGET_ENV) := $(TARGET_CC)
 # terminator, which they reference). A panic still prints its message; only the (already
 # useless) backtrace is empty.
 NO_UNWIND_LD := $(CURDIR)/target/no-unwind-tables.ld
-export CARGO_TARGET_$(TARGET_VAR)_RUSTFLAGS := -C relocation-model=static \
+STABLE_RUSTFLAGS := -C relocation-model=static \
   -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$(NO_UNWIND_LD)
+export CARGO_TARGET_$(TARGET_VAR)_RUSTFLAGS := $(STABLE_RUSTFLAGS)
+
+# `make tiny`: the same program built by the installed nightly with std rebuilt for size.
+# -Cpanic=immediate-abort (formerly build-std feature panic_immediate_abort) drops the panic
+# message and backtrace machinery; -Zlocation-detail=none drops file/line strings. Not
+# -Zfmt-debug=none: it empties ureq's request line (and `shallow` would cut fields from
+# TLS error messages).
+TINY_RUSTFLAGS := $(STABLE_RUSTFLAGS) -Zunstable-options -Cpanic=immediate-abort \
+  -Cforce-unwind-tables=no -Zlocation-detail=none
+TINY_BUILD_STD := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+TINY_BUDGET := 1139394
+TINY_ZIP_BUDGET := 662769
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint size size-check bench demo clean toolchain
+.PHONY: bootstrap zip test lint size size-check bench tiny demo clean toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add '$(TARGET)'
@@ -71,13 +83,27 @@ bootstrap: toolchain $(NO_UNWIND_LD)
 	cargo build --release --locked --target $(TARGET) --bin bootstrap
 	cp $(RELEASE) bootstrap
 
-zip: bootstrap
+# bootstrap.zip from ./bootstrap. zip -9, then recompressed with zopfli: still plain
+# deflate, about 2.6 % smaller.
+define PACKAGE
 	chmod 755 bootstrap
 	rm -f bootstrap.zip
 	zip -q -9 -X bootstrap.zip bootstrap
-	@# Recompress with zopfli: still plain deflate, about 2.6 % smaller than zip -9.
 	advzip -q -z -4 bootstrap.zip
 	@echo "bootstrap.zip: $$(stat -c %s bootstrap.zip) bytes (bootstrap $$(stat -c %s bootstrap) bytes)"
+endef
+
+# $(call CHECK_BUDGETS,bootstrap budget,zip budget)
+define CHECK_BUDGETS
+	@size=$$(stat -c %s bootstrap); if [ $$size -gt $(1) ]; then \
+	  echo "bootstrap is $$size bytes, over its budget of $(1)"; exit 1; fi
+	@size=$$(stat -c %s bootstrap.zip); if [ $$size -gt $(2) ]; then \
+	  echo "bootstrap.zip is $$size bytes, over its budget of $(2)"; exit 1; fi
+	@echo "size budgets hold: bootstrap $$(stat -c %s bootstrap) <= $(1), bootstrap.zip $$(stat -c %s bootstrap.zip) <= $(2)"
+endef
+
+zip: bootstrap
+	$(PACKAGE)
 
 lint: toolchain
 	cargo fmt --check
@@ -110,11 +136,7 @@ size: zip
 	@printf '%-14s %9s %9s\n' bootstrap.zip "$$(stat -c %s bootstrap.zip)" $(ZIP_BUDGET)
 
 size-check: zip
-	@size=$$(stat -c %s bootstrap); if [ $$size -gt $(BOOTSTRAP_BUDGET) ]; then \
-	  echo "bootstrap is $$size bytes, over its budget of $(BOOTSTRAP_BUDGET)"; exit 1; fi
-	@size=$$(stat -c %s bootstrap.zip); if [ $$size -gt $(ZIP_BUDGET) ]; then \
-	  echo "bootstrap.zip is $$size bytes, over its budget of $(ZIP_BUDGET)"; exit 1; fi
-	@echo "size budgets hold: bootstrap $$(stat -c %s bootstrap) <= $(BOOTSTRAP_BUDGET), bootstrap.zip $$(stat -c %s bootstrap.zip) <= $(ZIP_BUDGET)"
+	$(call CHECK_BUDGETS,$(BOOTSTRAP_BUDGET),$(ZIP_BUDGET))
 
 # Start-up, latency, memory and instruction counts of the release bootstrap against the
 # local emulator (tests/bench.rs). Prints only: no thresholds. Native x86_64 only, since
@@ -128,6 +150,26 @@ endif
 	@echo "bootstrap $$(stat -c %s bootstrap) bytes, $$(date -u +%F), $$(nproc) cores," \
 	  "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 	cargo run --quiet --locked --profile bench --example bench -- '$(CURDIR)/bootstrap' '$(EVENT)'
+
+# The smallest build (x86_64): nightly with build-std, same code, same end-to-end tests.
+# Leaves it as ./bootstrap and ./bootstrap.zip. Not part of `make test`.
+tiny: $(NO_UNWIND_LD)
+ifneq ($(ARCH),x86_64)
+	$(error make tiny builds x86_64 only; run it without ARCH=$(ARCH))
+endif
+	@rustup toolchain list | grep -q '^nightly' || { echo "make tiny needs a nightly" \
+	  "toolchain and none is installed (rustup toolchain install nightly); stopping."; exit 1; }
+	@rustup component list --toolchain nightly --installed | grep -q '^rust-src' || \
+	  rustup component add rust-src --toolchain nightly
+	@rustup target list --toolchain nightly --installed | grep -qx '$(TARGET)' || \
+	  rustup target add '$(TARGET)' --toolchain nightly
+	@command -v '$(TARGET_CC)' >/dev/null || $(call APT_INSTALL,$(TARGET_CC_PKG))
+	CARGO_TARGET_$(TARGET_VAR)_RUSTFLAGS='$(TINY_RUSTFLAGS)' cargo +nightly build --release \
+	  --locked --target $(TARGET) --bin bootstrap --target-dir target/tiny $(TINY_BUILD_STD)
+	cp target/tiny/$(TARGET)/release/bootstrap bootstrap
+	$(PACKAGE)
+	$(call CHECK_BUDGETS,$(TINY_BUDGET),$(TINY_ZIP_BUDGET))
+	BOOTSTRAP_BIN='$(CURDIR)/bootstrap' cargo test --locked --test bootstrap
 
 # Runs ./bootstrap against the local emulator with one event and shows what Slack received.
 # SLACK_HOOK_URL=https://hooks.slack.com/... sends it to your own Slack instead.
