@@ -545,9 +545,17 @@ impl HttpServer {
     where
         H: Fn(tiny_http::Request) + Send + Sync + 'static,
     {
-        let server = tiny_http::Server::http("127.0.0.1:0").unwrap_or_else(|e| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| {
             panic!("emulator: cannot bind the {name} server on 127.0.0.1:0: {e}")
         });
+        // tiny_http writes a response's head and body separately; with Nagle on, the body
+        // waits for the client's delayed ACK (40 ms) on a kept-alive connection. The real
+        // Runtime API answers at once. Accepted sockets inherit TCP_NODELAY on Linux.
+        socket2::SockRef::from(&listener)
+            .set_tcp_nodelay(true)
+            .unwrap_or_else(|e| panic!("emulator: TCP_NODELAY on the {name} server: {e}"));
+        let server = tiny_http::Server::from_listener(listener, None)
+            .unwrap_or_else(|e| panic!("emulator: cannot start the {name} server: {e}"));
         let addr = server
             .server_addr()
             .to_ip()
