@@ -178,7 +178,7 @@ fn post_once(
         .bound(agent.post(&webhook.url), STEP)
         .map_err(Failure::Final)?;
     let mut response = request
-        .header("Content-Type", "application/json; charset=utf-8")
+        .header("Content-Type", "application/json")
         .send(payload)
         .map_err(|e| transport_failure(&e, deadline, STEP, Error::SlackUnreachable))?;
     let status = response.status().as_u16();
