@@ -5,6 +5,9 @@ use alarm_to_slack::{config, handler, http, log, preview, runtime};
 use std::io::Write;
 use std::process::ExitCode;
 
+#[cfg(all(target_env = "musl", panic = "abort"))]
+mod no_unwinder;
+
 fn main() -> ExitCode {
     // Lambda starts the bootstrap without arguments; the RIE and images built on the
     // `provided` base image pass the handler name, which, like any other word, is not ours.
