@@ -51,9 +51,9 @@ fn alarm_is_posted_with_the_seed_line() {
     let sent: serde_json::Value = serde_json::from_str(&request.body).expect("json body");
     assert_eq!(sent, json!({"SecretId": "slack/dev"}));
 
-    let log = lambda.process.stdout();
+    // The pipe is read by another thread: wait for the line rather than race it.
+    let log = lambda.process.wait_output("outcome=ok");
     assert!(log.contains("alarm=\"cpu-high\""), "{log}");
-    assert!(log.contains("outcome=ok"), "{log}");
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn warm_invocations_share_one_secret_fetch() {
     }
     assert_eq!(lambda.emu.secret_calls(), 1);
     assert_eq!(lambda.emu.slack_posts().len(), 20);
-    assert!(lambda.process.stdout().contains("secretCache=hit"));
+    lambda.process.wait_output("secretCache=hit");
 }
 
 #[test]

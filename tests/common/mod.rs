@@ -84,6 +84,8 @@ impl Lambda {
 impl Drop for Lambda {
     fn drop(&mut self) {
         if !std::thread::panicking() {
+            // Stopped first, so that everything it wrote has been read from its pipes.
+            self.process.kill();
             self.assert_no_leaks();
         }
     }
