@@ -61,7 +61,7 @@ TINY_RUSTFLAGS := $(STABLE_RUSTFLAGS) -Zunstable-options -Cpanic=immediate-abort
   -Cforce-unwind-tables=no -Zlocation-detail=none
 TINY_BUILD_STD := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 TINY_BUDGET := 1184698
-TINY_ZIP_BUDGET := 687360
+TINY_ZIP_BUDGET := 687222
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
