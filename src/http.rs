@@ -306,15 +306,30 @@ pub fn retry<T>(
     deadline: Deadline,
     mut attempt: impl FnMut() -> Result<T, Failure>,
 ) -> Result<T, Error> {
+    // A thin generic shell: the loop below is compiled once, not once per caller.
+    let mut value = None;
+    let last = retry_loop(deadline, &mut || match attempt() {
+        Ok(v) => {
+            value = Some(v);
+            None
+        }
+        Err(failure) => Some(failure),
+    });
+    value.ok_or(last)
+}
+
+/// The loop of [`retry`]; `attempt` returns `None` on success. The error is meaningful
+/// only when no attempt succeeded.
+fn retry_loop(deadline: Deadline, attempt: &mut dyn FnMut() -> Option<Failure>) -> Error {
     let mut failures = 0;
     let mut reconnected = false;
     loop {
-        let failure = match attempt() {
-            Ok(value) => return Ok(value),
-            Err(failure) => failure,
+        let Some(failure) = attempt() else {
+            // Success: `retry` returns the value and drops this.
+            return Error::Timeout("retry");
         };
         let wait = match &failure {
-            Failure::Final(_) => return Err(failure.into_error()),
+            Failure::Final(_) => return failure.into_error(),
             // 429s are not failures of ours: only the deadline bounds them.
             Failure::After(wait, _) => (*wait).max(backoff(failures)),
             Failure::Dropped(_) if !reconnected => {
@@ -329,7 +344,7 @@ pub fn retry<T>(
         };
         let err = failure.into_error();
         if failures >= MAX_ATTEMPTS || !deadline.sleep(wait) {
-            return Err(err);
+            return err;
         }
     }
 }

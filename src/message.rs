@@ -184,21 +184,34 @@ impl Object {
 }
 
 /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
+/// Unescaped runs are copied whole: pushing char by char made this a third of a warm
+/// invocation's instructions.
 fn quote(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'\n' => 'n',
+            b'\r' => 'r',
+            b'\t' => 't',
+            0..=0x1f => 'u',
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        out.push('\\');
+        out.push(short);
+        if short == 'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -487,13 +500,13 @@ mod tests {
     #[test]
     fn strings_are_valid_json_whatever_they_hold() {
         let nasty =
-            "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} del \u{7f} é 🙂 \u{2028}";
+            "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} us \u{1f} cr \r del \u{7f} é 🙂 \u{2028}";
         let mut out = String::new();
         quote(&mut out, nasty);
         assert_eq!(serde_json::from_str::<String>(&out).expect("valid"), nasty);
         assert_eq!(
             out,
-            "\"quote \\\" backslash \\\\ newline \\n tab \\t nul \\u0000 bell \\u0007 del \u{7f} é 🙂 \u{2028}\""
+            "\"quote \\\" backslash \\\\ newline \\n tab \\t nul \\u0000 bell \\u0007 us \\u001f cr \\r del \u{7f} é 🙂 \u{2028}\""
         );
         let payload = render(
             &Notification::Text {
