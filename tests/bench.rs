@@ -22,7 +22,7 @@ mod emulator;
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,28 +33,10 @@ const WARM_TOTAL: usize = 10_000;
 const CALLGRIND_WARM: usize = 100;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let (binary, event_path) = match &args[..] {
-        [_, binary, event] => (PathBuf::from(binary), PathBuf::from(event)),
-        _ => {
-            eprintln!("usage: bench <path-to-bootstrap> <event.json>");
-            return ExitCode::from(2);
-        }
+    let (binary, _, event) = match emulator::process::program_args("bench") {
+        Ok(args) => args,
+        Err(code) => return code,
     };
-    let event = match std::fs::read(&event_path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("bench: cannot read {}: {e}", event_path.display());
-            return ExitCode::from(2);
-        }
-    };
-    if !binary.is_file() {
-        eprintln!(
-            "bench: no bootstrap at {} (build it first)",
-            binary.display()
-        );
-        return ExitCode::from(2);
-    }
 
     let mut rows: Vec<(String, String)> = Vec::new();
     let refused = exec_to_exit_refused(&binary);

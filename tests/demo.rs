@@ -10,7 +10,6 @@
 
 mod emulator;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use emulator::{
@@ -18,27 +17,9 @@ use emulator::{
 };
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let (binary, event_path) = match &args[..] {
-        [_, binary, event] => (PathBuf::from(binary), PathBuf::from(event)),
-        _ => {
-            eprintln!("usage: demo <path-to-bootstrap> <event.json>");
-            return ExitCode::from(2);
-        }
-    };
-    if !binary.is_file() {
-        eprintln!(
-            "demo: no bootstrap binary at {} (build it first)",
-            binary.display()
-        );
-        return ExitCode::from(2);
-    }
-    let event = match std::fs::read(&event_path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("demo: cannot read {}: {e}", event_path.display());
-            return ExitCode::from(2);
-        }
+    let (binary, event_path, event) = match emulator::process::program_args("demo") {
+        Ok(args) => args,
+        Err(code) => return code,
     };
 
     let user_hook = std::env::var("SLACK_HOOK_URL")
@@ -58,7 +39,7 @@ fn main() -> ExitCode {
 
     section(&format!(
         "Event: {} ({} bytes, request id {request_id})",
-        event_path.display(),
+        event_path,
         event.len()
     ));
     let settled = emulator.wait_settled(&request_id, SAFETY_TIMEOUT);

@@ -250,3 +250,28 @@ fn spawn_reader(
         panic!("cannot spawn the {name} reader thread: {e}");
     }
 }
+
+/// The arguments of `make demo` and `make bench`: `<path-to-bootstrap> <event.json>`.
+/// Returns the binary and the event's bytes, or the exit code after saying what is wrong.
+pub fn program_args(
+    program: &str,
+) -> Result<(std::path::PathBuf, String, Vec<u8>), std::process::ExitCode> {
+    let fail = |why: String| {
+        eprintln!("{program}: {why}");
+        std::process::ExitCode::from(2)
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let [_, binary, event_path] = &args[..] else {
+        return Err(fail("usage: <path-to-bootstrap> <event.json>".to_string()));
+    };
+    let binary = std::path::PathBuf::from(binary);
+    if !binary.is_file() {
+        return Err(fail(format!(
+            "no bootstrap at {} (build it first)",
+            binary.display()
+        )));
+    }
+    let event =
+        std::fs::read(event_path).map_err(|e| fail(format!("cannot read {event_path}: {e}")))?;
+    Ok((binary, event_path.clone(), event))
+}
