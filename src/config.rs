@@ -23,7 +23,7 @@ pub struct Config {
 }
 
 /// Where Secrets Manager is reached. `host` is sent and signed as the `Host` header.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
     pub url: String,
     pub host: String,

@@ -11,7 +11,11 @@ pub enum Error {
     /// The event cannot be read as an SNS notification; retrying will not help.
     InvalidEvent(String),
     /// Secrets Manager answered with an AWS error code (`ResourceNotFoundException`, …).
-    SecretsManager { code: String, message: String },
+    SecretsManager {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Secrets Manager could not be reached, or answered something that is not its protocol.
     SecretsManagerUnreachable(String),
     /// The secret exists but does not hold a usable Slack webhook.
@@ -37,7 +41,10 @@ impl Error {
             Error::SecretsManagerUnreachable(_)
             | Error::SlackUnreachable(_)
             | Error::Timeout(_) => true,
-            Error::SecretsManager { code, .. } => is_retryable_aws_code(code),
+            // One rule for the retry within a call and for serving a stale secret.
+            Error::SecretsManager { status, code, .. } => {
+                matches!(status, 500 | 502 | 503 | 504) || is_retryable_aws_code(code)
+            }
             Error::SlackRejected { status, .. } => *status >= 500,
             _ => false,
         }
@@ -74,7 +81,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config { var, problem } => write!(f, "environment variable {var}: {problem}"),
             Error::InvalidEvent(why) => write!(f, "the event is not one this function handles: {why}"),
-            Error::SecretsManager { code, message } => {
+            Error::SecretsManager { code, message, .. } => {
                 write!(f, "Secrets Manager GetSecretValue failed: {code}")?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
@@ -172,6 +179,7 @@ mod tests {
     #[test]
     fn error_types_are_category_dot_reason() {
         let e = Error::SecretsManager {
+            status: 400,
             code: "AccessDeniedException".into(),
             message: String::new(),
         };

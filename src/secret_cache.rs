@@ -135,12 +135,29 @@ mod tests {
     }
 
     #[test]
+    fn a_5xx_with_any_code_counts_as_transient() {
+        let mut cache = SecretCache::new(TTL, STALE);
+        let t0 = Instant::now();
+        cache.get(t0, || Ok(1)).expect("first fetch");
+        let unavailable = || {
+            Err(Error::SecretsManager {
+                status: 503,
+                code: "ServiceUnavailableException".into(),
+                message: String::new(),
+            })
+        };
+        let (value, lookup) = cache.get(t0 + TTL, unavailable).expect("stale");
+        assert_eq!((*value, lookup.as_str()), (1, "stale"));
+    }
+
+    #[test]
     fn permanent_refresh_failures_are_not_papered_over() {
         let mut cache = SecretCache::new(TTL, STALE);
         let t0 = Instant::now();
         cache.get(t0, || Ok(1)).expect("first fetch");
         let denied = || {
             Err(Error::SecretsManager {
+                status: 400,
                 code: "AccessDeniedException".into(),
                 message: String::new(),
             })

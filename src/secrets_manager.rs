@@ -3,7 +3,7 @@
 //! for this one call.
 
 use crate::config::{Config, Endpoint};
-use crate::error::{is_retryable_aws_code, sanitize, sanitize_code, Error};
+use crate::error::{sanitize, sanitize_code, Error};
 use crate::http::{retry, transport_failure, Deadline, Failure};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -41,10 +41,7 @@ struct AwsError {
 impl SecretsManager {
     pub fn new(config: &Config) -> SecretsManager {
         SecretsManager {
-            endpoint: Endpoint {
-                url: config.endpoint.url.clone(),
-                host: config.endpoint.host.clone(),
-            },
+            endpoint: config.endpoint.clone(),
             region: config.region.clone(),
             credentials: config.credentials.clone(),
             body: serde_json::json!({ "SecretId": config.secret_id }).to_string(),
@@ -95,8 +92,11 @@ impl SecretsManager {
             return secret_string(status, &body).map_err(Failure::Final);
         }
         let err = aws_error(status, header_code.as_deref(), &body);
-        let transient = matches!(status, 500 | 502 | 503 | 504)
-            || matches!(&err, Error::SecretsManager { code, .. } if is_retryable_aws_code(code));
+        let transient = match &err {
+            Error::SecretsManager { .. } => err.is_transient(),
+            // No AWS error code: only a gateway's 5xx is worth another try.
+            _ => matches!(status, 500 | 502 | 503 | 504),
+        };
         Err(if transient {
             Failure::Backoff(err)
         } else {
@@ -174,6 +174,7 @@ fn aws_error(status: u16, header_code: Option<&str>, body: &str) -> Error {
         .filter(|c| !c.trim().is_empty());
     match raw_code {
         Some(code) => Error::SecretsManager {
+            status,
             code: sanitize_code(code),
             message: parsed
                 .and_then(|p| p.message)
