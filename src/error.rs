@@ -42,9 +42,7 @@ impl Error {
             | Error::SlackUnreachable(_)
             | Error::Timeout(_) => true,
             // One rule for the retry within a call and for serving a stale secret.
-            Error::SecretsManager { status, code, .. } => {
-                matches!(status, 500 | 502 | 503 | 504) || is_retryable_aws_code(code)
-            }
+            Error::SecretsManager { status, code, .. } => crate::aws::is_transient(*status, code),
             Error::SlackRejected { status, .. } => *status >= 500,
             _ => false,
         }
@@ -119,31 +117,6 @@ impl fmt::Display for Error {
     }
 }
 
-/// The codes the AWS SDKs' standard retry mode treats as throttling or transient.
-pub fn is_retryable_aws_code(code: &str) -> bool {
-    code.starts_with("RequestTimeout")
-        || matches!(
-            code,
-            "Throttling"
-                | "ThrottlingException"
-                | "ThrottledException"
-                | "RequestThrottledException"
-                | "TooManyRequestsException"
-                | "ProvisionedThroughputExceededException"
-                | "TransactionInProgressException"
-                | "RequestLimitExceeded"
-                | "BandwidthLimitExceeded"
-                | "LimitExceededException"
-                | "RequestThrottled"
-                | "SlowDown"
-                | "PriorRequestNotComplete"
-                | "EC2ThrottledException"
-                | "InternalServiceError"
-                | "InternalFailure"
-                | "ServiceUnavailable"
-        )
-}
-
 /// Keeps text from a remote peer printable and short before it lands in an error
 /// message, a log line or an HTTP header.
 pub fn sanitize(text: &str, max_chars: usize) -> String {
@@ -153,22 +126,17 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        out.push(if c.is_control() { ' ' } else { c });
+        out.push(printable(c));
     }
     out
 }
 
-/// An AWS error code becomes part of a header value: keep only what a code is made of.
-pub fn sanitize_code(code: &str) -> String {
-    let code: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .take(64)
-        .collect();
-    if code.is_empty() {
-        "UnknownError".to_string()
+/// A control character (a newline among them) becomes a space: one line stays one line.
+pub fn printable(c: char) -> char {
+    if c.is_control() {
+        ' '
     } else {
-        code
+        c
     }
 }
 
@@ -203,11 +171,5 @@ mod tests {
         assert_eq!(sanitize(" a\nb\r\u{0}c ", 10), "a b  c");
         assert_eq!(sanitize("abcdef", 3), "abc…");
         assert_eq!(sanitize("ééé", 2), "éé…");
-    }
-
-    #[test]
-    fn sanitize_code_keeps_header_safe_chars() {
-        assert_eq!(sanitize_code("Throttling\r\nX: y"), "ThrottlingXy");
-        assert_eq!(sanitize_code("\n"), "UnknownError");
     }
 }

@@ -1,16 +1,16 @@
 //! One invocation: read the SNS records, get the webhook (cached), post each
 //! record to Slack, and log one line about it.
 
+use crate::alarm::event::{self, Notification};
+use crate::aws::secrets_manager::SecretsManager;
 use crate::config::Config;
 use crate::error::{sanitize, Error};
-use crate::event::{self, Notification};
 use crate::http::Deadline;
 use crate::log::{self, Level};
-use crate::message;
 use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
-use crate::secrets_manager::SecretsManager;
-use crate::slack::{self, Webhook};
+use crate::slack::message::{self, Options};
+use crate::slack::webhook::{self, Webhook};
 use std::time::Instant;
 
 pub struct Handler {
@@ -34,7 +34,7 @@ impl Handler {
     pub fn new(agent: ureq::Agent, config: &Config) -> Handler {
         Handler {
             agent,
-            secrets: SecretsManager::new(config),
+            secrets: SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
             cache: SecretCache::new(config.secret_ttl, config.secret_max_stale),
             format: config.message_format,
         }
@@ -98,13 +98,18 @@ impl Handler {
             let (hook, lookup) =
                 cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
-            let options = message::Options::for_webhook(self.format, hook);
+            let options = Options {
+                format: self.format,
+                channel: hook.channel.as_deref(),
+                username: hook.username.as_deref(),
+                icon_emoji: hook.icon_emoji.as_deref(),
+            };
             let payload = message::render(notification, &options);
             log::debug(&"Slack payload")
                 .word("webhook", hook.redacted())
                 .str("payload", payload.as_str())
                 .emit();
-            match slack::post(&self.agent, hook, &payload, deadline) {
+            match webhook::post(&self.agent, hook, &payload, deadline) {
                 Ok(status) => {
                     report.slack_status = Some(status);
                     report.posted += 1;

@@ -1,21 +1,19 @@
-//! The parts of the `bootstrap` runtime. A library so that the fuzz targets
-//! under tests/fuzz reach the same event parsing and message building;
-//! `main.rs` wires the parts together.
+//! The parts of the `bootstrap` runtime, named for the data path: `runtime` (the
+//! Runtime API), `alarm` (what arrives and what it means), `aws` (signed calls),
+//! `slack` (the message and its delivery) and `http` (agent, TLS, deadline, retry).
+//! A library so that the fuzz targets under tests/fuzz reach the same event parsing
+//! and message building; `main.rs` wires the parts together.
 
 pub mod alarm;
+pub mod aws;
 pub mod config;
-pub mod console;
 pub mod error;
-pub mod event;
 pub mod handler;
+pub mod help;
 pub mod http;
+mod json;
 pub mod log;
-pub mod message;
-pub mod mrkdwn;
 pub mod preview;
 pub mod runtime;
-pub mod secret_cache;
-pub mod secrets_manager;
+mod secret_cache;
 pub mod slack;
-pub mod timestamp;
-pub mod trigger;

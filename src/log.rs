@@ -258,17 +258,7 @@ struct Escaped<'a>(&'a mut String);
 
 impl fmt::Write for Escaped<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            match c {
-                '"' => self.0.push_str("\\\""),
-                '\\' => self.0.push_str("\\\\"),
-                '\n' => self.0.push_str("\\n"),
-                '\r' => self.0.push_str("\\r"),
-                '\t' => self.0.push_str("\\t"),
-                c if c.is_control() => write!(self.0, "\\u{:04x}", c as u32)?,
-                c => self.0.push(c),
-            }
-        }
+        crate::json::escape(self.0, s);
         Ok(())
     }
 }
@@ -278,8 +268,7 @@ struct OneLine<'a>(&'a mut String);
 
 impl fmt::Write for OneLine<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0
-            .extend(s.chars().map(|c| if c.is_control() { ' ' } else { c }));
+        self.0.extend(s.chars().map(crate::error::printable));
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
-//! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms from SNS
-//! to a Slack webhook kept in Secrets Manager. This file only wires the parts.
+//! alarm-to-slack: a Lambda custom runtime that posts CloudWatch alarms to Slack,
+//! with the Slack settings kept in Secrets Manager. This file only wires the parts.
 
-use alarm_to_slack::{config, handler, http, log, preview, runtime};
+use alarm_to_slack::{config, handler, help, http, log, preview, runtime};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Some("--version" | "-V") => {
             return print(concat!("alarm-to-slack ", env!("CARGO_PKG_VERSION"), "\n"))
         }
-        Some("--help" | "-h") => return print(&config::help()),
+        Some("--help" | "-h") => return print(&help::help()),
         // Previews a message locally: no Runtime API, no AWS, no network.
         Some("render") => return preview::run(args),
         _ => {}

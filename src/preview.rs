@@ -3,10 +3,10 @@
 //! compact), without the Runtime API, AWS or any network. `MESSAGE_FORMAT` applies as
 //! in Lambda.
 
+use crate::alarm::event;
 use crate::config;
-use crate::event;
-use crate::message::{self, Options};
-use crate::mrkdwn::indent_json;
+use crate::json;
+use crate::slack::message::{self, Options};
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
@@ -48,6 +48,6 @@ fn payloads(path: &OsString) -> Result<Vec<String>, String> {
     };
     Ok(notifications
         .iter()
-        .map(|n| indent_json(&message::render(n, &options), usize::MAX))
+        .map(|n| json::indent(&message::render(n, &options), usize::MAX))
         .collect())
 }

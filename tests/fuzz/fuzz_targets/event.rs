@@ -2,8 +2,8 @@
 //! renders to a Slack payload that is valid JSON within Slack's limits.
 #![no_main]
 
-use alarm_to_slack::event;
-use alarm_to_slack::message::{self, Format, Options};
+use alarm_to_slack::alarm::event;
+use alarm_to_slack::slack::message::{self, Format, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 //! event's outer JSON.
 #![no_main]
 
-use alarm_to_slack::event;
-use alarm_to_slack::message::{self, Options};
+use alarm_to_slack::alarm::event;
+use alarm_to_slack::slack::message::{self, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 //! lenient about everything we do not need, and strict only where nothing sensible
 //! could be posted.
 
-pub use crate::alarm::Alarm;
+use super::Alarm;
 use crate::error::Error;
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
         ))
     })?;
     let Some(records) = event.get("Records") else {
-        return match crate::alarm::from_json(&event, None) {
+        return match super::from_json(&event, None) {
             Some(alarm) => Ok(vec![Notification::Alarm(Box::new(alarm))]),
             None => Err(Error::InvalidEvent(
                 "no `Records`, and not a CloudWatch alarm action (`alarmData`) or an \
@@ -66,7 +66,7 @@ fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -
     let mut json = false;
     if message.trim_start().starts_with(['{', '[']) {
         if let Ok(value) = serde_json::from_slice::<Value>(message.as_bytes()) {
-            if let Some(alarm) = crate::alarm::from_json(&value, topic_arn) {
+            if let Some(alarm) = super::from_json(&value, topic_arn) {
                 return Notification::Alarm(Box::new(alarm));
             }
             json = value.is_object() || value.is_array();
@@ -94,7 +94,7 @@ fn serde_error(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trigger::Trigger;
+    use crate::alarm::trigger::Trigger;
 
     fn sns(message: &str, subject: Option<&str>) -> Vec<u8> {
         serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {

@@ -1,5 +1,21 @@
 //! Where an alarm lives: its ARN, and its page in the CloudWatch console.
 
+use crate::aws::partition::is_code;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// What JavaScript's `encodeURIComponent` leaves alone, which is what the console itself
+/// does with the alarm name in its URL fragment.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 /// The parts of `arn:{partition}:{service}:{region}:{account}:{resource}` we use.
 #[derive(Debug, PartialEq)]
 pub struct Arn<'a> {
@@ -37,12 +53,6 @@ impl<'a> Arn<'a> {
     }
 }
 
-fn is_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 /// Longest alarm name CloudWatch accepts; a longer one has no console page, and its
 /// encoded URL could make Slack refuse the whole message.
 const MAX_ALARM_NAME_CHARS: usize = 255;
@@ -50,7 +60,7 @@ const MAX_ALARM_NAME_CHARS: usize = 255;
 /// The alarm's page in the CloudWatch console of its partition; `None` for partitions
 /// without a public console (the isolated ones), a region that is not a code, or a name
 /// CloudWatch could not have.
-pub fn alarm_url(partition: &str, region: &str, name: &str) -> Option<String> {
+pub fn console_url(partition: &str, region: &str, name: &str) -> Option<String> {
     let host = match partition {
         "aws" => "console.aws.amazon.com",
         "aws-us-gov" => "console.amazonaws-us-gov.com",
@@ -62,36 +72,8 @@ pub fn alarm_url(partition: &str, region: &str, name: &str) -> Option<String> {
     }
     Some(format!(
         "https://{region}.{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{}",
-        encode_component(name)
+        utf8_percent_encode(name, URI_COMPONENT)
     ))
-}
-
-/// Percent-encodes like JavaScript's `encodeURIComponent`, which is what the console
-/// itself does with the alarm name in this fragment.
-pub fn encode_component(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    out
-}
-
-/// The partition a region code belongs to, for events that carry a region but no ARN.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 #[cfg(test)]
@@ -122,38 +104,33 @@ mod tests {
 
     #[test]
     fn names_are_encoded_like_encode_uri_component() {
+        let encode = |s| utf8_percent_encode(s, URI_COMPONENT).to_string();
         assert_eq!(
-            encode_component("a b/c?d#e&f=g+h%i"),
+            encode("a b/c?d#e&f=g+h%i"),
             "a%20b%2Fc%3Fd%23e%26f%3Dg%2Bh%25i"
         );
-        assert_eq!(
-            encode_component("keep-_.!~*'()AZaz09"),
-            "keep-_.!~*'()AZaz09"
-        );
-        assert_eq!(encode_component("é|<>\"`"), "%C3%A9%7C%3C%3E%22%60");
+        assert_eq!(encode("keep-_.!~*'()AZaz09"), "keep-_.!~*'()AZaz09");
+        assert_eq!(encode("é|<>\"`"), "%C3%A9%7C%3C%3E%22%60");
     }
 
     #[test]
     fn console_hosts_follow_the_partition() {
         assert_eq!(
-            alarm_url("aws", "us-east-1", "cpu high").as_deref(),
+            console_url("aws", "us-east-1", "cpu high").as_deref(),
             Some("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/cpu%20high")
         );
         assert_eq!(
-            alarm_url("aws-us-gov", "us-gov-west-1", "x").as_deref(),
+            console_url("aws-us-gov", "us-gov-west-1", "x").as_deref(),
             Some("https://us-gov-west-1.console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#alarmsV2:alarm/x")
         );
         assert_eq!(
-            alarm_url("aws-cn", "cn-north-1", "x").as_deref(),
+            console_url("aws-cn", "cn-north-1", "x").as_deref(),
             Some("https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/x")
         );
-        assert_eq!(alarm_url("aws-iso", "us-iso-east-1", "x"), None);
-        assert!(alarm_url("aws", "us-east-1", &"é".repeat(255)).is_some());
-        assert_eq!(alarm_url("aws", "us-east-1", &"é".repeat(256)), None);
-        assert_eq!(alarm_url("aws", "us-east-1", ""), None);
-        assert_eq!(alarm_url("aws", "US East", "x"), None);
-        assert_eq!(partition_of("cn-northwest-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-east-1"), "aws-us-gov");
-        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(console_url("aws-iso", "us-iso-east-1", "x"), None);
+        assert!(console_url("aws", "us-east-1", &"é".repeat(255)).is_some());
+        assert_eq!(console_url("aws", "us-east-1", &"é".repeat(256)), None);
+        assert_eq!(console_url("aws", "us-east-1", ""), None);
+        assert_eq!(console_url("aws", "US East", "x"), None);
     }
 }

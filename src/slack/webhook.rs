@@ -2,6 +2,7 @@
 //! The webhook URL is a credential: it is only ever shown as its host.
 
 use crate::error::{sanitize, Error};
+use crate::http::url::Url;
 use crate::http::{retry, transport_failure, Deadline, Failure};
 use serde::Deserialize;
 use std::fmt;
@@ -82,32 +83,23 @@ impl Webhook {
 
     fn new(url: &str, channel: Option<String>, what: &str) -> Result<Webhook, Error> {
         let invalid = |rule: &str| Error::InvalidSecret(format!("{what} {rule}"));
-        let (scheme_len, https) = if url.starts_with("https://") {
-            (8, true)
-        } else if url.starts_with("http://") {
-            (7, false)
-        } else {
+        if !url.starts_with("https://") && !url.starts_with("http://") {
             return Err(invalid(
                 "is not an https:// URL; use the Slack incoming webhook URL",
             ));
-        };
+        }
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("contains white space or control characters"));
         }
-        let rest = &url[scheme_len..];
-        let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..host_len];
-        if authority.is_empty() || authority.contains('@') {
-            return Err(invalid("has no valid host"));
-        }
-        if !https && !is_loopback(authority) {
+        let parsed = Url::parse(url).ok_or_else(|| invalid("has no valid host"))?;
+        if !parsed.https && !parsed.is_loopback() {
             return Err(invalid(
                 "must use https:// (http:// is only allowed for a local test host)",
             ));
         }
         Ok(Webhook {
             url: url.to_string(),
-            host_end: scheme_len + host_len,
+            host_end: parsed.origin_len(),
             channel,
             username: None,
             icon_emoji: None,
@@ -142,18 +134,6 @@ fn optional_text(value: Option<serde_json::Value>, key: &str) -> Result<Option<S
         }
         Some(_) => Err(Error::InvalidSecret(format!("{key} must be a string"))),
     }
-}
-
-fn is_loopback(authority: &str) -> bool {
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host == "::1"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Posts a ready JSON payload, retrying what Slack or the network say is

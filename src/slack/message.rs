@@ -2,13 +2,12 @@
 //! in `text` (what notifications show and what users search for) and, for an alarm, a card
 //! coloured by its state.
 
+use super::mrkdwn::{self, cut, escape, escape_cut};
+use crate::alarm::arn::{self, Arn};
+use crate::alarm::event::Notification;
+use crate::alarm::trigger::{self, Child, Trigger};
 use crate::alarm::Alarm;
-use crate::console::{self, Arn};
-use crate::event::Notification;
-use crate::mrkdwn::{cut, escape, escape_cut, indent_json};
-use crate::slack::Webhook;
-use crate::timestamp;
-use crate::trigger::{self, Child, Trigger};
+use crate::json::{self, Object};
 
 /// Slack cuts `text` at 40,000 characters; stay below it and show the cut.
 const MAX_TEXT_CHARS: usize = 39_000;
@@ -40,24 +39,13 @@ impl Format {
     }
 }
 
-/// How and to whom: the format, and what the secret says about the sender.
+/// How and to whom: the format, and what the secret says about the channel and sender.
 #[derive(Default)]
 pub struct Options<'a> {
     pub format: Format,
     pub channel: Option<&'a str>,
     pub username: Option<&'a str>,
     pub icon_emoji: Option<&'a str>,
-}
-
-impl<'a> Options<'a> {
-    pub fn for_webhook(format: Format, webhook: &'a Webhook) -> Options<'a> {
-        Options {
-            format,
-            channel: webhook.channel.as_deref(),
-            username: webhook.username.as_deref(),
-            icon_emoji: webhook.icon_emoji.as_deref(),
-        }
-    }
 }
 
 /// A legacy attachment: the only way to get the coloured bar.
@@ -149,72 +137,6 @@ impl Attachment {
     }
 }
 
-/// A JSON object written key by key, in the order written. Deriving `Serialize` for these
-/// three flat shapes cost several KB of generic serialiser code; this costs a few hundred bytes.
-struct Object(String);
-
-impl Object {
-    fn new() -> Object {
-        Object(String::from("{"))
-    }
-
-    fn key(&mut self, key: &str) {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        quote(&mut self.0, key);
-        self.0.push(':');
-    }
-
-    fn string(&mut self, key: &str, value: &str) {
-        self.key(key);
-        quote(&mut self.0, value);
-    }
-
-    /// `json` must already be JSON.
-    fn raw(&mut self, key: &str, json: &str) {
-        self.key(key);
-        self.0.push_str(json);
-    }
-
-    fn finish(mut self) -> String {
-        self.0.push('}');
-        self.0
-    }
-}
-
-/// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
-/// Unescaped runs are copied whole: pushing char by char made this a third of a warm
-/// invocation's instructions.
-fn quote(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let short = match b {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'\n' => 'n',
-            b'\r' => 'r',
-            b'\t' => 't',
-            0..=0x1f => 'u',
-            _ => continue,
-        };
-        out.push_str(&s[run..i]);
-        out.push('\\');
-        out.push(short);
-        if short == 'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        run = i + 1;
-    }
-    out.push_str(&s[run..]);
-    out.push('"');
-}
-
 /// `<AlarmName> state is now <NewStateValue>: <NewStateReason>`: the line users search for.
 pub fn seed_line(alarm: &Alarm) -> String {
     let line = format!(
@@ -237,7 +159,7 @@ fn text_message(subject: Option<&str>, message: &str, json: bool) -> String {
     if json {
         text.push_str("```\n");
         text.push_str(&escape_cut(
-            &indent_json(message, MAX_TEXT_CHARS * 4),
+            &json::indent(message, MAX_TEXT_CHARS * 4),
             budget,
         ));
         text.push_str("\n```");
@@ -255,7 +177,7 @@ fn card(alarm: &Alarm, seed: &str) -> Attachment {
     };
     fields.push(Field::new("State", state, true));
     if let Some(at) = &alarm.changed_at {
-        fields.push(Field::new("Changed", timestamp::slack_date(at), true));
+        fields.push(Field::new("Changed", mrkdwn::date(at), true));
     }
     if let Some(description) = &alarm.description {
         fields.push(Field::new("Description", escape(description), false));
@@ -290,7 +212,7 @@ fn card(alarm: &Alarm, seed: &str) -> Attachment {
         fields.push(Field::new("Region", escape(region), true));
     }
     let title_link = match (&alarm.partition, &alarm.region) {
-        (Some(partition), Some(region)) => console::alarm_url(partition, region, &alarm.name),
+        (Some(partition), Some(region)) => arn::console_url(partition, region, &alarm.name),
         _ => None,
     };
     Attachment {
@@ -339,7 +261,7 @@ fn child_line(child: &Child) -> String {
     let arn = Arn::parse(&child.arn);
     let name = arn.as_ref().and_then(Arn::alarm_name).unwrap_or(&child.arn);
     let label = escape_cut(name, MAX_TITLE_CHARS);
-    let mut line = match arn.and_then(|a| console::alarm_url(a.partition, a.region, name)) {
+    let mut line = match arn.and_then(|a| arn::console_url(a.partition, a.region, name)) {
         Some(url) => format!("<{url}|{label}>"),
         None => label,
     };
@@ -498,16 +420,9 @@ mod tests {
     }
 
     #[test]
-    fn strings_are_valid_json_whatever_they_hold() {
+    fn payloads_are_valid_json_whatever_they_hold() {
         let nasty =
             "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} us \u{1f} cr \r del \u{7f} é 🙂 \u{2028}";
-        let mut out = String::new();
-        quote(&mut out, nasty);
-        assert_eq!(serde_json::from_str::<String>(&out).expect("valid"), nasty);
-        assert_eq!(
-            out,
-            "\"quote \\\" backslash \\\\ newline \\n tab \\t nul \\u0000 bell \\u0007 us \\u001f cr \\r del \u{7f} é 🙂 \u{2028}\""
-        );
         let payload = render(
             &Notification::Text {
                 subject: Some(nasty.into()),

@@ -3,9 +3,15 @@
 //! Every field is optional and any JSON type is accepted: a field we cannot use is
 //! left out of the message, it never fails the event.
 
-use crate::console::{partition_of, Arn};
-use crate::trigger::{Child, Metric, Rule, Trigger};
+pub mod arn;
+pub mod event;
+pub mod timestamp;
+pub mod trigger;
+
+use crate::aws::partition;
+use arn::Arn;
 use serde_json::Value;
+use trigger::{Child, Metric, Rule, Trigger};
 
 #[derive(Debug, PartialEq, Default)]
 pub struct Alarm {
@@ -155,7 +161,7 @@ impl Alarm {
                 self.account = Some(arn.account.to_string());
             }
         } else if let Some(region) = region {
-            self.partition = Some(partition_of(&region).to_string());
+            self.partition = Some(partition::of_region(&region).to_string());
             self.region = Some(region);
         }
     }

@@ -1,7 +1,7 @@
 //! What makes an alarm fire, and how we say it in words. Every string returned here is
 //! mrkdwn: text from the alarm is escaped, expressions are set as code.
 
-use crate::mrkdwn::escape;
+use crate::slack::mrkdwn::escape;
 
 #[derive(Debug, PartialEq, Default)]
 pub enum Trigger {

@@ -55,17 +55,6 @@ pub fn epoch_seconds(s: &str) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
-/// A Slack date token: each reader sees the time in their own time zone; clients that
-/// cannot format it show the timestamp as CloudWatch sent it. Text we cannot read is
-/// shown as it came.
-pub fn slack_date(s: &str) -> String {
-    let plain = crate::mrkdwn::escape(s.trim());
-    match epoch_seconds(s) {
-        Some(epoch) => format!("<!date^{epoch}^{{date_short_pretty}} {{time}}|{plain}>"),
-        None => plain,
-    }
-}
-
 /// Days since 1970-01-01 of a proleptic Gregorian date, counted in 400-year eras that
 /// start on 1 March so the leap day is the last day of a year.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -115,14 +104,5 @@ mod tests {
         ] {
             assert_eq!(epoch_seconds(s), None, "{s:?}");
         }
-    }
-
-    #[test]
-    fn slack_token_with_plain_fallback() {
-        assert_eq!(
-            slack_date("2026-11-28T11:38:08.123+0000"),
-            "<!date^1795865888^{date_short_pretty} {time}|2026-11-28T11:38:08.123+0000>"
-        );
-        assert_eq!(slack_date("<soon>"), "&lt;soon&gt;");
     }
 }

@@ -1,0 +1,100 @@
+//! Signed calls to AWS services over their JSON protocols, by hand: the whole AWS SDK
+//! would cost megabytes and milliseconds for the few calls we make. What every call
+//! shares lives here; each service has a file of its own.
+
+mod endpoint;
+mod error;
+pub mod partition;
+pub mod secrets_manager;
+mod sign;
+
+pub use endpoint::Endpoint;
+pub use error::{is_transient, AwsError};
+
+use crate::error::Error;
+use crate::http::{transport_failure, Deadline, Failure};
+use aws_credential_types::Credentials;
+use std::time::SystemTime;
+
+/// One service as this function calls it: where, in which region, as whom.
+#[derive(Clone)]
+pub struct Client {
+    pub endpoint: Endpoint,
+    pub region: String,
+    pub credentials: Credentials,
+    /// The SigV4 signing name: `secretsmanager`, `dynamodb`, `monitoring`.
+    pub service: &'static str,
+}
+
+/// How a call's failures are told: the service's error for an AWS code, and the one for
+/// a peer that is unreachable or does not speak the protocol.
+pub struct Errors {
+    pub step: &'static str,
+    pub service: fn(AwsError) -> Error,
+    pub unreachable: fn(String) -> Error,
+}
+
+impl Client {
+    /// One signed attempt of a JSON-protocol call (`X-Amz-Target: {target}`): the body of
+    /// a 2xx answer, or what the failure asks of the retry loop.
+    pub fn call(
+        &self,
+        agent: &ureq::Agent,
+        deadline: Deadline,
+        content_type: &str,
+        target: &str,
+        body: &str,
+        errors: &Errors,
+    ) -> Result<(u16, String), Failure> {
+        let sent = [
+            ("host", self.endpoint.host.as_str()),
+            ("content-type", content_type),
+            ("x-amz-target", target),
+        ];
+        // Signed per attempt: the signature covers the time.
+        let signed = sign::headers(
+            &self.credentials,
+            &self.region,
+            self.service,
+            &self.endpoint.url,
+            &sent,
+            body.as_bytes(),
+            SystemTime::now(),
+        )
+        .map_err(|why| Failure::Final((errors.unreachable)(why)))?;
+        let mut request = deadline
+            .bound(agent.post(&self.endpoint.url), errors.step)
+            .map_err(Failure::Final)?;
+        for (name, value) in sent {
+            request = request.header(name, value);
+        }
+        for (name, value) in &signed {
+            request = request.header(*name, value);
+        }
+        let fail =
+            |e: ureq::Error| transport_failure(&e, deadline, errors.step, errors.unreachable);
+        let mut response = request.send(body).map_err(fail)?;
+        let status = response.status().as_u16();
+        let header_code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(fail)?;
+        if (200..300).contains(&status) {
+            return Ok((status, body));
+        }
+        Err(error::failure(
+            status,
+            header_code.as_deref(),
+            &body,
+            errors.service,
+            errors.unreachable,
+        ))
+    }
+}

@@ -1,0 +1,44 @@
+//! AWS partitions: which one a region belongs to, and the domains that follow from it.
+
+/// A region or partition code as AWS writes them (`us-east-1`, `aws-us-gov`): safe to
+/// put into a host name or a URL as it is.
+pub fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The partition a region code belongs to, for what carries a region but no ARN.
+pub fn of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The DNS suffix of a region's service endpoints.
+pub fn dns_suffix(region: &str) -> &'static str {
+    match of_region(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_map_to_partitions_and_domains() {
+        assert_eq!(of_region("cn-northwest-1"), "aws-cn");
+        assert_eq!(of_region("us-gov-east-1"), "aws-us-gov");
+        assert_eq!(of_region("eu-west-1"), "aws");
+        assert_eq!(dns_suffix("cn-north-1"), "amazonaws.com.cn");
+        assert_eq!(dns_suffix("us-gov-west-1"), "amazonaws.com");
+        assert!(is_code("us-east-1") && is_code("aws-us-gov"));
+        assert!(!is_code("") && !is_code("US East") && !is_code("us-east-1/.."));
+    }
+}

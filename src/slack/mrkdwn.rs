@@ -1,0 +1,99 @@
+//! Slack's mrkdwn text: escaping what we did not write, cutting to a length, and dates.
+
+use crate::alarm::timestamp::epoch_seconds;
+
+/// Slack treats `&`, `<` and `>` as control characters in any text we did not write.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    // Byte-wise with whole unescaped runs copied: these are ASCII and never inside a
+    // multi-byte character, so every slice boundary is a char boundary.
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&text[run..i]);
+        out.push_str(entity);
+        run = i + 1;
+    }
+    out.push_str(&text[run..]);
+    out
+}
+
+/// Escaped text of at most `max_chars` characters; a cut shows as a final `…` and never
+/// splits an `&amp;`-style entity (every `&` in escaped text starts one).
+pub fn cut(mut text: String, max_chars: usize) -> String {
+    if text.chars().nth(max_chars).is_none() {
+        return text;
+    }
+    let mut end = text
+        .char_indices()
+        .nth(max_chars.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i);
+    if let Some(amp) = text[..end].rfind('&') {
+        if !text[amp..end].contains(';') {
+            end = amp;
+        }
+    }
+    text.truncate(end);
+    text.push('…');
+    text
+}
+
+/// `escape` then `cut`.
+pub fn escape_cut(text: &str, max_chars: usize) -> String {
+    cut(escape(text), max_chars)
+}
+
+/// A Slack date token: each reader sees the time in their own time zone; clients that
+/// cannot format it show the timestamp as CloudWatch sent it. Text we cannot read is
+/// shown as it came.
+pub fn date(s: &str) -> String {
+    let plain = escape(s.trim());
+    match epoch_seconds(s) {
+        Some(epoch) => format!("<!date^{epoch}^{{date_short_pretty}} {{time}}|{plain}>"),
+        None => plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_the_three_control_characters() {
+        assert_eq!(escape("a<b>&c *d*"), "a&lt;b&gt;&amp;c *d*");
+        assert_eq!(escape("&amp;"), "&amp;amp;");
+    }
+
+    #[test]
+    fn cut_is_visible_and_counts_characters() {
+        assert_eq!(cut("abcdef".into(), 6), "abcdef");
+        assert_eq!(cut("abcdefg".into(), 6), "abcde…");
+        assert_eq!(cut("ééééééé".into(), 3), "éé…");
+        assert_eq!(cut(String::new(), 3), "");
+        let long = cut("x".repeat(50_000), 39_000);
+        assert_eq!(long.chars().count(), 39_000);
+        assert!(long.ends_with("x…"));
+    }
+
+    #[test]
+    fn cut_never_splits_an_entity() {
+        // Cutting at 6 would leave `ab&am`: the whole entity goes instead.
+        assert_eq!(escape_cut("ab&cdefgh", 6), "ab…");
+        assert_eq!(escape_cut("a<bcdefgh", 8), "a&lt;bc…");
+        assert_eq!(escape_cut("<<<<", 7), "&lt;…");
+    }
+
+    #[test]
+    fn slack_token_with_plain_fallback() {
+        assert_eq!(
+            date("2026-11-28T11:38:08.123+0000"),
+            "<!date^1795865888^{date_short_pretty} {time}|2026-11-28T11:38:08.123+0000>"
+        );
+        assert_eq!(date("<soon>"), "&lt;soon&gt;");
+    }
+}
