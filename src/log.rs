@@ -275,42 +275,19 @@ impl fmt::Write for OneLine<'_> {
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-28T11:38:08.171Z`.
 fn timestamp(out: &mut String, epoch_ms: u64) {
-    const DAY_MS: u64 = 86_400_000;
-    let (year, month, day) = civil_date(epoch_ms / DAY_MS);
-    let ms = epoch_ms % DAY_MS;
+    let at = time::OffsetDateTime::from_unix_timestamp((epoch_ms / 1000) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let _ = write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        at.month() as u8,
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        epoch_ms % 1000
     );
-}
-
-/// The Gregorian date `days` after 1970-01-01. Counting whole years is a few dozen
-/// steps per line, and smaller than any closed formula or the `time` crate's tables.
-fn civil_date(mut days: u64) -> (u64, u64, u64) {
-    let leap = |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
-    let mut year = 1970;
-    loop {
-        let length = if leap(year) { 366 } else { 365 };
-        if days < length {
-            break;
-        }
-        days -= length;
-        year += 1;
-    }
-    let february = if leap(year) { 29 } else { 28 };
-    let mut month = 1;
-    for length in [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] {
-        if days < length {
-            break;
-        }
-        days -= length;
-        month += 1;
-    }
-    (year, month, days + 1)
 }
 
 #[cfg(test)]

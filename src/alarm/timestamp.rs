@@ -1,5 +1,6 @@
 //! CloudWatch's timestamps (`2026-11-28T11:38:08.123+0000`; EventBridge writes `…Z`) read
-//! by hand: a format-description parser would cost more binary than these few lines.
+//! by hand: a format-description parser would cost more binary than these few lines;
+//! the calendar is the `time` crate's.
 
 /// Seconds since the Unix epoch, or `None` for anything that is not such a timestamp.
 pub fn epoch_seconds(s: &str) -> Option<i64> {
@@ -52,18 +53,10 @@ pub fn epoch_seconds(s: &str) -> Option<i64> {
         }
         Some(_) => return None,
     };
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date, counted in 400-year eras that
-/// start on 1 March so the leap day is the last day of a year.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let month = time::Month::try_from(month as u8).ok()?;
+    let date = time::Date::from_calendar_date(year as i32, month, day as u8).ok()?;
+    let midnight = date.midnight().assume_utc().unix_timestamp();
+    Some(midnight + hour * 3600 + minute * 60 + second - offset)
 }
 
 #[cfg(test)]
