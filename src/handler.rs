@@ -157,3 +157,72 @@ fn cached_webhook<'c>(
     }
     Ok((webhook, lookup.as_str()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A handler whose Secrets Manager is a closed port on loopback: anything that
+    /// reaches the network fails fast and says so.
+    fn handler() -> Handler {
+        let env = |name: &str| {
+            let value = match name {
+                "SecretId" => "slack/dev",
+                "AWS_REGION" => "us-east-1",
+                "AWS_ACCESS_KEY_ID" => "AKID",
+                "AWS_SECRET_ACCESS_KEY" => "SECRET",
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER" => "http://127.0.0.1:1",
+                _ => return None,
+            };
+            Some(value.to_string())
+        };
+        let config = Config::from_env(env).unwrap_or_else(|e| panic!("{e}"));
+        Handler::new(crate::http::agent(), &config)
+    }
+
+    fn invocation(body: &str, left: Duration) -> Invocation {
+        Invocation {
+            request_id: "id-1".into(),
+            deadline: Deadline::after(left),
+            deadline_is_budget: false,
+            function_arn: None,
+            trace_id: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const ALARM: &str = r#"{"Records":[{"Sns":{"Message":"{\"AlarmName\":\"cpu\",\"NewStateValue\":\"ALARM\"}"}}]}"#;
+
+    #[test]
+    fn an_event_of_no_known_shape_fails_before_any_call() {
+        let err = handler()
+            .handle(&invocation(r#"{"hello":1}"#, Duration::from_secs(5)))
+            .expect_err("not an event of ours");
+        assert_eq!(err.error_type(), "Event.Invalid");
+    }
+
+    #[test]
+    fn an_empty_event_posts_nothing() {
+        let body = handler().handle(&invocation(r#"{"Records":[]}"#, Duration::from_secs(5)));
+        assert_eq!(body.expect("nothing to do"), r#"{"posted":0}"#);
+    }
+
+    #[test]
+    fn no_time_left_is_a_timeout_not_a_call() {
+        let err = handler()
+            .handle(&invocation(ALARM, Duration::from_millis(100)))
+            .expect_err("too late");
+        assert_eq!(err.error_type(), "Invocation.Timeout");
+        assert!(err.to_string().contains("fetch the secret"), "{err}");
+    }
+
+    #[test]
+    fn an_unreachable_secret_fails_the_alarm_for_lambda_to_retry() {
+        let err = handler()
+            .handle(&invocation(ALARM, Duration::from_secs(5)))
+            .expect_err("no Secrets Manager");
+        assert_eq!(err.error_type(), "SecretsManager.Unreachable");
+        assert!(err.is_transient());
+    }
+}

@@ -4,15 +4,15 @@
 use std::fmt::Write as _;
 
 /// One environment variable, as `bootstrap --help` and the README's table describe it.
-pub struct Variable {
-    pub names: &'static str,
-    pub default: &'static str,
-    pub does: &'static str,
-    pub when_wrong: &'static str,
+struct Variable {
+    names: &'static str,
+    default: &'static str,
+    does: &'static str,
+    when_wrong: &'static str,
 }
 
 /// Every variable the bootstrap reads, in the order a user sets them up.
-pub const VARIABLES: &[Variable] = &[
+const VARIABLES: &[Variable] = &[
     Variable {
         names: "SecretId, SECRET_ID",
         default: "none (required)",

@@ -29,7 +29,7 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 6] = [
+    const ALL: [Level; 6] = [
         Level::Trace,
         Level::Debug,
         Level::Info,
@@ -82,7 +82,7 @@ pub fn init(settings: Settings) {
 }
 
 /// Whether a line at `level` would be written: ask before building anything costly for one.
-pub fn enabled(level: Level) -> bool {
+fn enabled(level: Level) -> bool {
     level as u8 >= MIN_LEVEL.load(Ordering::Relaxed)
 }
 

@@ -244,7 +244,7 @@ fn stat_words(stat: &str) -> &str {
 }
 
 /// `5 minutes`, `1 hour`, `90 seconds`.
-pub fn duration(seconds: u64) -> String {
+fn duration(seconds: u64) -> String {
     let (n, unit) = match seconds {
         s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
         s if s >= 3600 && s % 3600 == 0 => (s / 3600, "hour"),

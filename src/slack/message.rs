@@ -138,7 +138,7 @@ impl Attachment {
 }
 
 /// `<AlarmName> state is now <NewStateValue>: <NewStateReason>`: the line users search for.
-pub fn seed_line(alarm: &Alarm) -> String {
+fn seed_line(alarm: &Alarm) -> String {
     let line = format!(
         "{} state is now {}: {}",
         escape(&alarm.name),
