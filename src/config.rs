@@ -728,16 +728,6 @@ mod tests {
     }
 
     #[test]
-    fn readme_table_lists_every_variable() {
-        let readme = include_str!("../README.md");
-        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
-        for name in documented() {
-            let listed = rows.iter().any(|row| row.contains(&format!("`{name}`")));
-            assert!(listed, "README.md's variable table does not list `{name}`");
-        }
-    }
-
-    #[test]
     fn help_lists_every_variable() {
         let help = help();
         assert!(help.contains(env!("CARGO_PKG_VERSION")));
