@@ -212,7 +212,7 @@ deploy: deploy-preflight zip
 deploy-preflight:
 	@if [ -z '$(FUNCTION)' ]; then \
 	  echo 'make deploy: set FUNCTION to the name or ARN of the Lambda function, e.g. make deploy FUNCTION=alarm-to-slack' >&2; \
-	  echo '  (no function yet? create one first: README.md, section Deploy)' >&2; exit 2; fi
+	  echo '  (no function yet? create one first: docs/deploy.md)' >&2; exit 2; fi
 	@command -v '$(AWS)' >/dev/null 2>&1 || { \
 	  echo 'make deploy: the AWS CLI ($(AWS)) is not installed or not on PATH.' >&2; \
 	  echo '  Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), run `aws configure`, then retry.' >&2; \
@@ -220,7 +220,7 @@ deploy-preflight:
 	@$(AWS) $(AWS_ARGS) lambda get-function-configuration --function-name '$(FUNCTION)' \
 	  --query FunctionName --output text >/dev/null || { \
 	  echo 'make deploy: cannot find the function $(FUNCTION) with these credentials and region (see the error above).' >&2; \
-	  echo '  Create it first (README.md, section Deploy), or pass REGION=... if it lives in another region.' >&2; \
+	  echo '  Create it first (docs/deploy.md), or pass REGION=... if it lives in another region.' >&2; \
 	  exit 2; }
 
 # `make deploy` against a stand-in AWS CLI: the commands it runs and its errors, without an AWS account.

@@ -10,11 +10,18 @@
 
 mod emulator;
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use emulator::process::Stopped;
 use emulator::{
     default_secret_json, Bootstrap, Emulator, Options, Outcome, Settled, SAFETY_TIMEOUT,
 };
+
+/// How long the bootstrap may take to exit after SIGTERM before it is killed. It installs no
+/// handler, so it ends at once; Lambda gives a runtime at most 500 ms.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let (binary, event_path, event) = match emulator::process::program_args("demo") {
@@ -43,7 +50,8 @@ fn main() -> ExitCode {
         event.len()
     ));
     let settled = emulator.wait_settled(&request_id, SAFETY_TIMEOUT);
-    bootstrap.kill();
+    // The bootstrap would wait for the next event forever: stop it, then show what it wrote.
+    let stopped = bootstrap.terminate(STOP_GRACE);
 
     // Whatever the bootstrap wrote or posted is shown through this, so the secret path of a
     // user-provided webhook can never reach the terminal.
@@ -101,9 +109,7 @@ fn main() -> ExitCode {
     section("Bootstrap log");
     print_log("stdout", &redact(&bootstrap.stdout()));
     print_log("stderr", &redact(&bootstrap.stderr()));
-    if let Some(status) = bootstrap.try_status() {
-        println!("(bootstrap stopped: {status})");
-    }
+    println!("{}", stopped_line(&stopped));
 
     drop(bootstrap);
     drop(emulator);
@@ -111,6 +117,22 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// How the bootstrap ended, in words that do not make a normal stop read like a crash.
+fn stopped_line(stopped: &Stopped) -> String {
+    match stopped {
+        Stopped::Terminated(status) if status.signal() == Some(libc::SIGTERM) => {
+            "bootstrap stopped by the demo (SIGTERM), as Lambda stops an idle sandbox".to_string()
+        }
+        Stopped::Terminated(status) | Stopped::Exited(status) => {
+            format!("bootstrap exited by itself ({status})")
+        }
+        Stopped::Killed(_) => format!(
+            "bootstrap did not exit within {} s of SIGTERM; the demo killed it (SIGKILL)",
+            STOP_GRACE.as_secs()
+        ),
     }
 }
 

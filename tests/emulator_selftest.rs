@@ -415,3 +415,42 @@ fn process_harness_clean_env_output_and_kill() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+#[test]
+fn process_harness_terminates_with_sigterm_then_kills() {
+    use emulator::process::Stopped;
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::Duration;
+
+    let env = [("PATH".to_string(), "/usr/bin:/bin".to_string())];
+    let obeys = script("obeys-sigterm", "echo ready; exec sleep 600");
+    let mut child = Bootstrap::spawn(&obeys, &env);
+    child.wait_output("ready");
+    match child.terminate(SAFETY_TIMEOUT) {
+        Stopped::Terminated(status) => assert_eq!(status.signal(), Some(libc::SIGTERM)),
+        other => panic!("expected SIGTERM to end it: {other:?}"),
+    }
+
+    // An ignored signal stays ignored across exec: this one only SIGKILL ends.
+    let ignores = script(
+        "ignores-sigterm",
+        "trap '' TERM; echo ready; exec sleep 600",
+    );
+    let mut child = Bootstrap::spawn(&ignores, &env);
+    child.wait_output("ready");
+    match child.terminate(Duration::from_millis(200)) {
+        Stopped::Killed(status) => assert_eq!(status.signal(), Some(libc::SIGKILL)),
+        other => panic!("expected a kill after the grace period: {other:?}"),
+    }
+
+    let exits = script("exits-first", "exit 4");
+    let mut child = Bootstrap::spawn(&exits, &env);
+    child.wait_exit();
+    match child.terminate(SAFETY_TIMEOUT) {
+        Stopped::Exited(status) => assert_eq!(status.code(), Some(4)),
+        other => panic!("expected its own exit: {other:?}"),
+    }
+    for path in [obeys, ignores, exits] {
+        let _ = std::fs::remove_file(path);
+    }
+}

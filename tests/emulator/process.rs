@@ -5,14 +5,16 @@
 //! closes both pipes when it exits, so `wait_exit` waits (with the 30 s safety timeout) for both
 //! pipes to reach EOF, then calls the blocking `Child::wait`, which returns at once because the
 //! process is already exiting. The `Child` stays owned by `Bootstrap`, so `kill` is the plain
-//! `Child::kill` (SIGKILL) followed by `Child::wait` to reap: no pid is ever signalled after it
-//! could have been reaped and reused. (The one case this does not bound is a child that closes
-//! its own stdout and stderr yet keeps running; the bootstrap never does that.)
+//! `Child::kill` (SIGKILL) followed by `Child::wait` to reap, and `terminate` sends SIGTERM to
+//! `Child::id` before that same reaping: no pid is ever signalled after it could have been
+//! reaped and reused. (The one case this does not bound is a child that closes its own stdout
+//! and stderr yet keeps running; the bootstrap never does that.)
 
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use super::{lock, wait_for, wait_for_timeout, SAFETY_TIMEOUT};
 
@@ -43,6 +45,17 @@ impl Shared {
             String::from_utf8_lossy(&out.stderr)
         )
     }
+}
+
+/// How `Bootstrap::terminate` found the process gone.
+#[derive(Debug)]
+pub enum Stopped {
+    /// It had exited before it was asked to (e.g. after an init error).
+    Exited(ExitStatus),
+    /// It ended on the SIGTERM.
+    Terminated(ExitStatus),
+    /// It was still running after the grace period and was killed (SIGKILL).
+    Killed(ExitStatus),
 }
 
 /// A running bootstrap; dropping it kills and reaps the process.
@@ -173,6 +186,37 @@ impl Bootstrap {
         let _ = wait_for_timeout(&self.shared.output, &self.shared.cv, SAFETY_TIMEOUT, |o| {
             (o.open == 0).then_some(())
         });
+    }
+
+    /// Stops the process as a host stops a sandbox: SIGTERM, then up to `grace` for it to exit,
+    /// SIGKILL only if it has not. Reaps it and collects its last output either way. The
+    /// bootstrap installs no signal handler, so SIGTERM ends it at once.
+    pub fn terminate(&mut self, grace: Duration) -> Stopped {
+        if let Some(status) = self.try_status() {
+            self.kill(); // only collects the last output: the process is reaped already
+            return Stopped::Exited(status);
+        }
+        // Not reaped yet (at worst a zombie), so this pid is still our child's.
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+            // It can only fail for a process that is already gone; kill() reaps it below.
+            self.kill();
+            return Stopped::Exited(self.status.expect("reaped by kill"));
+        }
+        let closed = wait_for_timeout(&self.shared.output, &self.shared.cv, grace, |o| {
+            (o.open == 0).then_some(())
+        });
+        if closed.is_none() {
+            self.kill();
+            return Stopped::Killed(self.status.expect("reaped by kill"));
+        }
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("waiting for {} failed: {e}", self.binary));
+        self.status = Some(status);
+        Stopped::Terminated(status)
     }
 
     /// Blocks until `needle` appears in stdout or stderr; panics after the safety timeout.
