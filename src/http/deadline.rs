@@ -53,12 +53,21 @@ impl Deadline {
         request: ureq::RequestBuilder<B>,
         step: &'static str,
     ) -> Result<ureq::RequestBuilder<B>, Error> {
-        let left = self.budget().ok_or(Error::Timeout(step))?;
+        let attempt = self.attempt().ok_or(Error::Timeout(step))?;
         Ok(request
             .config()
-            .timeout_global(Some(left.min(ATTEMPT_TIMEOUT)))
-            .timeout_connect(Some(left.min(CONNECT_TIMEOUT)))
+            .timeout_global(Some(attempt))
+            .timeout_connect(Some(attempt.min(CONNECT_TIMEOUT)))
             .build())
+    }
+
+    /// How long one attempt may wait. A socket receive timeout fires late: Linux's timer
+    /// wheel rounds it up to its level's granularity, up to an eighth of the timeout
+    /// (measured: +10 ms on 1.8 s, +184 ms on 9.8 s). Cut by a ninth, even the latest
+    /// firing still leaves the whole safety margin to report the failure.
+    fn attempt(&self) -> Option<Duration> {
+        let left = self.budget()?;
+        Some((left - left / 9).min(ATTEMPT_TIMEOUT))
     }
 }
 
@@ -76,6 +85,16 @@ mod tests {
         assert!(Deadline::after(SAFETY_MARGIN).budget().is_none());
         assert!(Deadline::after(Duration::ZERO).budget().is_none());
         let forever = Deadline::after(Duration::from_millis(u64::MAX));
+        assert_eq!(forever.attempt(), Some(ATTEMPT_TIMEOUT));
+        let ten = Deadline::after(Duration::from_secs(10))
+            .attempt()
+            .expect("time");
+        // However late it fires, the timeout ends within the budget.
+        assert!(
+            ten + ten / 8 <= Duration::from_secs(10) - SAFETY_MARGIN,
+            "{ten:?}"
+        );
+        assert!(ten > Duration::from_secs(8), "{ten:?}");
         assert!(forever.left() <= LONGEST);
     }
 }
