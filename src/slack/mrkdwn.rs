@@ -1,23 +1,31 @@
 //! Slack's mrkdwn text: escaping what we did not write, cutting to a length, and dates.
 
 use crate::alarm::timestamp::epoch_seconds;
+use crate::error::is_invisible;
 
-/// Slack treats `&`, `<` and `>` as control characters in any text we did not write.
+/// Slack treats `&`, `<` and `>` as control characters in any text we did not write; and
+/// characters that only change how the text around them displays are dropped, so that
+/// an alarm name cannot display as another one.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = 0;
-    // Byte-wise with whole unescaped runs copied: these are ASCII and never inside a
-    // multi-byte character, so every slice boundary is a char boundary.
+    // Byte-wise with whole unescaped runs copied: `&<>` are ASCII and every invisible
+    // character starts with 0xE2, never inside a multi-byte character, so every slice
+    // boundary is a char boundary.
     for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
+        let (entity, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            0xE2 => match text[i..].chars().next() {
+                Some(c) if is_invisible(c) => ("", c.len_utf8()),
+                _ => continue,
+            },
             _ => continue,
         };
         out.push_str(&text[run..i]);
         out.push_str(entity);
-        run = i + 1;
+        run = i + len;
     }
     out.push_str(&text[run..]);
     out
@@ -67,6 +75,15 @@ mod tests {
     fn escapes_the_three_control_characters() {
         assert_eq!(escape("a<b>&c *d*"), "a&lt;b&gt;&amp;c *d*");
         assert_eq!(escape("&amp;"), "&amp;amp;");
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped() {
+        // U+202E would show `prod-db-hgih` as `prod-db-high`.
+        assert_eq!(escape("prod-db-\u{202E}hgih\u{202C}"), "prod-db-hgih");
+        assert_eq!(escape("a\u{200B}b\u{2066}c\u{2069}&\u{200F}"), "abc&amp;");
+        // Other characters starting with 0xE2 stay: → … ▁ ₿.
+        assert_eq!(escape("OK → ALARM … ▁ ₿"), "OK → ALARM … ▁ ₿");
     }
 
     #[test]
