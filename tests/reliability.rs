@@ -156,13 +156,73 @@ fn slack_closing_idle_connections_is_harmless() {
 }
 
 #[test]
-fn slack_that_never_answers_is_cut_at_the_deadline() {
+fn slack_that_never_answers_gets_the_post_once_and_a_typed_error() {
     let fault = FaultServer::start(Action::ok("text/plain", "ok"));
     fault.push(Action::Hang);
     let lambda = lambda_with_fault_slack(&fault, short_deadline(1_500));
     let posted = expect_error(lambda.invoke(alarm_event("hanging")));
-    assert_error_type(&posted, "Invocation.Timeout");
+    assert_error_type(&posted, "Slack.Unreachable");
+    let message = posted.json["errorMessage"].as_str().unwrap_or("");
+    assert!(message.contains("not sent again"), "{message}");
+    // The post may have arrived: it is not sent a second time within the invocation.
+    assert_eq!(fault.received().len(), 1);
     expect_response(lambda.invoke(alarm_event("answered")));
+}
+
+#[test]
+fn slack_dribbling_its_answer_gets_the_post_once() {
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    fault.push(Action::Dribble {
+        every: std::time::Duration::from_millis(100),
+    });
+    let lambda = lambda_with_fault_slack(&fault, short_deadline(2_000));
+    let posted = expect_error(lambda.invoke(alarm_event("slow")));
+    assert_error_type(&posted, "Slack.Unreachable");
+    assert_eq!(fault.received().len(), 1);
+    expect_response(lambda.invoke(alarm_event("answered")));
+    assert_eq!(fault.received().len(), 2);
+}
+
+#[test]
+fn secrets_manager_that_never_answers_is_a_typed_error_in_time() {
+    let fault = FaultServer::start(Action::Hang);
+    let lambda = Lambda::start_with(
+        short_deadline(1_500),
+        &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &fault.url())],
+        &[],
+    );
+    let posted = expect_error(lambda.invoke(alarm_event("no-secret")));
+    let error_type = posted.json["errorType"].as_str().unwrap_or("");
+    // A read is retried while time is left; which of the two ends it depends on the clock.
+    assert!(
+        ["Invocation.Timeout", "SecretsManager.Unreachable"].contains(&error_type),
+        "{}",
+        posted.body
+    );
+    assert!(!fault.received().is_empty());
+}
+
+#[test]
+fn an_untrusted_certificate_is_named_and_not_retried() {
+    let tls = emulator::tls::UntrustedTls::start();
+    let url = format!("{}/services/T0/B0/TLSSECRETPATH", tls.url());
+    let lambda = Lambda::start(Options {
+        secret_string: Some(default_secret_json(&url, None)),
+        ..Options::default()
+    });
+    let posted = expect_error(lambda.invoke(alarm_event("tls")));
+    assert_error_type(&posted, "Slack.Unreachable");
+    let message = posted.json["errorMessage"].as_str().unwrap_or("");
+    let host = tls.url().replace("https://", "");
+    assert!(
+        message.contains(&format!("certificate not trusted for {host}")),
+        "{message}"
+    );
+    assert!(!message.contains("TLSSECRETPATH"), "{message}");
+    assert_eq!((tls.connections(), tls.requests()), (1, 0));
+    lambda
+        .emu
+        .set_secret_string(&default_secret_json(&lambda.emu.slack_url(), None));
 }
 
 #[test]
@@ -601,4 +661,53 @@ fn alarm_storm_loses_and_duplicates_nothing() {
         "storm: {ALARMS} alarms, {PROCESSES} processes: {posted} posted, {failed} reported failed, \
          0 lost, 0 duplicated; Slack answered 429 {limited} times"
     );
+}
+
+#[test]
+fn a_runtime_api_that_closes_kept_alive_connections_silently_loses_nothing() {
+    // Every request after the first on a connection is read and then dropped without a
+    // byte of answer, as by a Runtime API that closed the connection after its answer.
+    let runtime = FaultServer::start(Action::Respond {
+        status: 202,
+        content_type: "application/json".into(),
+        body: r#"{"status":"OK"}"#.into(),
+        close: false,
+    });
+    runtime.drop_reused_connections(true);
+    for id in ["first", "second"] {
+        runtime.push_event(Action::Invoke {
+            request_id: id.into(),
+            deadline_ms: 30_000,
+            body: String::from_utf8(alarm_event(id)).expect("utf-8"),
+        });
+    }
+    let emu = Emulator::start(Options::default());
+    let api = runtime.url().replace("http://", "");
+    let env = common::env_with(&emu, &[("AWS_LAMBDA_RUNTIME_API", &api)], &[]);
+    let mut process = Bootstrap::spawn(&common::bootstrap_bin(), &env);
+    // The ninth request is the GET /next that waits for a third event.
+    let received = runtime.wait_received(9);
+    let seen: Vec<(bool, &str)> = received
+        .iter()
+        .map(|r| (r.answered, r.line.split(' ').nth(1).unwrap_or("")))
+        .collect();
+    let next = "/2018-06-01/runtime/invocation/next";
+    assert_eq!(
+        seen,
+        [
+            (true, next),
+            (false, "/2018-06-01/runtime/invocation/first/response"),
+            (true, "/2018-06-01/runtime/invocation/first/response"),
+            (false, next),
+            (true, next),
+            (false, "/2018-06-01/runtime/invocation/second/response"),
+            (true, "/2018-06-01/runtime/invocation/second/response"),
+            (false, next),
+            (false, next),
+        ]
+    );
+    assert_eq!(emu.slack_posts().len(), 2);
+    assert_eq!(process.try_status(), None, "{}", process.stdout());
+    process.kill();
+    assert!(!process.stdout().contains("FATAL"), "{}", process.stdout());
 }

@@ -12,7 +12,7 @@ pub use endpoint::Endpoint;
 pub use error::{is_transient, AwsError};
 
 use crate::error::Error;
-use crate::http::{transport_failure, Deadline, Failure};
+use crate::http::{Deadline, Failure, Peer};
 use aws_credential_types::Credentials;
 use std::time::SystemTime;
 
@@ -26,10 +26,12 @@ pub struct Client {
     pub service: &'static str,
 }
 
-/// How a call's failures are told: the service's error for an AWS code, and the one for
-/// a peer that is unreachable or does not speak the protocol.
-pub struct Errors {
+/// One operation: what it is for, whether it may be sent twice, and how its failures are
+/// told (the service's error for an AWS code, and the one for a peer that is unreachable
+/// or does not speak the protocol).
+pub struct Operation {
     pub step: &'static str,
+    pub idempotent: bool,
     pub service: fn(AwsError) -> Error,
     pub unreachable: fn(String) -> Error,
 }
@@ -44,7 +46,7 @@ impl Client {
         content_type: &str,
         target: &str,
         body: &str,
-        errors: &Errors,
+        op: &Operation,
     ) -> Result<(u16, String), Failure> {
         let sent = [
             ("host", self.endpoint.host.as_str()),
@@ -61,9 +63,9 @@ impl Client {
             body.as_bytes(),
             SystemTime::now(),
         )
-        .map_err(|why| Failure::Final((errors.unreachable)(why)))?;
+        .map_err(|why| Failure::Final((op.unreachable)(why)))?;
         let mut request = deadline
-            .bound(agent.post(&self.endpoint.url), errors.step)
+            .bound(agent.post(&self.endpoint.url), op.step)
             .map_err(Failure::Final)?;
         for (name, value) in sent {
             request = request.header(name, value);
@@ -71,8 +73,13 @@ impl Client {
         for (name, value) in &signed {
             request = request.header(*name, value);
         }
-        let fail =
-            |e: ureq::Error| transport_failure(&e, deadline, errors.step, errors.unreachable);
+        let peer = Peer {
+            host: &self.endpoint.host,
+            step: op.step,
+            unreachable: op.unreachable,
+            idempotent: op.idempotent,
+        };
+        let fail = |e: ureq::Error| peer.failure(&e, deadline);
         let mut response = request.send(body).map_err(fail)?;
         let status = response.status().as_u16();
         let header_code = response
@@ -93,8 +100,8 @@ impl Client {
             status,
             header_code.as_deref(),
             &body,
-            errors.service,
-            errors.unreachable,
+            op.service,
+            op.unreachable,
         ))
     }
 }

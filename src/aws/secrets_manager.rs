@@ -1,6 +1,6 @@
 //! AWS Secrets Manager `GetSecretValue` over the awsJson1_1 protocol.
 
-use super::{AwsError, Client, Errors};
+use super::{AwsError, Client, Operation};
 use crate::error::Error;
 use crate::http::{retry, Deadline, Failure};
 use serde::Deserialize;
@@ -10,8 +10,9 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The SigV4 signing name, and the first label of the regional endpoint.
 pub const SERVICE: &str = "secretsmanager";
 
-const ERRORS: Errors = Errors {
+const GET_SECRET_VALUE: Operation = Operation {
     step: "fetch the secret from Secrets Manager",
+    idempotent: true,
     service: |e: AwsError| Error::SecretsManager {
         status: e.status,
         code: e.code,
@@ -49,9 +50,14 @@ impl SecretsManager {
         deadline: Deadline,
     ) -> Result<String, Error> {
         retry(deadline, || {
-            let (status, body) =
-                self.client
-                    .call(agent, deadline, CONTENT_TYPE, TARGET, &self.body, &ERRORS)?;
+            let (status, body) = self.client.call(
+                agent,
+                deadline,
+                CONTENT_TYPE,
+                TARGET,
+                &self.body,
+                &GET_SECRET_VALUE,
+            )?;
             secret_string(status, &body).map_err(Failure::Final)
         })
     }
@@ -92,7 +98,7 @@ mod tests {
 
     #[test]
     fn aws_codes_become_typed_errors() {
-        let err = (ERRORS.service)(AwsError {
+        let err = (GET_SECRET_VALUE.service)(AwsError {
             status: 400,
             code: "ResourceNotFoundException".into(),
             message: "not found".into(),

@@ -10,7 +10,7 @@ mod tls;
 pub mod url;
 
 pub use deadline::Deadline;
-pub use retry::{retry, transport_failure, Failure};
+pub use retry::{is_dropped, retry, Failure, Peer};
 
 use std::sync::Arc;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
@@ -48,22 +48,44 @@ pub fn agent() -> ureq::Agent {
     )
 }
 
-/// A transport failure in words that are safe to log: no URL, no body.
-pub fn describe(err: &ureq::Error) -> String {
+/// A transport failure in words that are safe to log: the host it concerns (never a
+/// URL, whose path can be a credential) and what went wrong.
+pub fn describe(err: &ureq::Error, host: &str) -> String {
     use ureq::Error as E;
     match err {
         E::Timeout(_) => "timed out".to_string(),
-        E::HostNotFound => "host not found (DNS)".to_string(),
-        E::ConnectionFailed => "connection failed".to_string(),
-        E::Io(e) => format!("network error: {}", e.kind()),
-        E::Tls(why) => format!("TLS error: {why}"),
-        E::Rustls(e) => format!("TLS error: {e}"),
-        E::Protocol(_) => "the server's HTTP response is malformed".to_string(),
+        E::HostNotFound => format!("no address for {host} (DNS)"),
+        E::ConnectionFailed => format!("cannot connect to {host}"),
+        E::Io(e) => match rustls_error(e) {
+            Some(tls) => tls_words(tls, host),
+            // std's getaddrinfo failure has no ErrorKind of its own.
+            None if e.to_string().starts_with("failed to lookup address") => {
+                format!("no address for {host} (DNS)")
+            }
+            None => format!("network error with {host}: {}", e.kind()),
+        },
+        E::Rustls(tls) => tls_words(tls, host),
+        E::Tls(why) => format!("TLS with {host} failed: {why}"),
+        E::Protocol(_) => format!("the HTTP response from {host} is malformed"),
         E::BadUri(_) | E::Http(_) => "the URL is not valid".to_string(),
-        E::RedirectFailed | E::TooManyRedirects => "the server redirected".to_string(),
-        E::BodyExceedsLimit(_) => "the response is too large".to_string(),
+        E::RedirectFailed | E::TooManyRedirects => format!("{host} redirected"),
+        E::BodyExceedsLimit(_) => format!("the response from {host} is too large"),
         E::StatusCode(status) => format!("HTTP {status}"),
         _ => "HTTP request failed".to_string(),
+    }
+}
+
+/// rustls reports through the socket's reads and writes, as an `InvalidData` I/O error.
+fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+fn tls_words(err: &rustls::Error, host: &str) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(why) => {
+            format!("certificate not trusted for {host}: {why:?}")
+        }
+        other => format!("TLS with {host} failed: {other}"),
     }
 }
 
@@ -74,10 +96,36 @@ mod tests {
     #[test]
     fn describe_never_echoes_a_url() {
         let url = "https://hooks.slack.com/services/T1/B2/secret".to_string();
-        let text = describe(&ureq::Error::BadUri(url));
+        let text = describe(&ureq::Error::BadUri(url), "hooks.slack.com");
         assert!(
-            !text.contains("secret") && !text.contains("hooks"),
+            !text.contains("secret") && !text.contains("/services"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn tls_and_dns_failures_name_the_host_and_the_cause() {
+        use rustls::CertificateError;
+        use std::io::{Error as IoError, ErrorKind};
+        let untrusted = ureq::Error::Io(IoError::new(
+            ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        ));
+        assert_eq!(
+            describe(&untrusted, "hooks.example.com"),
+            "certificate not trusted for hooks.example.com: UnknownIssuer"
+        );
+        let dns = ureq::Error::Io(IoError::other(
+            "failed to lookup address information: Name or service not known",
+        ));
+        assert_eq!(
+            describe(&dns, "nowhere.invalid"),
+            "no address for nowhere.invalid (DNS)"
+        );
+        let reset = ureq::Error::Io(IoError::from(ErrorKind::ConnectionReset));
+        assert_eq!(
+            describe(&reset, "127.0.0.1:9001"),
+            "network error with 127.0.0.1:9001: connection reset"
         );
     }
 }

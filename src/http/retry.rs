@@ -101,26 +101,69 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_nanos(random % (cap.as_nanos() as u64 + 1))
 }
 
-/// Sorts a transport error for [`retry`]; `unreachable` wraps the safe description.
-pub fn transport_failure(
-    err: &ureq::Error,
-    deadline: Deadline,
-    step: &'static str,
-    unreachable: fn(String) -> Error,
-) -> Failure {
+/// Who a request went to and what for, as its failures are reported and sorted.
+pub struct Peer<'a> {
+    /// Host and port only: a URL's path can be a credential.
+    pub host: &'a str,
+    /// What the request was for, in words: `post to Slack`.
+    pub step: &'static str,
+    /// Wraps the description of a failure that is not the peer's answer.
+    pub unreachable: fn(String) -> Error,
+    /// Sending it twice does no harm (a read). A post is not: once it was sent, a
+    /// timeout may hide a delivery, and it is not sent again within the invocation.
+    pub idempotent: bool,
+}
+
+impl Peer<'_> {
+    /// Sorts a transport error for [`retry`].
+    pub fn failure(&self, err: &ureq::Error, deadline: Deadline) -> Failure {
+        use std::io::ErrorKind as K;
+        use ureq::Error as E;
+        use ureq::Timeout as T;
+        let timed_out =
+            matches!(err, E::Timeout(_)) || matches!(err, E::Io(e) if e.kind() == K::TimedOut);
+        // ureq names the phase a timeout cut; `Global` may be any of them.
+        let before_sending = matches!(
+            err,
+            E::Timeout(T::Resolve | T::Connect | T::SendRequest | T::SendBody)
+        );
+        let why = || (self.unreachable)(describe(err, self.host));
+        if is_tls(err) {
+            // A certificate or protocol the peer will present again: no retry can help.
+            Failure::Final(why())
+        } else if timed_out && deadline.budget().is_none() {
+            Failure::Final(Error::Timeout(self.step))
+        } else if timed_out && !before_sending && !self.idempotent {
+            Failure::Final((self.unreachable)(format!(
+                "{} waiting for the answer from {}; the request may have arrived, so it is \
+                 not sent again (Lambda's retry decides)",
+                describe(err, self.host),
+                self.host
+            )))
+        } else if is_dropped(err) {
+            Failure::Dropped(why())
+        } else {
+            Failure::Backoff(why())
+        }
+    }
+}
+
+/// The connection died before any answer: most likely a kept-alive one the peer closed
+/// without saying so (while Lambda froze us, or right after its last answer).
+pub fn is_dropped(err: &ureq::Error) -> bool {
     use std::io::ErrorKind as K;
-    let timed_out = matches!(err, ureq::Error::Timeout(_))
-        || matches!(err, ureq::Error::Io(e) if e.kind() == K::TimedOut);
-    let dropped = matches!(err, ureq::Error::Io(e) if matches!(
+    matches!(err, ureq::Error::Io(e) if matches!(
         e.kind(),
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
-    ));
-    if timed_out && deadline.budget().is_none() {
-        Failure::Final(Error::Timeout(step))
-    } else if dropped {
-        Failure::Dropped(unreachable(describe(err)))
-    } else {
-        Failure::Backoff(unreachable(describe(err)))
+    ))
+}
+
+/// A TLS failure: a certificate we do not trust or a handshake we cannot complete.
+fn is_tls(err: &ureq::Error) -> bool {
+    match err {
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+        ureq::Error::Io(e) => super::rustls_error(e).is_some(),
+        _ => false,
     }
 }
 
@@ -184,5 +227,62 @@ mod tests {
             Err(Failure::Final(Error::InvalidSecret("x".into())))
         });
         assert!(matches!(final_error, Err(Error::InvalidSecret(_))));
+    }
+
+    fn peer(idempotent: bool) -> Peer<'static> {
+        Peer {
+            host: "hooks.slack.com",
+            step: "post to Slack",
+            unreachable: Error::SlackUnreachable,
+            idempotent,
+        }
+    }
+
+    #[test]
+    fn a_post_that_timed_out_after_sending_is_not_sent_again() {
+        let deadline = Deadline::after(Duration::from_secs(30));
+        let waiting = ureq::Error::Timeout(ureq::Timeout::Global);
+        let Failure::Final(err) = peer(false).failure(&waiting, deadline) else {
+            panic!("a post is sent once");
+        };
+        assert!(err.to_string().contains("not sent again"), "{err}");
+        assert!(matches!(
+            peer(true).failure(&waiting, deadline),
+            Failure::Backoff(_)
+        ));
+        let connecting = ureq::Error::Timeout(ureq::Timeout::Connect);
+        assert!(matches!(
+            peer(false).failure(&connecting, deadline),
+            Failure::Backoff(_)
+        ));
+        let late = Deadline::after(Duration::ZERO);
+        assert!(matches!(
+            peer(false).failure(&waiting, late),
+            Failure::Final(Error::Timeout("post to Slack"))
+        ));
+    }
+
+    #[test]
+    fn tls_failures_are_final_and_drops_reconnect() {
+        use std::io::{Error as IoError, ErrorKind};
+        let deadline = Deadline::after(Duration::from_secs(30));
+        let tls = ureq::Error::Io(IoError::new(
+            ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+        ));
+        assert!(matches!(
+            peer(true).failure(&tls, deadline),
+            Failure::Final(Error::SlackUnreachable(_))
+        ));
+        let reset = ureq::Error::Io(IoError::from(ErrorKind::ConnectionReset));
+        assert!(matches!(
+            peer(false).failure(&reset, deadline),
+            Failure::Dropped(_)
+        ));
+        let refused = ureq::Error::Io(IoError::from(ErrorKind::ConnectionRefused));
+        assert!(matches!(
+            peer(false).failure(&refused, deadline),
+            Failure::Backoff(_)
+        ));
     }
 }

@@ -3,12 +3,13 @@
 
 use super::invocation::{Invocation, Rejected};
 use crate::error::{sanitize, Error};
-use crate::http::describe;
+use crate::http::{describe, is_dropped};
 use crate::log;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use ureq::http::{Request, Response};
+use ureq::{AsSendBody, Body};
 
 /// Lambda allows 6 MB synchronous payloads; anything beyond is not an event of ours.
 const MAX_EVENT_BYTES: u64 = 8 << 20;
@@ -36,25 +37,56 @@ pub enum Next {
 
 pub struct RuntimeApi {
     base: String,
+    /// Host and port, for error messages.
+    host: String,
     agent: ureq::Agent,
 }
 
 impl RuntimeApi {
     /// `base` is `http://{AWS_LAMBDA_RUNTIME_API}/2018-06-01`.
     pub fn new(agent: ureq::Agent, base: String) -> RuntimeApi {
-        RuntimeApi { base, agent }
+        let after_scheme = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, rest)| rest);
+        let host = after_scheme
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        RuntimeApi { base, host, agent }
+    }
+
+    /// Runs a request; one whose connection died before any answer (a kept-alive one the
+    /// Runtime API closed without saying so) is sent once more, on a fresh connection.
+    /// Only a Runtime API that cannot be reached twice in a row is fatal.
+    fn run<B: AsSendBody>(
+        &self,
+        request: impl Fn() -> Result<Request<B>, Fatal>,
+        what: &str,
+    ) -> Result<Response<Body>, Fatal> {
+        let first = match self.agent.run(request()?) {
+            Err(e) if is_dropped(&e) => {
+                log::debug(&format_args!(
+                    "the Runtime API connection closed before answering the {what}; sending it again"
+                ))
+                .emit();
+                self.agent.run(request()?)
+            }
+            other => other,
+        };
+        first.map_err(|e| {
+            Fatal(format!(
+                "cannot reach the Runtime API for the {what}: {}",
+                describe(&e, &self.host)
+            ))
+        })
     }
 
     /// Blocks until Lambda hands over the next event. No timeout: Lambda freezes the
     /// sandbox while this call waits.
     pub fn next(&self) -> Result<Next, Fatal> {
         log::set_request_id(None);
-        let mut response = self.agent.run(next_request(&self.base)?).map_err(|e| {
-            Fatal(format!(
-                "cannot reach the Runtime API for the next event: {}",
-                describe(&e)
-            ))
-        })?;
+        let mut response = self.run(|| next_request(&self.base), "next event")?;
         match response.status().as_u16() {
             200 => {}
             204 => return Ok(Next::Nothing),
@@ -115,33 +147,40 @@ impl RuntimeApi {
             }),
             Err(e) => Ok(Next::Invalid {
                 request_id,
-                error: Error::InvalidInvocation(format!("cannot read the event: {}", describe(&e))),
+                error: Error::InvalidInvocation(format!(
+                    "cannot read the event: {}",
+                    describe(&e, &self.host)
+                )),
             }),
         }
     }
 
     /// `POST /runtime/invocation/{id}/response`.
     pub fn response(&self, request_id: &str, body: String) -> Result<(), Fatal> {
-        self.send(response_request(&self.base, request_id, body), "response")
+        let mut response = self.run(
+            || response_request(&self.base, request_id, body.clone()),
+            "response",
+        )?;
+        check(&mut response, "response")
     }
 
     /// `POST /runtime/invocation/{id}/error`.
     pub fn error(&self, request_id: &str, err: &Error) -> Result<(), Fatal> {
-        self.send(error_request(&self.base, Some(request_id), err), "error")
+        let request = error_request(&self.base, Some(request_id), err)?;
+        self.send(request, "error")
     }
 
     /// `POST /runtime/init/error`: a start-up failure, shown on the first invocation.
     pub fn init_error(&self, err: &Error) -> Result<(), Fatal> {
-        self.send(error_request(&self.base, None, err), "init error")
+        let request = error_request(&self.base, None, err)?;
+        self.send(request, "init error")
     }
 
-    fn send(&self, request: Result<Request<String>, Fatal>, what: &str) -> Result<(), Fatal> {
-        let mut response = self.agent.run(request?).map_err(|e| {
-            Fatal(format!(
-                "cannot reach the Runtime API to post the {what}: {}",
-                describe(&e)
-            ))
-        })?;
+    /// Posts a ready body (built once: an error's message is not built twice).
+    fn send(&self, request: Request<String>, what: &str) -> Result<(), Fatal> {
+        let (head, body) = request.into_parts();
+        let mut response =
+            self.run(|| Ok(Request::from_parts(head.clone(), body.clone())), what)?;
         check(&mut response, what)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{sanitize, Error};
 use crate::http::url::Url;
-use crate::http::{retry, transport_failure, Deadline, Failure};
+use crate::http::{retry, Deadline, Failure, Peer};
 use serde::Deserialize;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -117,6 +117,12 @@ impl Webhook {
     pub fn redacted(&self) -> &str {
         &self.url[..self.host_end]
     }
+
+    /// Host and port.
+    fn host(&self) -> &str {
+        let origin = self.redacted();
+        origin.split_once("://").map_or(origin, |(_, host)| host)
+    }
 }
 
 impl fmt::Debug for Webhook {
@@ -160,7 +166,15 @@ fn post_once(
     let mut response = request
         .header("Content-Type", "application/json")
         .send(payload)
-        .map_err(|e| transport_failure(&e, deadline, STEP, Error::SlackUnreachable))?;
+        .map_err(|e| {
+            let peer = Peer {
+                host: webhook.host(),
+                step: STEP,
+                unreachable: Error::SlackUnreachable,
+                idempotent: false,
+            };
+            peer.failure(&e, deadline)
+        })?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()

@@ -26,6 +26,16 @@ pub enum Action {
     Close,
     /// Read the request and never answer (until the server is dropped).
     Hang,
+    /// Answer the status line, then one byte of a header line every `every`, never
+    /// finishing the headers: a peer that accepted the request and is slow to answer.
+    Dribble { every: std::time::Duration },
+    /// Answer as the Runtime API's `GET /next` does: an event with its request id and a
+    /// deadline `deadline_ms` from now.
+    Invoke {
+        request_id: String,
+        deadline_ms: u64,
+        body: String,
+    },
 }
 
 impl Action {
@@ -45,6 +55,8 @@ pub struct Received {
     /// Which connection (1, 2, …) and which request on it (1, 2, …).
     pub connection: usize,
     pub nth_on_connection: usize,
+    /// `POST /path HTTP/1.1`.
+    pub line: String,
     pub body: String,
     /// Whether it was answered (false: the connection was closed instead).
     pub answered: bool,
@@ -55,6 +67,9 @@ struct Inner {
     script: VecDeque<Action>,
     /// Close a kept-alive connection when a second request arrives on it.
     drop_reused: bool,
+    /// Serving as a Runtime API: `GET`s take the events queued by `push_event`, and
+    /// wait (as `/next` does) while there is none.
+    events: Option<VecDeque<Action>>,
     connections: usize,
     received: Vec<Received>,
     stopping: bool,
@@ -77,6 +92,7 @@ impl FaultServer {
                 default,
                 script: VecDeque::new(),
                 drop_reused: false,
+                events: None,
                 connections: 0,
                 received: Vec::new(),
                 stopping: false,
@@ -113,6 +129,15 @@ impl FaultServer {
     /// Queues actions for the next requests (FIFO), before the default applies again.
     pub fn push(&self, action: Action) {
         lock(&self.state.0).script.push_back(action);
+    }
+
+    /// Queues an event for a `GET` (see [`Action::Invoke`]); from now on `GET`s only
+    /// take events, and wait while there is none.
+    pub fn push_event(&self, action: Action) {
+        lock(&self.state.0)
+            .events
+            .get_or_insert_with(VecDeque::new)
+            .push_back(action);
     }
 
     pub fn drop_reused_connections(&self, on: bool) {
@@ -167,20 +192,23 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
     };
     let mut reader = BufReader::new(stream);
     let mut nth = 0;
-    while let Some(body) = read_request(&mut reader) {
+    while let Some((line, body)) = read_request(&mut reader) {
         nth += 1;
         let action = {
             let mut s = lock(&state.0);
             let action = if s.drop_reused && nth > 1 {
                 Action::Close
+            } else if let (Some(events), true) = (&mut s.events, line.starts_with("GET")) {
+                events.pop_front().unwrap_or(Action::Hang)
             } else {
                 s.script.pop_front().unwrap_or_else(|| s.default.clone())
             };
             s.received.push(Received {
                 connection,
                 nth_on_connection: nth,
+                line,
                 body,
-                answered: matches!(action, Action::Respond { .. }),
+                answered: matches!(action, Action::Respond { .. } | Action::Invoke { .. }),
             });
             action
         };
@@ -194,6 +222,41 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
                     s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
                 }
                 break;
+            }
+            Action::Dribble { every } => {
+                if writer.write_all(b"HTTP/1.1 200 OK\r\n").is_err() {
+                    break;
+                }
+                let (m, cv) = state;
+                let mut s = lock(m);
+                while !s.stopping {
+                    // Only the wait paces the bytes; the client's timeout ends the exchange.
+                    s = cv
+                        .wait_timeout(s, every)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                    if writer.write_all(b"X").is_err() {
+                        break;
+                    }
+                }
+                break;
+            }
+            Action::Invoke {
+                request_id,
+                deadline_ms,
+                body,
+            } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: {request_id}\r\n\
+                     Lambda-Runtime-Deadline-Ms: {}\r\nContent-Length: {}\r\n\r\n",
+                    super::now_ms() + deadline_ms,
+                    body.len()
+                );
+                if writer.write_all(head.as_bytes()).is_err()
+                    || writer.write_all(body.as_bytes()).is_err()
+                {
+                    break;
+                }
             }
             Action::Respond {
                 status,
@@ -218,10 +281,11 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
     let _ = writer.shutdown(Shutdown::Both);
 }
 
-/// The body of the next request, or None at the end of the connection.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
+/// The request line and body of the next request, or None at the end of the connection.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
     let mut content_length = 0;
     let mut first = true;
+    let mut request_line = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).ok()? == 0 {
@@ -234,6 +298,9 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
             }
             break;
         }
+        if first {
+            request_line = line.to_string();
+        }
         first = false;
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
@@ -243,7 +310,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
     }
     let mut body = vec![0; content_length];
     reader.read_exact(&mut body).ok()?;
-    Some(String::from_utf8_lossy(&body).into_owned())
+    Some((request_line, String::from_utf8_lossy(&body).into_owned()))
 }
 
 fn reason(status: u16) -> &'static str {

@@ -12,6 +12,7 @@ pub mod runtime_api;
 pub mod secrets_manager;
 pub mod sigv4;
 pub mod slack;
+pub mod tls;
 
 // Not every crate that includes the emulator spawns the bootstrap.
 #[allow(unused_imports)]
