@@ -627,7 +627,6 @@ fn message_excerpts_match_the_golden_files() {
 
 /// Every `src/` file named in the docs exists, and docs/architecture.md names every one.
 #[test]
-#[ignore = "the docs describe the src/ layout being built on main; enable once it is merged"]
 fn architecture_names_every_source_file() {
     fn rust_files(dir: &Path, out: &mut BTreeSet<String>) {
         for entry in std::fs::read_dir(dir).expect("readable directory") {

@@ -373,14 +373,11 @@ fn secrets_manager_requires_a_valid_signature() {
 
 /// Writes an executable shell script for the process-harness test.
 fn script(name: &str, body: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let path = std::env::temp_dir().join(format!(
         "emulator-selftest-{}-{name}.sh",
         std::process::id()
     ));
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write test script");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-        .expect("make test script executable");
+    emulator::process::write_executable(&path, &format!("#!/bin/sh\n{body}\n"));
     path
 }
 

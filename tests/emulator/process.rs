@@ -59,6 +59,20 @@ pub enum Stopped {
 }
 
 /// A running bootstrap; dropping it kills and reaps the process.
+/// Writing an executable while another thread forks leaks the open file into the child
+/// until it execs, and running that file then fails with "Text file busy". Writers hold
+/// this for writing, every spawn for reading.
+static EXECUTABLES: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Writes an executable file that this process may then start.
+pub fn write_executable(path: &Path, contents: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let _writing = EXECUTABLES.write().unwrap_or_else(|e| e.into_inner());
+    std::fs::write(path, contents).expect("write executable");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .expect("make it executable");
+}
+
 pub struct Bootstrap {
     child: Child,
     shared: Arc<Shared>,
@@ -83,6 +97,7 @@ impl Bootstrap {
     }
 
     fn start(binary: &Path, env: &[(String, String)], hook: Option<Hook>) -> Bootstrap {
+        let forking = EXECUTABLES.read().unwrap_or_else(|e| e.into_inner());
         let mut child = Command::new(binary)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -91,6 +106,7 @@ impl Bootstrap {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        drop(forking);
         let shared = Arc::new(Shared {
             output: Mutex::new(Output {
                 open: 2,
