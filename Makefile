@@ -5,6 +5,7 @@
 #   make test [ARCH=arm64]   lint, size budgets, unit and end-to-end tests (arm64: under qemu-user)
 #   make size [ARCH=arm64]   sizes against the budgets, and where the bytes are, per crate
 #   make bench               start-up, latency, memory and instruction counts, printed
+#   make soak                the deadline margin left when a peer hangs, printed
 #   make tiny                the smallest build: installed nightly with build-std (x86_64)
 
 ARCH ?= x86_64
@@ -79,7 +80,7 @@ CFN_LINT_VENV := target/cfn-lint-$(CFN_LINT_VERSION)
 CFN_LINT := $(CFN_LINT_VENV)/bin/cfn-lint
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint cfn-lint size size-check bench tiny demo render golden fuzz clean toolchain \
+.PHONY: bootstrap zip test lint cfn-lint size size-check bench soak tiny demo render golden fuzz clean toolchain \
   deploy deploy-preflight deploy-check
 
 toolchain:
@@ -178,6 +179,13 @@ endif
 	@echo "bootstrap $$(stat -c %s bootstrap) bytes, $$(date -u +%F), $$(nproc) cores," \
 	  "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 	cargo run --quiet --locked --profile bench --example bench -- '$(CURDIR)/bootstrap' '$(EVENT)'
+
+# How much of the safety margin is left when Secrets Manager or Slack hangs, for
+# deadlines of 2, 5, 10 and 30 s (tests/soak.rs). Prints only: no thresholds.
+SOAK_RUNS ?= 50
+soak: bootstrap
+	cargo build --locked --profile bench --example soak
+	cargo run --quiet --locked --profile bench --example soak -- '$(CURDIR)/bootstrap' '$(EVENT)' $(SOAK_RUNS)
 
 # The smallest build (x86_64): nightly with build-std, same code, same end-to-end tests.
 # Leaves it as ./bootstrap and ./bootstrap.zip. Not part of `make test`.

@@ -316,12 +316,20 @@ fn spawn_reader(
 pub fn program_args(
     program: &str,
 ) -> Result<(std::path::PathBuf, String, Vec<u8>), std::process::ExitCode> {
+    let args: Vec<String> = std::env::args().collect();
+    program_args_from(program, &args)
+}
+
+/// [`program_args`] from given arguments (the program's name first).
+pub fn program_args_from(
+    program: &str,
+    args: &[String],
+) -> Result<(std::path::PathBuf, String, Vec<u8>), std::process::ExitCode> {
     let fail = |why: String| {
         eprintln!("{program}: {why}");
         std::process::ExitCode::from(2)
     };
-    let args: Vec<String> = std::env::args().collect();
-    let [_, binary, event_path] = &args[..] else {
+    let [_, binary, event_path] = args else {
         return Err(fail("usage: <path-to-bootstrap> <event.json>".to_string()));
     };
     let binary = std::path::PathBuf::from(binary);
