@@ -2,7 +2,7 @@
 //! Every problem names the variable and says how to fix it, because the only
 //! place a user sees it is the init error of their first invocation.
 
-use crate::aws::{self, partition, secrets_manager, Endpoint};
+use crate::aws::{self, dynamodb, partition, secrets_manager, Endpoint};
 use crate::error::Error;
 use crate::http::url::Url;
 use crate::log::{self, Format, Level};
@@ -11,6 +11,7 @@ use aws_credential_types::Credentials;
 use std::time::Duration;
 
 const DEFAULT_SECRET_TTL: u64 = 300;
+const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
 const DEFAULT_SECRET_MAX_STALE: u64 = 3600;
 
 pub struct Config {
@@ -20,6 +21,11 @@ pub struct Config {
     pub secret_ttl: Duration,
     pub secret_max_stale: Duration,
     pub message_format: MessageFormat,
+    /// The Web API base for app mode, ending in `/`.
+    pub slack_api_url: String,
+    /// App mode's incident threads, when set: the DynamoDB table.
+    pub incident_table: Option<String>,
+    pub dynamodb: aws::Client,
 }
 
 /// The Runtime API's base URL. Kept apart from [`Config`]: without it there is
@@ -127,6 +133,24 @@ impl Config {
             secrets_manager::SERVICE,
             &region,
         )?;
+        let dynamodb_endpoint = self::endpoint(
+            &env,
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            dynamodb::SERVICE,
+            &region,
+        )?;
+        let slack_api_url = slack_api_url(&env)?;
+        let incident_table = match var(&env, "INCIDENT_TABLE") {
+            None => None,
+            Some(table) if is_table_name(&table) => Some(table),
+            Some(_) => {
+                return Err(Error::config(
+                    "INCIDENT_TABLE",
+                    "must be a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .) whose only \
+                     key is the string partition key `alarm`",
+                ))
+            }
+        };
 
         let secret_ttl = seconds(
             &env,
@@ -143,6 +167,14 @@ impl Config {
 
         Ok(Config {
             secret_id,
+            dynamodb: aws::Client {
+                endpoint: dynamodb_endpoint,
+                region: region.clone(),
+                credentials: credentials.clone(),
+                service: dynamodb::SERVICE,
+            },
+            slack_api_url,
+            incident_table,
             secrets_manager: aws::Client {
                 endpoint,
                 region,
@@ -198,6 +230,28 @@ fn credentials(env: &impl Fn(&str) -> Option<String>) -> Result<Credentials, Err
         var(env, "AWS_SECRET_ACCESS_KEY").ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?;
     let token = var(env, "AWS_SESSION_TOKEN");
     Ok(Credentials::new(key, secret, token, None, "environment"))
+}
+
+/// `SLACK_API_URL`: the Web API base (`https://slack-gov.com/api/` for GovSlack).
+fn slack_api_url(env: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
+    let url = var(env, "SLACK_API_URL").unwrap_or_else(|| DEFAULT_SLACK_API_URL.to_string());
+    match Url::parse(&url) {
+        Some(parsed) if (parsed.https || parsed.is_loopback()) && !parsed.rest.contains(['?', '#']) => {
+            Ok(if url.ends_with('/') { url } else { format!("{url}/") })
+        }
+        _ => Err(Error::config(
+            "SLACK_API_URL",
+            "must be an https:// URL such as https://slack.com/api/ (http:// only for a local test host)",
+        )),
+    }
+}
+
+/// DynamoDB's rule for table names.
+fn is_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// A service's endpoint as the AWS SDKs find it: `AWS_ENDPOINT_URL_<SERVICE>`, then
@@ -296,6 +350,12 @@ mod tests {
         assert_eq!(c.secret_ttl, Duration::from_secs(300));
         assert_eq!(c.secret_max_stale, Duration::from_secs(3600));
         assert_eq!(sm.credentials.session_token(), Some("TOKEN"));
+        assert_eq!(
+            c.dynamodb.endpoint.url,
+            "https://dynamodb.eu-west-1.amazonaws.com/"
+        );
+        assert_eq!(c.slack_api_url, "https://slack.com/api/");
+        assert_eq!(c.incident_table, None);
     }
 
     #[test]
@@ -532,5 +592,39 @@ mod tests {
             "us-east-1",
         );
         assert_eq!(off.expect("endpoint").host, "other:1");
+    }
+
+    #[test]
+    fn app_mode_settings_are_checked() {
+        let c = Config::from_env(with(&[
+            ("SLACK_API_URL", "https://slack-gov.com/api"),
+            ("INCIDENT_TABLE", "alarm-incidents"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.slack_api_url, "https://slack-gov.com/api/");
+        assert_eq!(c.incident_table.as_deref(), Some("alarm-incidents"));
+        assert_eq!(c.dynamodb.endpoint.url, "http://127.0.0.1:5000/");
+        assert_eq!(c.dynamodb.service, "dynamodb");
+        for (name, value) in [
+            ("INCIDENT_TABLE", "no spaces allowed"),
+            ("INCIDENT_TABLE", "ab"),
+            ("SLACK_API_URL", "http://slack.com/api/"),
+            ("SLACK_API_URL", "slack.com/api"),
+        ] {
+            let env = move |n: &str| {
+                if n == name {
+                    return Some(value.to_string());
+                }
+                LAMBDA
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            };
+            assert!(
+                matches!(Config::from_env(env), Err(Error::Config { var, .. }) if var == name),
+                "{name}={value}"
+            );
+        }
     }
 }

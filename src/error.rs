@@ -24,10 +24,26 @@ pub enum Error {
     SlackRejected { status: u16, body: String },
     /// Slack could not be reached.
     SlackUnreachable(String),
+    /// A post was sent and no answer came: it may have arrived, so it is not sent again.
+    SlackNoAnswer(String),
     /// Slack kept answering 429 and its `Retry-After` does not fit in the time left.
     SlackRateLimited { retry_after_secs: u64 },
     /// Slack says the webhook is gone, and the secret holds no newer one.
     WebhookRevoked { status: u16, body: String },
+    /// The Web API refuses the bot token (`invalid_auth`, `token_revoked`, …), and the
+    /// secret holds no other.
+    TokenRevoked { code: String },
+    /// The Web API cannot post to the channel: unknown, archived, or the app is not in it.
+    SlackChannel { code: String },
+    /// DynamoDB answered with an AWS error code. Only ever logged: the thread store failing
+    /// never costs an alarm.
+    DynamoDb {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// DynamoDB could not be reached, or answered something that is not its protocol.
+    DynamoDbUnreachable(String),
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -40,9 +56,12 @@ impl Error {
         match self {
             Error::SecretsManagerUnreachable(_)
             | Error::SlackUnreachable(_)
+            | Error::DynamoDbUnreachable(_)
             | Error::Timeout(_) => true,
             // One rule for the retry within a call and for serving a stale secret.
-            Error::SecretsManager { status, code, .. } => crate::aws::is_transient(*status, code),
+            Error::SecretsManager { status, code, .. } | Error::DynamoDb { status, code, .. } => {
+                crate::aws::is_transient(*status, code)
+            }
             Error::SlackRejected { status, .. } => *status >= 500,
             _ => false,
         }
@@ -65,8 +84,13 @@ impl Error {
             Error::InvalidSecret(_) => "Secret.Invalid",
             Error::SlackRejected { .. } => "Slack.Rejected",
             Error::SlackUnreachable(_) => "Slack.Unreachable",
+            Error::SlackNoAnswer(_) => "Slack.NoAnswer",
             Error::SlackRateLimited { .. } => "Slack.RateLimited",
             Error::WebhookRevoked { .. } => "Slack.WebhookRevoked",
+            Error::TokenRevoked { .. } => "Slack.TokenRevoked",
+            Error::SlackChannel { .. } => "Slack.ChannelUnavailable",
+            Error::DynamoDb { code, .. } => return format!("DynamoDB.{code}"),
+            Error::DynamoDbUnreachable(_) => "DynamoDB.Unreachable",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -98,6 +122,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::SlackUnreachable(why) => write!(f, "could not post to Slack: {why}"),
+            Error::SlackNoAnswer(why) => write!(f, "Slack did not answer the post: {why}"),
             Error::SlackRateLimited { retry_after_secs } => write!(
                 f,
                 "Slack is rate limiting this webhook (Retry-After {retry_after_secs} s, longer than the time left); Lambda will retry the alarm"
@@ -106,6 +131,22 @@ impl fmt::Display for Error {
                 f,
                 "Slack says the webhook is revoked or gone (HTTP {status} {body}); create a new incoming webhook and store its URL in the secret's SLACK_HOOK_URL"
             ),
+            Error::TokenRevoked { code } => write!(
+                f,
+                "Slack refuses the bot token ({code}); reinstall the app and store its new xoxb- token in the secret's SLACK_BOT_TOKEN"
+            ),
+            Error::SlackChannel { code } => write!(
+                f,
+                "Slack cannot post to the channel ({code}); invite the app to it (/invite @app), or set the secret's SLACK_CHANNEL to a channel ID the app can post to"
+            ),
+            Error::DynamoDb { code, message, .. } => {
+                write!(f, "DynamoDB failed: {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Error::DynamoDbUnreachable(why) => write!(f, "DynamoDB failed: {why}"),
             Error::Timeout(step) => {
                 write!(
                     f,

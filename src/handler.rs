@@ -1,23 +1,31 @@
-//! One invocation: read the SNS records, get the webhook (cached), post each
-//! record to Slack, and log one line about it.
+//! One invocation: read the records, get the Slack settings (cached), post each record
+//! to Slack (a webhook, or the Web API in app mode, in its incident's thread when
+//! threads are on), and log one line about it.
 
 use crate::alarm::event::{self, Notification};
+use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
 use crate::config::Config;
 use crate::error::{sanitize, Error};
 use crate::http::Deadline;
+use crate::incident::Incidents;
 use crate::log::{self, Level};
 use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
+use crate::slack::app::App;
 use crate::slack::message::{self, Options};
-use crate::slack::webhook::{self, Webhook};
+use crate::slack::secret::{Settings, Target};
+use crate::slack::web_api::WebApi;
+use crate::slack::webhook;
 use std::time::Instant;
 
 pub struct Handler {
     agent: ureq::Agent,
     secrets: SecretsManager,
-    cache: SecretCache<Webhook>,
+    cache: SecretCache<Settings>,
     format: message::Format,
+    web_api: WebApi,
+    incidents: Option<Incidents>,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -37,6 +45,11 @@ impl Handler {
             secrets: SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
             cache: SecretCache::new(config.secret_ttl, config.secret_max_stale),
             format: config.message_format,
+            web_api: WebApi::new(&config.slack_api_url),
+            incidents: config
+                .incident_table
+                .as_ref()
+                .map(|table| Incidents::new(DynamoDb::new(config.dynamodb.clone()), table.clone())),
         }
     }
 
@@ -95,39 +108,39 @@ impl Handler {
         let mut next = 0;
         // Stop at the first failure: Lambda retries the whole event.
         while let Some(notification) = notifications.get(next) {
-            let (hook, lookup) =
-                cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
+            let (settings, lookup) =
+                cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
-            let options = Options {
-                format: self.format,
-                channel: hook.channel.as_deref(),
-                username: hook.username.as_deref(),
-                icon_emoji: hook.icon_emoji.as_deref(),
-            };
-            let payload = message::render(notification, &options);
-            log::debug(&"Slack payload")
-                .word("webhook", hook.redacted())
-                .str("payload", payload.as_str())
-                .emit();
-            match webhook::post(&self.agent, hook, &payload, deadline) {
+            let sent = deliver(
+                &self.agent,
+                settings,
+                self.format,
+                &self.web_api,
+                self.incidents.as_ref(),
+                notification,
+                deadline,
+            );
+            match sent {
                 Ok(status) => {
-                    report.slack_status = Some(status);
+                    report.slack_status = status.or(report.slack_status);
                     report.posted += 1;
                     next += 1;
                 }
-                // The secret may have been rotated to a new webhook since we cached it.
-                Err(revoked @ Error::WebhookRevoked { .. }) if !refreshed => {
+                // The secret may hold a new webhook or token since we cached it.
+                Err(revoked @ (Error::WebhookRevoked { .. } | Error::TokenRevoked { .. }))
+                    if !refreshed =>
+                {
                     refreshed = true;
-                    let old = hook.fingerprint();
+                    let old = settings.fingerprint();
                     self.cache.invalidate();
                     let (fresh, _) =
-                        cached_webhook(&mut self.cache, &self.secrets, &self.agent, deadline)?;
+                        cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
                     if fresh.fingerprint() == old {
                         return Err(revoked);
                     }
                     log::line(
                         Level::Warn,
-                        &"Slack revoked the cached webhook; the secret holds a new one, posting again",
+                        &"Slack refused the cached credential; the secret holds a new one, posting again",
                     )
                     .emit();
                 }
@@ -138,14 +151,61 @@ impl Handler {
     }
 }
 
-/// The webhook from the cache, or from Secrets Manager when it is not fresh.
-fn cached_webhook<'c>(
-    cache: &'c mut SecretCache<Webhook>,
+/// Posts one notification where the settings say; the webhook's HTTP status, if any.
+fn deliver(
+    agent: &ureq::Agent,
+    settings: &Settings,
+    format: message::Format,
+    web_api: &WebApi,
+    incidents: Option<&Incidents>,
+    notification: &Notification,
+    deadline: Deadline,
+) -> Result<Option<u16>, Error> {
+    let options = Options {
+        format,
+        channel: settings.channel.as_deref(),
+        username: settings.username.as_deref(),
+        icon_emoji: settings.icon_emoji.as_deref(),
+        web_api: None,
+    };
+    match &settings.target {
+        Target::Webhook(hook) => {
+            let payload = message::render(notification, &options);
+            log::debug(&"Slack payload")
+                .word("webhook", hook.redacted())
+                .str("payload", payload.as_str())
+                .emit();
+            webhook::post(agent, hook, &payload, deadline).map(Some)
+        }
+        Target::App(token) => {
+            let app = App {
+                agent,
+                api: web_api,
+                token,
+                channel: settings.channel.as_deref().unwrap_or_default(),
+                options,
+            };
+            match (incidents, notification) {
+                (Some(incidents), Notification::Alarm(alarm)) => {
+                    incidents.deliver(&app, alarm, notification, deadline)?;
+                }
+                _ => {
+                    app.post(notification, None, None, deadline)?;
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The Slack settings from the cache, or from Secrets Manager when they are not fresh.
+fn cached_settings<'c>(
+    cache: &'c mut SecretCache<Settings>,
     secrets: &SecretsManager,
     agent: &ureq::Agent,
     deadline: Deadline,
-) -> Result<(&'c Webhook, &'static str), Error> {
-    let fetch = || Webhook::from_secret(&secrets.get_secret_string(agent, deadline)?);
+) -> Result<(&'c Settings, &'static str), Error> {
+    let fetch = || Settings::from_secret(&secrets.get_secret_string(agent, deadline)?);
     let (webhook, lookup) = cache.get(Instant::now(), fetch)?;
     if let Lookup::Stale(err) = &lookup {
         log::line(

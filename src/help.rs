@@ -23,6 +23,22 @@ const VARIABLES: &[Variable] = &[
                      SecretsManager.ResourceNotFoundException or .AccessDeniedException",
     },
     Variable {
+        names: "SLACK_API_URL",
+        default: "https://slack.com/api/",
+        does: "app mode (the secret holds SLACK_BOT_TOKEN): the Slack Web API base; \
+               https://slack-gov.com/api/ for GovSlack",
+        when_wrong: "not an https:// URL: init error",
+    },
+    Variable {
+        names: "INCIDENT_TABLE",
+        default: "none (threads off)",
+        does: "app mode: a DynamoDB table (string partition key `alarm`, TTL on `expires`) in \
+               which each alarm's open incident is kept, so that ALARM opens a thread, later \
+               states reply in it and update its parent, and OK closes it",
+        when_wrong: "not a table name: init error; unreachable or denied: a WARN, and the \
+                     alarm is posted without a thread",
+    },
+    Variable {
         names: "MESSAGE_FORMAT",
         default: "card",
         does: "card: a coloured card under the one-line text; text: only the line \
@@ -70,10 +86,11 @@ const VARIABLES: &[Variable] = &[
                      SecretsManager.UnrecognizedClientException or .InvalidSignatureException",
     },
     Variable {
-        names: "AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL",
-        default: "https://secretsmanager.{region}.amazonaws.com",
-        does: "another Secrets Manager endpoint (VPC endpoint, LocalStack, the test emulator); \
-               the first of the two that is set wins. The default ends in .amazonaws.com.cn in China",
+        names: "AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL",
+        default: "https://secretsmanager.{region}.amazonaws.com, https://dynamodb.{region}.amazonaws.com",
+        does: "another Secrets Manager or DynamoDB endpoint (VPC endpoint, LocalStack, moto, the \
+               test emulator); the service's own variable wins over AWS_ENDPOINT_URL. The \
+               defaults end in .amazonaws.com.cn in China",
         when_wrong: "not an http:// or https:// URL: init error; unreachable: every invocation \
                      fails with SecretsManager.Unreachable",
     },

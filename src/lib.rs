@@ -11,6 +11,7 @@ pub mod error;
 pub mod handler;
 pub mod help;
 pub mod http;
+mod incident;
 mod json;
 pub mod log;
 pub mod preview;

@@ -161,7 +161,7 @@ fn slack_that_never_answers_gets_the_post_once_and_a_typed_error() {
     fault.push(Action::Hang);
     let lambda = lambda_with_fault_slack(&fault, short_deadline(1_500));
     let posted = expect_error(lambda.invoke(alarm_event("hanging")));
-    assert_error_type(&posted, "Slack.Unreachable");
+    assert_error_type(&posted, "Slack.NoAnswer");
     let message = posted.json["errorMessage"].as_str().unwrap_or("");
     assert!(message.contains("not sent again"), "{message}");
     // The post may have arrived: it is not sent a second time within the invocation.
@@ -177,7 +177,7 @@ fn slack_dribbling_its_answer_gets_the_post_once() {
     });
     let lambda = lambda_with_fault_slack(&fault, short_deadline(2_000));
     let posted = expect_error(lambda.invoke(alarm_event("slow")));
-    assert_error_type(&posted, "Slack.Unreachable");
+    assert_error_type(&posted, "Slack.NoAnswer");
     assert_eq!(fault.received().len(), 1);
     expect_response(lambda.invoke(alarm_event("answered")));
     assert_eq!(fault.received().len(), 2);

@@ -130,6 +130,7 @@ mod tests {
                 region: Some("eu-west-1".into()),
                 partition: Some("aws".into()),
                 changed_at: None,
+                arn: None,
                 trigger: Trigger::None,
             }))]
         );

@@ -27,6 +27,8 @@ pub struct Alarm {
     pub partition: Option<String>,
     /// As sent, e.g. `2026-11-28T11:38:08.123+0000`.
     pub changed_at: Option<String>,
+    /// The alarm's ARN, when the event names it.
+    pub arn: Option<String>,
     pub trigger: Trigger,
 }
 
@@ -71,6 +73,9 @@ fn from_sns(m: &Value, topic_arn: Option<&str>) -> Alarm {
         ..Alarm::default()
     };
     let alarm_arn = m.get("AlarmArn").and_then(Value::as_str);
+    alarm.arn = alarm_arn
+        .filter(|a| Arn::parse(a).is_some())
+        .map(str::to_string);
     alarm.locate([alarm_arn, topic_arn], None);
     alarm
 }
@@ -146,11 +151,30 @@ fn from_state_change(event: &Value, data: &Value, arn: Option<&Value>) -> Alarm 
         trigger,
         ..Alarm::default()
     };
+    alarm.arn = arn.filter(|a| Arn::parse(a).is_some()).map(str::to_string);
     alarm.locate([arn, None], text(event.get("region")));
     alarm
 }
 
 impl Alarm {
+    /// What names this alarm across its transitions: its ARN, else account, region and name.
+    pub fn key(&self) -> String {
+        match &self.arn {
+            Some(arn) => arn.clone(),
+            None => format!(
+                "{}/{}/{}",
+                self.account.as_deref().unwrap_or("-"),
+                self.region.as_deref().unwrap_or("-"),
+                self.name
+            ),
+        }
+    }
+
+    /// When the state changed, in seconds since the epoch, if the event says so readably.
+    pub fn changed_epoch(&self) -> Option<i64> {
+        timestamp::epoch_seconds(self.changed_at.as_deref()?)
+    }
+
     /// Region, partition (and the account when the message has none) from the first ARN
     /// that reads as one, else from a region code.
     fn locate(&mut self, arns: [Option<&str>; 2], region: Option<String>) {

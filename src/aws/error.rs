@@ -54,6 +54,11 @@ pub fn failure(
     }
 }
 
+/// Just the error code of an answer, if it has one.
+pub fn code(header_code: Option<&str>, body: &str) -> Option<String> {
+    parse(0, header_code, body).map(|e| e.code)
+}
+
 /// The code from `X-Amzn-ErrorType` or the body, which may be namespaced
 /// (`com.amazonaws…#Code`) or suffixed (`Code:http://…`).
 fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsError> {

@@ -13,6 +13,7 @@ pub const SERVICE: &str = "secretsmanager";
 const GET_SECRET_VALUE: Operation = Operation {
     step: "fetch the secret from Secrets Manager",
     idempotent: true,
+    answers: &[],
     service: |e: AwsError| Error::SecretsManager {
         status: e.status,
         code: e.code,

@@ -109,6 +109,8 @@ pub struct Peer<'a> {
     pub step: &'static str,
     /// Wraps the description of a failure that is not the peer's answer.
     pub unreachable: fn(String) -> Error,
+    /// Wraps it when the request was sent and no answer came in time.
+    pub no_answer: fn(String) -> Error,
     /// Sending it twice does no harm (a read). A post is not: once it was sent, a
     /// timeout may hide a delivery, and it is not sent again within the invocation.
     pub idempotent: bool,
@@ -134,7 +136,7 @@ impl Peer<'_> {
         } else if timed_out && deadline.budget().is_none() {
             Failure::Final(Error::Timeout(self.step))
         } else if timed_out && !before_sending && !self.idempotent {
-            Failure::Final((self.unreachable)(format!(
+            Failure::Final((self.no_answer)(format!(
                 "{} waiting for the answer from {}; the request may have arrived, so it is \
                  not sent again (Lambda's retry decides)",
                 describe(err, self.host),
@@ -234,6 +236,7 @@ mod tests {
             host: "hooks.slack.com",
             step: "post to Slack",
             unreachable: Error::SlackUnreachable,
+            no_answer: Error::SlackNoAnswer,
             idempotent,
         }
     }
@@ -242,7 +245,8 @@ mod tests {
     fn a_post_that_timed_out_after_sending_is_not_sent_again() {
         let deadline = Deadline::after(Duration::from_secs(30));
         let waiting = ureq::Error::Timeout(ureq::Timeout::Global);
-        let Failure::Final(err) = peer(false).failure(&waiting, deadline) else {
+        let Failure::Final(err @ Error::SlackNoAnswer(_)) = peer(false).failure(&waiting, deadline)
+        else {
             panic!("a post is sent once");
         };
         assert!(err.to_string().contains("not sent again"), "{err}");

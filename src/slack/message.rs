@@ -40,12 +40,28 @@ impl Format {
 }
 
 /// How and to whom: the format, and what the secret says about the channel and sender.
+/// The rest is for the Web API only; a webhook payload never carries it.
 #[derive(Default)]
 pub struct Options<'a> {
     pub format: Format,
     pub channel: Option<&'a str>,
     pub username: Option<&'a str>,
     pub icon_emoji: Option<&'a str>,
+    pub web_api: Option<WebApiFields<'a>>,
+}
+
+/// What a Web API message adds: where it goes in a thread, which message it updates,
+/// the incident's state in words, and the metadata that finds it again.
+#[derive(Default)]
+pub struct WebApiFields<'a> {
+    /// The parent's `ts`: post as a reply in its thread.
+    pub thread_ts: Option<&'a str>,
+    /// `chat.update` of this message.
+    pub ts: Option<&'a str>,
+    /// `Firing for 2 h 5 min`: a card field on an incident's parent (mrkdwn).
+    pub incident: Option<&'a str>,
+    /// `metadata`, as JSON.
+    pub metadata: Option<&'a str>,
 }
 
 /// A legacy attachment: the only way to get the coloured bar.
@@ -84,7 +100,8 @@ pub fn render(notification: &Notification, options: &Options) -> String {
         Notification::Alarm(alarm) => {
             let seed = seed_line(alarm);
             if options.format == Format::Card {
-                card = Some(self::card(alarm, &seed));
+                let incident = options.web_api.as_ref().and_then(|w| w.incident);
+                card = Some(self::card(alarm, &seed, incident));
             }
             payload.string("text", &seed);
         }
@@ -104,8 +121,26 @@ pub fn render(notification: &Notification, options: &Options) -> String {
             payload.string(key, value);
         }
     }
+    if let Some(web_api) = &options.web_api {
+        let thread = [("thread_ts", web_api.thread_ts), ("ts", web_api.ts)];
+        for (key, value) in thread {
+            if let Some(value) = value {
+                payload.string(key, value);
+            }
+        }
+    }
     if let Some(card) = card {
         payload.raw("attachments", &format!("[{}]", card.to_json()));
+    }
+    if let Some(web_api) = &options.web_api {
+        if web_api.ts.is_none() {
+            // Console links stay links, not previews.
+            payload.raw("unfurl_links", "false");
+            payload.raw("unfurl_media", "false");
+        }
+        if let Some(metadata) = web_api.metadata {
+            payload.raw("metadata", metadata);
+        }
     }
     payload.finish()
 }
@@ -169,13 +204,16 @@ fn text_message(subject: Option<&str>, message: &str, json: bool) -> String {
     text
 }
 
-fn card(alarm: &Alarm, seed: &str) -> Attachment {
+fn card(alarm: &Alarm, seed: &str, incident: Option<&str>) -> Attachment {
     let mut fields = Vec::new();
     let state = match &alarm.old_state {
         Some(old) => format!("{} → {}", escape(old), escape(&alarm.new_state)),
         None => escape(&alarm.new_state),
     };
     fields.push(Field::new("State", state, true));
+    if let Some(incident) = incident {
+        fields.push(Field::new("Incident", incident.to_string(), true));
+    }
     if let Some(at) = &alarm.changed_at {
         fields.push(Field::new("Changed", mrkdwn::date(at), true));
     }

@@ -1,5 +1,9 @@
-//! Slack: the message we build and the ways it is delivered.
+//! Slack: what the secret says, the message we build, and the two ways it is delivered
+//! (an incoming webhook, or the Web API in app mode).
 
+pub mod app;
 pub mod message;
 pub mod mrkdwn;
+pub mod secret;
+pub mod web_api;
 pub mod webhook;

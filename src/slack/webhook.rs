@@ -1,10 +1,9 @@
-//! The Slack incoming webhook: where it is (from the secret) and how we post to it.
+//! The Slack incoming webhook and how we post to it.
 //! The webhook URL is a credential: it is only ever shown as its host.
 
 use crate::error::{sanitize, Error};
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
-use serde::Deserialize;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
@@ -12,76 +11,11 @@ use std::time::Duration;
 pub struct Webhook {
     url: String,
     host_end: usize,
-    pub channel: Option<String>,
-    /// Sender name and emoji; only legacy webhooks honour them.
-    pub username: Option<String>,
-    pub icon_emoji: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct SecretFields {
-    #[serde(rename = "SLACK_HOOK_URL")]
-    hook_url: Option<serde_json::Value>,
-    #[serde(rename = "SLACK_CHANNEL")]
-    channel: Option<serde_json::Value>,
-    #[serde(rename = "SLACK_USERNAME")]
-    username: Option<serde_json::Value>,
-    #[serde(rename = "SLACK_ICON_EMOJI")]
-    icon_emoji: Option<serde_json::Value>,
 }
 
 impl Webhook {
-    /// From a SecretString: `{"SLACK_HOOK_URL": "...", "SLACK_CHANNEL": "#alerts"}`,
-    /// or just the webhook URL. Errors say which rule is broken, never the value.
-    pub fn from_secret(secret: &str) -> Result<Webhook, Error> {
-        let secret = secret.trim();
-        if secret.starts_with("http://") || secret.starts_with("https://") {
-            return Webhook::new(secret, None, "the SecretString");
-        }
-        if !secret.starts_with('{') {
-            return Err(Error::InvalidSecret(
-                "the SecretString is neither JSON nor a URL; store {\"SLACK_HOOK_URL\": \"https://hooks.slack.com/services/…\", \"SLACK_CHANNEL\": \"#alerts\"} or just the webhook URL"
-                    .to_string(),
-            ));
-        }
-        let fields: SecretFields = serde_json::from_str(secret).map_err(|_| {
-            Error::InvalidSecret(
-                "SecretString is not a JSON object; store {\"SLACK_HOOK_URL\": \"https://hooks.slack.com/services/…\", \"SLACK_CHANNEL\": \"#alerts\"}"
-                    .to_string(),
-            )
-        })?;
-        let url = match fields.hook_url {
-            Some(serde_json::Value::String(url)) => url,
-            Some(_) => {
-                return Err(Error::InvalidSecret(
-                    "SLACK_HOOK_URL must be a string".to_string(),
-                ))
-            }
-            None => {
-                return Err(Error::InvalidSecret(
-                    "the SecretString has no SLACK_HOOK_URL key; add the Slack incoming webhook URL under it"
-                        .to_string(),
-                ))
-            }
-        };
-        let channel = match fields.channel {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(c)) => {
-                Some(c.trim().to_string()).filter(|c| !c.is_empty())
-            }
-            Some(_) => {
-                return Err(Error::InvalidSecret(
-                    "SLACK_CHANNEL must be a string such as \"#alerts\"".to_string(),
-                ))
-            }
-        };
-        let mut webhook = Webhook::new(url.trim(), channel, "SLACK_HOOK_URL")?;
-        webhook.username = optional_text(fields.username, "SLACK_USERNAME")?;
-        webhook.icon_emoji = optional_text(fields.icon_emoji, "SLACK_ICON_EMOJI")?;
-        Ok(webhook)
-    }
-
-    fn new(url: &str, channel: Option<String>, what: &str) -> Result<Webhook, Error> {
+    /// `what` names where the URL came from, for the error; the error never shows the URL.
+    pub fn new(url: &str, what: &str) -> Result<Webhook, Error> {
         let invalid = |rule: &str| Error::InvalidSecret(format!("{what} {rule}"));
         if !url.starts_with("https://") && !url.starts_with("http://") {
             return Err(invalid(
@@ -100,9 +34,6 @@ impl Webhook {
         Ok(Webhook {
             url: url.to_string(),
             host_end: parsed.origin_len(),
-            channel,
-            username: None,
-            icon_emoji: None,
         })
     }
 
@@ -128,17 +59,6 @@ impl Webhook {
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Webhook({}/…)", self.redacted())
-    }
-}
-
-/// An optional string key of the secret; blank counts as absent.
-fn optional_text(value: Option<serde_json::Value>, key: &str) -> Result<Option<String>, Error> {
-    match value {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => {
-            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
-        }
-        Some(_) => Err(Error::InvalidSecret(format!("{key} must be a string"))),
     }
 }
 
@@ -171,6 +91,7 @@ fn post_once(
                 host: webhook.host(),
                 step: STEP,
                 unreachable: Error::SlackUnreachable,
+                no_answer: Error::SlackNoAnswer,
                 idempotent: false,
             };
             peer.failure(&e, deadline)
@@ -234,58 +155,27 @@ mod tests {
     const URL: &str = "https://hooks.slack.com/services/T0/B0/SECRETPART";
 
     #[test]
-    fn secret_json_with_channel() {
-        let w = Webhook::from_secret(&format!(
-            r##"{{"SLACK_HOOK_URL":"{URL}","SLACK_CHANNEL":"#alerts","other":1}}"##
-        ))
-        .expect("valid");
-        assert_eq!(w.channel.as_deref(), Some("#alerts"));
+    fn shown_as_its_origin_only() {
+        let w = Webhook::new(URL, "SLACK_HOOK_URL").expect("valid");
         assert_eq!(w.redacted(), "https://hooks.slack.com");
+        assert_eq!(w.host(), "hooks.slack.com");
         assert_eq!(format!("{w:?}"), "Webhook(https://hooks.slack.com/…)");
     }
 
     #[test]
-    fn sender_name_and_icon_are_optional() {
-        let w = Webhook::from_secret(&format!(
-            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_USERNAME":"CloudWatch","SLACK_ICON_EMOJI":" :bell: "}}"#
-        ))
-        .expect("valid");
-        assert_eq!(w.username.as_deref(), Some("CloudWatch"));
-        assert_eq!(w.icon_emoji.as_deref(), Some(":bell:"));
-        let bare = Webhook::from_secret(URL).expect("bare url");
-        assert_eq!((bare.username, bare.icon_emoji), (None, None));
-        let err = Webhook::from_secret(&format!(
-            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_ICON_EMOJI":1}}"#
-        ))
-        .expect_err("not a string");
-        assert!(err.to_string().contains("SLACK_ICON_EMOJI"), "{err}");
-    }
-
-    #[test]
-    fn bare_url_and_empty_channel() {
-        let w = Webhook::from_secret(URL).expect("bare url");
-        assert!(w.channel.is_none());
-        let w = Webhook::from_secret(&format!(
-            r#"{{"SLACK_HOOK_URL":"{URL}","SLACK_CHANNEL":""}}"#
-        ))
-        .expect("valid");
-        assert!(w.channel.is_none());
-    }
-
-    #[test]
-    fn bad_secrets_say_why_without_the_value() {
-        let cases = [
-            r##"{"SLACK_CHANNEL":"#a"}"##.to_string(),
-            r#"{"SLACK_HOOK_URL":5}"#.to_string(),
-            r#"{"SLACK_HOOK_URL":"http://hooks.slack.com/services/T0/B0/SECRETPART"}"#.to_string(),
-            r#"{"SLACK_HOOK_URL":"ftp://SECRETPART"}"#.to_string(),
-            "{not json SECRETPART".to_string(),
-            "SECRETPART".to_string(),
-        ];
-        for secret in cases {
-            let err = Webhook::from_secret(&secret).expect_err(&secret);
+    fn bad_urls_say_why_without_the_value() {
+        for url in [
+            "http://hooks.slack.com/services/T0/B0/SECRETPART",
+            "ftp://SECRETPART",
+            "https://user@SECRETPART/x",
+            "https://hooks.slack.com/SECRET PART",
+        ] {
+            let err = Webhook::new(url, "SLACK_HOOK_URL").expect_err(url);
             assert_eq!(err.error_type(), "Secret.Invalid");
-            assert!(!err.to_string().contains("SECRETPART"), "{err}");
+            assert!(!err.to_string().contains("SECRET"), "{err}");
+            assert!(err
+                .to_string()
+                .starts_with("the secret is not usable: SLACK_HOOK_URL "));
         }
     }
 
@@ -307,8 +197,8 @@ mod tests {
             "http://localhost/x",
             "http://[::1]:80/x",
         ] {
-            assert!(Webhook::from_secret(ok).is_ok(), "{ok}");
+            assert!(Webhook::new(ok, "x").is_ok(), "{ok}");
         }
-        assert!(Webhook::from_secret("http://127.0.0.1.evil.com/x").is_err());
+        assert!(Webhook::new("http://127.0.0.1.evil.com/x", "x").is_err());
     }
 }

@@ -1,0 +1,242 @@
+//! Slack's Web API with a bot token: one method call, its errors sorted. Failures of a
+//! method come as HTTP 200 `{"ok": false, "error": "<code>"}`.
+
+use super::secret::BotToken;
+use crate::error::{sanitize, Error};
+use crate::http::url::Url;
+use crate::http::{retry, Deadline, Failure, Peer};
+use serde_json::Value;
+use std::time::Duration;
+
+pub struct WebApi {
+    /// `https://slack.com/api/`, always ending in `/`.
+    base: String,
+    /// Host and port, for error messages.
+    host: String,
+}
+
+/// A method's arguments, as the method takes them.
+pub enum Args<'a> {
+    /// JSON: what the write methods take.
+    Json(&'a str),
+    /// Form-encoded: what every method takes; the read methods only this.
+    Form(&'a str),
+}
+
+impl WebApi {
+    /// `base` was checked at start-up (`SLACK_API_URL`).
+    pub fn new(base: &str) -> WebApi {
+        let host = Url::parse(base).map_or("", |u| u.authority).to_string();
+        let base = if base.ends_with('/') {
+            base.to_string()
+        } else {
+            format!("{base}/")
+        };
+        WebApi { base, host }
+    }
+
+    /// Calls `method`; the answer when `ok` is true. `idempotent`: whether sending it twice
+    /// does no harm (a post does harm: a timeout after sending is not re-sent).
+    pub fn call(
+        &self,
+        agent: &ureq::Agent,
+        token: &BotToken,
+        method: &'static str,
+        args: Args,
+        idempotent: bool,
+        deadline: Deadline,
+    ) -> Result<Value, Error> {
+        let url = format!("{}{method}", self.base);
+        let peer = Peer {
+            host: &self.host,
+            step: "call Slack's Web API",
+            unreachable: Error::SlackUnreachable,
+            no_answer: Error::SlackNoAnswer,
+            idempotent,
+        };
+        let (content_type, body) = match args {
+            Args::Json(body) => ("application/json; charset=utf-8", body),
+            Args::Form(body) => ("application/x-www-form-urlencoded", body),
+        };
+        retry(deadline, || {
+            let mut response = deadline
+                .bound(agent.post(&url), peer.step)
+                .map_err(Failure::Final)?
+                .header("Authorization", &token.bearer())
+                .header("Content-Type", content_type)
+                .send(body)
+                .map_err(|e| peer.failure(&e, deadline))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let text = response
+                .body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_string()
+                .map_err(|e| peer.failure(&e, deadline))?;
+            answer(status, retry_after, &text)
+        })
+    }
+}
+
+/// Sorts an answer: the JSON when `ok`, else what the failure asks of the retry loop.
+fn answer(status: u16, retry_after: Option<u64>, text: &str) -> Result<Value, Failure> {
+    let json: Option<Value> = serde_json::from_str(text).ok();
+    let code = json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(Value::as_str)
+        .map(|c| sanitize(c, 80));
+    if status == 429 {
+        // Without a usable Retry-After, one second is Slack's documented pace.
+        let secs = retry_after.unwrap_or(1).min(900);
+        return Err(Failure::After(
+            Duration::from_secs(secs),
+            Error::SlackRateLimited {
+                retry_after_secs: secs,
+            },
+        ));
+    }
+    if status >= 500 {
+        let body = code.unwrap_or_else(|| sanitize(text, 200));
+        return Err(Failure::Backoff(Error::SlackRejected { status, body }));
+    }
+    match (json, code) {
+        (Some(json), _) if json.get("ok") == Some(&Value::Bool(true)) => Ok(json),
+        (_, Some(code)) => Err(method_failure(status, code)),
+        _ => Err(Failure::Final(Error::SlackUnreachable(format!(
+            "HTTP {status} without the Web API's JSON; check SLACK_API_URL"
+        )))),
+    }
+}
+
+fn method_failure(status: u16, code: String) -> Failure {
+    match code.as_str() {
+        "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive" => {
+            Failure::Final(Error::TokenRevoked { code })
+        }
+        "channel_not_found" | "not_in_channel" | "is_archived" => {
+            Failure::Final(Error::SlackChannel { code })
+        }
+        "ratelimited" | "rate_limited" => Failure::After(
+            Duration::from_secs(1),
+            Error::SlackRateLimited {
+                retry_after_secs: 1,
+            },
+        ),
+        // `fatal_error` may have half-succeeded: not retried.
+        "internal_error" | "service_unavailable" | "request_timeout" => {
+            Failure::Backoff(Error::SlackRejected { status, body: code })
+        }
+        _ => Failure::Final(Error::SlackRejected { status, body: code }),
+    }
+}
+
+/// `key=value&…`, each part percent-encoded for a form body.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let mut out = String::new();
+    for (key, value) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.extend(utf8_percent_encode(value, NON_ALPHANUMERIC));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_type(result: Result<Value, Failure>) -> String {
+        match result {
+            Err(
+                Failure::Final(e)
+                | Failure::Backoff(e)
+                | Failure::After(_, e)
+                | Failure::Dropped(e),
+            ) => e.error_type(),
+            Ok(v) => panic!("ok: {v}"),
+        }
+    }
+
+    #[test]
+    fn ok_answers_are_returned() {
+        let v = answer(
+            200,
+            None,
+            r#"{"ok":true,"channel":"C1","ts":"1.2","warning":"superfluous_charset"}"#,
+        )
+        .unwrap_or_else(|_| panic!("ok"));
+        assert_eq!(v["ts"], "1.2");
+    }
+
+    #[test]
+    fn method_errors_are_typed() {
+        assert_eq!(
+            error_type(answer(200, None, r#"{"ok":false,"error":"token_revoked"}"#)),
+            "Slack.TokenRevoked"
+        );
+        assert_eq!(
+            error_type(answer(
+                200,
+                None,
+                r#"{"ok":false,"error":"not_in_channel"}"#
+            )),
+            "Slack.ChannelUnavailable"
+        );
+        assert_eq!(
+            error_type(answer(
+                200,
+                None,
+                r#"{"ok":false,"error":"invalid_blocks"}"#
+            )),
+            "Slack.Rejected"
+        );
+        assert!(matches!(
+            answer(200, None, r#"{"ok":false,"error":"internal_error"}"#),
+            Err(Failure::Backoff(_))
+        ));
+        assert!(matches!(
+            answer(200, None, r#"{"ok":false,"error":"fatal_error"}"#),
+            Err(Failure::Final(_))
+        ));
+        assert_eq!(error_type(answer(200, None, "<html>")), "Slack.Unreachable");
+    }
+
+    #[test]
+    fn rate_limits_and_5xx_are_retried() {
+        match answer(429, Some(7), r#"{"ok":false,"error":"ratelimited"}"#) {
+            Err(Failure::After(wait, _)) => assert_eq!(wait, Duration::from_secs(7)),
+            _ => panic!("not a wait"),
+        }
+        assert!(matches!(
+            answer(503, None, "<html>down</html>"),
+            Err(Failure::Backoff(_))
+        ));
+    }
+
+    #[test]
+    fn forms_are_percent_encoded() {
+        assert_eq!(
+            form(&[("channel", "C1"), ("oldest", "1.5"), ("q", "a b&c=d")]),
+            "channel=C1&oldest=1%2E5&q=a%20b%26c%3Dd"
+        );
+    }
+
+    #[test]
+    fn the_base_ends_in_a_slash() {
+        let api = WebApi::new("https://slack-gov.com/api");
+        assert_eq!(
+            (api.base.as_str(), api.host.as_str()),
+            ("https://slack-gov.com/api/", "slack-gov.com")
+        );
+    }
+}
