@@ -1,22 +1,33 @@
-//! `bootstrap render EVENT.json`: prints the Slack payload of each notification in an
-//! event as it would be posted (laid out for reading; the wire form is the same JSON,
+//! `bootstrap render [--app] EVENT.json`: prints the Slack payload of each notification in
+//! an event as it would be posted (laid out for reading; the wire form is the same JSON,
 //! compact), without the Runtime API, AWS or any network. `MESSAGE_FORMAT` applies as
-//! in Lambda.
+//! in Lambda. `--app` shows app mode's Web API calls instead: the incident's parent, a
+//! reply in its thread, and the parent's update.
 
 use crate::alarm::event;
+use crate::alarm::event::Notification;
 use crate::config;
 use crate::json;
-use crate::slack::message::{self, Options};
+use crate::slack::app;
+use crate::slack::message::{self, Options, WebApiFields};
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
 /// `args` are those after `render`.
-pub fn run(mut args: impl Iterator<Item = OsString>) -> ExitCode {
-    let (Some(path), None) = (args.next(), args.next()) else {
-        return fail("usage: bootstrap render EVENT.json", 2);
+pub fn run(args: impl Iterator<Item = OsString>) -> ExitCode {
+    let mut app = false;
+    let mut paths = Vec::new();
+    for arg in args {
+        match arg.to_str() {
+            Some("--app") => app = true,
+            _ => paths.push(arg),
+        }
+    }
+    let [path] = &paths[..] else {
+        return fail("usage: bootstrap render [--app] EVENT.json", 2);
     };
-    match payloads(&path) {
+    match payloads(path, app) {
         Ok(payloads) => {
             // A closed pipe (`| head`) ends the output; it is not worth a panic.
             let mut out = std::io::stdout().lock();
@@ -36,7 +47,7 @@ fn fail(why: &str, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn payloads(path: &OsString) -> Result<Vec<String>, String> {
+fn payloads(path: &OsString, app: bool) -> Result<Vec<String>, String> {
     let body =
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?;
     let format = config::message_format(&|name: &str| std::env::var(name).ok())
@@ -46,8 +57,79 @@ fn payloads(path: &OsString) -> Result<Vec<String>, String> {
         format,
         ..Options::default()
     };
+    if app {
+        return Ok(notifications
+            .iter()
+            .flat_map(|n| app_calls(n, format))
+            .collect());
+    }
     Ok(notifications
         .iter()
         .map(|n| json::indent(&message::render(n, &options), usize::MAX))
         .collect())
+}
+
+/// App mode's calls for one notification, each under a `#` line that names it. The channel
+/// and the parent's `ts` are placeholders: Slack assigns the `ts`.
+fn app_calls(notification: &Notification, format: message::Format) -> Vec<String> {
+    const CHANNEL: &str = "C0123ABCD";
+    const PARENT_TS: &str = "1764470000.000100";
+    let Notification::Alarm(alarm) = notification else {
+        let options = Options {
+            format,
+            channel: Some(CHANNEL),
+            web_api: Some(WebApiFields::default()),
+            ..Options::default()
+        };
+        let payload = message::render(notification, &options);
+        return vec![format!(
+            "# chat.postMessage\n{}",
+            json::indent(&payload, usize::MAX)
+        )];
+    };
+    let key = alarm.key();
+    let transition = format!(
+        "{}@{}",
+        alarm.new_state,
+        alarm.changed_at.as_deref().unwrap_or("unknown")
+    );
+    let metadata = app::metadata(&app::Tag {
+        alarm: &key,
+        transition: &transition,
+    });
+    let call = |title: &str, fields: WebApiFields| {
+        let options = Options {
+            format,
+            channel: Some(CHANNEL),
+            web_api: Some(fields),
+            ..Options::default()
+        };
+        let payload = message::render(notification, &options);
+        format!("# {title}\n{}", json::indent(&payload, usize::MAX))
+    };
+    vec![
+        call(
+            "chat.postMessage: the parent, when this state opens an incident",
+            WebApiFields {
+                metadata: Some(&metadata),
+                ..WebApiFields::default()
+            },
+        ),
+        call(
+            "chat.postMessage: a reply in the open incident's thread",
+            WebApiFields {
+                thread_ts: Some(PARENT_TS),
+                metadata: Some(&metadata),
+                ..WebApiFields::default()
+            },
+        ),
+        call(
+            "chat.update: the parent, brought up to this state",
+            WebApiFields {
+                ts: Some(PARENT_TS),
+                incident: Some("Firing for 14 min"),
+                ..WebApiFields::default()
+            },
+        ),
+    ]
 }

@@ -49,13 +49,7 @@ impl App<'_> {
         tag: Option<&Tag>,
         deadline: Deadline,
     ) -> Result<Posted, Error> {
-        let metadata = tag.map(|t| {
-            serde_json::json!({
-                "event_type": EVENT_TYPE,
-                "event_payload": {"alarm": t.alarm, "transition": t.transition},
-            })
-            .to_string()
-        });
+        let metadata = tag.map(metadata);
         let channel = thread.map_or(self.channel, |(channel, _)| channel);
         let options = Options {
             channel: Some(channel),
@@ -177,6 +171,15 @@ impl App<'_> {
             web_api: None,
         }
     }
+}
+
+/// The `metadata` of a post about a transition.
+pub fn metadata(tag: &Tag) -> String {
+    serde_json::json!({
+        "event_type": EVENT_TYPE,
+        "event_payload": {"alarm": tag.alarm, "transition": tag.transition},
+    })
+    .to_string()
 }
 
 fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
