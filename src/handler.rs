@@ -14,9 +14,11 @@ use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
 use crate::slack::app::App;
 use crate::slack::message::{self, Options};
-use crate::slack::secret::{Settings, Target};
+use crate::slack::secret::{Destination, Settings, Target, To};
 use crate::slack::web_api::WebApi;
 use crate::slack::webhook;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 pub struct Handler {
@@ -26,6 +28,8 @@ pub struct Handler {
     format: message::Format,
     web_api: WebApi,
     incidents: Option<Incidents>,
+    delivered: Delivered,
+    flaps: Flaps,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -50,6 +54,8 @@ impl Handler {
                 .incident_table
                 .as_ref()
                 .map(|table| Incidents::new(DynamoDb::new(config.dynamodb.clone()), table.clone())),
+            delivered: Delivered::default(),
+            flaps: Flaps::default(),
         }
     }
 
@@ -104,30 +110,51 @@ impl Handler {
             report.alarm = Some((sanitize(&a.name, 255), sanitize(&a.new_state, 40)));
         }
 
+        let event = fingerprint(&body);
         let mut refreshed = false;
         let mut next = 0;
-        // Stop at the first failure: Lambda retries the whole event.
+        // Stop at the first record that fails: Lambda retries the whole event, and the
+        // targets that got it already are skipped then (see `delivered`).
         while let Some(notification) = notifications.get(next) {
             let (settings, lookup) =
                 cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
-            let sent = deliver(
-                &self.agent,
-                settings,
-                self.format,
-                &self.web_api,
-                self.incidents.as_ref(),
-                notification,
-                deadline,
-            );
-            match sent {
-                Ok(status) => {
-                    report.slack_status = status.or(report.slack_status);
-                    report.posted += 1;
-                    next += 1;
+            let mut failed = None;
+            for destination in settings.destinations(notification)? {
+                let id = fingerprint(&(event, next, destination.to.id()));
+                if self.delivered.contains(&id) {
+                    continue;
                 }
+                let note = self.flaps.note(notification, destination.flap_seconds);
+                let sent = deliver(
+                    &Context {
+                        agent: &self.agent,
+                        settings,
+                        format: self.format,
+                        web_api: &self.web_api,
+                        incidents: self.incidents.as_ref(),
+                        deadline,
+                    },
+                    &destination,
+                    note.as_deref(),
+                    notification,
+                );
+                match sent {
+                    Ok(status) => {
+                        report.slack_status = status.or(report.slack_status);
+                        report.posted += 1;
+                        self.delivered.insert(id);
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+            self.flaps.saw(notification);
+            match failed {
+                None => next += 1,
                 // The secret may hold a new webhook or token since we cached it.
-                Err(revoked @ (Error::WebhookRevoked { .. } | Error::TokenRevoked { .. }))
+                Some(revoked @ (Error::WebhookRevoked { .. } | Error::TokenRevoked { .. }))
                     if !refreshed =>
                 {
                     refreshed = true;
@@ -144,56 +171,148 @@ impl Handler {
                     )
                     .emit();
                 }
-                Err(e) => return Err(e),
+                Some(e) => return Err(e),
             }
         }
         Ok(report.posted)
     }
 }
 
-/// Posts one notification where the settings say; the webhook's HTTP status, if any.
-fn deliver(
-    agent: &ureq::Agent,
-    settings: &Settings,
+/// What every delivery of an invocation shares.
+struct Context<'a> {
+    agent: &'a ureq::Agent,
+    settings: &'a Settings,
     format: message::Format,
-    web_api: &WebApi,
-    incidents: Option<&Incidents>,
-    notification: &Notification,
+    web_api: &'a WebApi,
+    incidents: Option<&'a Incidents>,
     deadline: Deadline,
+}
+
+/// Posts one notification to one destination; the webhook's HTTP status, if any. `note`
+/// replaces the card with one line (a flap).
+fn deliver(
+    cx: &Context,
+    destination: &Destination,
+    note: Option<&str>,
+    notification: &Notification,
 ) -> Result<Option<u16>, Error> {
+    let settings = cx.settings;
+    let suffix = note.or(destination.mention.as_deref());
     let options = Options {
-        format,
-        channel: settings.channel.as_deref(),
+        format: if note.is_some() {
+            message::Format::Text
+        } else {
+            cx.format
+        },
+        channel: None,
         username: settings.username.as_deref(),
         icon_emoji: settings.icon_emoji.as_deref(),
+        suffix,
         web_api: None,
     };
-    match &settings.target {
-        Target::Webhook(hook) => {
+    match (&settings.target, &destination.to) {
+        (_, To::Webhook(hook, channel)) => {
+            let options = Options {
+                channel: *channel,
+                ..options
+            };
             let payload = message::render(notification, &options);
             log::debug(&"Slack payload")
                 .word("webhook", hook.redacted())
                 .str("payload", payload.as_str())
                 .emit();
-            webhook::post(agent, hook, &payload, deadline).map(Some)
+            webhook::post(cx.agent, hook, &payload, cx.deadline).map(Some)
         }
-        Target::App(token) => {
+        (Target::App(token), To::Channel(channel)) => {
             let app = App {
-                agent,
-                api: web_api,
+                agent: cx.agent,
+                api: cx.web_api,
                 token,
-                channel: settings.channel.as_deref().unwrap_or_default(),
+                channel,
                 options,
             };
-            match (incidents, notification) {
-                (Some(incidents), Notification::Alarm(alarm)) => {
-                    incidents.deliver(&app, alarm, notification, deadline)?;
+            match (cx.incidents, notification) {
+                (Some(incidents), Notification::Alarm(alarm)) if note.is_none() => {
+                    // One incident per alarm and channel: a routed channel has its own thread.
+                    let key = match settings.channel.as_deref() {
+                        Some(default) if default == *channel => alarm.key(),
+                        _ => format!("{}|{channel}", alarm.key()),
+                    };
+                    incidents.deliver(&app, alarm, &key, notification, cx.deadline)?;
                 }
                 _ => {
-                    app.post(notification, None, None, deadline)?;
+                    app.post(notification, None, None, cx.deadline)?;
                 }
             }
             Ok(None)
+        }
+        // A channel target exists only in app mode.
+        (Target::Webhook(_), To::Channel(_)) => Err(Error::InvalidSecret(
+            "a channel target needs app mode (SLACK_BOT_TOKEN)".to_string(),
+        )),
+    }
+}
+
+/// A hash that names an event (or a delivery of it) in memory, without keeping it.
+fn fingerprint(value: &impl Hash) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Deliveries that succeeded, for as long as a warm instance lives: a Lambda retry of an
+/// event that failed for one target posts only to the others. Bounded: cleared when full.
+#[derive(Default)]
+struct Delivered(HashSet<u64>);
+
+impl Delivered {
+    const MAX: usize = 4096;
+
+    fn contains(&self, id: &u64) -> bool {
+        self.0.contains(id)
+    }
+
+    fn insert(&mut self, id: u64) {
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(id);
+    }
+}
+
+/// When this instance last posted each alarm's `ALARM`, for a route's `flap_seconds`.
+#[derive(Default)]
+struct Flaps(Vec<(u64, i64)>);
+
+impl Flaps {
+    const MAX: usize = 256;
+
+    /// A one-line note instead of the card, for an `OK` that follows this alarm's `ALARM`
+    /// within `within` seconds.
+    fn note(&self, notification: &Notification, within: Option<u64>) -> Option<String> {
+        let (Notification::Alarm(alarm), Some(within)) = (notification, within) else {
+            return None;
+        };
+        if alarm.new_state != "OK" {
+            return None;
+        }
+        let key = fingerprint(&alarm.key());
+        let at = alarm.changed_epoch()?;
+        let (_, fired) = self.0.iter().rev().find(|(k, _)| *k == key)?;
+        let after = at - fired;
+        (0..=within as i64)
+            .contains(&after)
+            .then(|| format!("(a flap: back to OK {after} s after the ALARM)"))
+    }
+
+    fn saw(&mut self, notification: &Notification) {
+        if let Notification::Alarm(alarm) = notification {
+            if let ("ALARM", Some(at)) = (alarm.new_state.as_str(), alarm.changed_epoch()) {
+                if self.0.len() >= Self::MAX {
+                    self.0.remove(0);
+                }
+                self.0.push((fingerprint(&alarm.key()), at));
+            }
         }
     }
 }

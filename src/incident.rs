@@ -58,17 +58,19 @@ impl Incidents {
 
     /// Posts an alarm in its incident's thread. `Ok(false)`: this transition was posted
     /// already (a retried event), nothing was posted again.
+    /// `key` names the alarm's incident in this channel.
     pub fn deliver(
         &self,
         app: &App,
         alarm: &Alarm,
+        key: &str,
         notification: &Notification,
         deadline: Deadline,
     ) -> Result<bool, Error> {
         let now = epoch_now();
         let at = alarm.changed_epoch().unwrap_or(now);
         let t = Transition {
-            key: alarm.key(),
+            key: key.to_string(),
             id: format!(
                 "{}@{}",
                 alarm.new_state,

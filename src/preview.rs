@@ -2,7 +2,9 @@
 //! an event as it would be posted (laid out for reading; the wire form is the same JSON,
 //! compact), without the Runtime API, AWS or any network. `MESSAGE_FORMAT` applies as
 //! in Lambda. `--app` shows app mode's Web API calls instead: the incident's parent, a
-//! reply in its thread, and the parent's update.
+//! reply in its thread, and the parent's update. `--secret FILE` reads a SecretString from
+//! FILE and shows where its routes send each notification, and the payload each target
+//! gets (webhooks shown by their host only).
 
 use crate::alarm::event;
 use crate::alarm::event::Notification;
@@ -17,17 +19,27 @@ use std::process::ExitCode;
 /// `args` are those after `render`.
 pub fn run(args: impl Iterator<Item = OsString>) -> ExitCode {
     let mut app = false;
+    let mut secret = None;
     let mut paths = Vec::new();
-    for arg in args {
+    let mut args = args;
+    while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--app") => app = true,
+            Some("--secret") => secret = args.next(),
             _ => paths.push(arg),
         }
     }
     let [path] = &paths[..] else {
-        return fail("usage: bootstrap render [--app] EVENT.json", 2);
+        return fail(
+            "usage: bootstrap render [--app] [--secret SECRET.json] EVENT.json",
+            2,
+        );
     };
-    match payloads(path, app) {
+    let result = match &secret {
+        Some(secret) => routed(path, secret),
+        None => payloads(path, app),
+    };
+    match result {
         Ok(payloads) => {
             // A closed pipe (`| head`) ends the output; it is not worth a panic.
             let mut out = std::io::stdout().lock();
@@ -67,6 +79,42 @@ fn payloads(path: &OsString, app: bool) -> Result<Vec<String>, String> {
         .iter()
         .map(|n| json::indent(&message::render(n, &options), usize::MAX))
         .collect())
+}
+
+/// Where the secret's routes send each notification, and what each target gets.
+fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
+    use crate::slack::secret::{Settings, To};
+    let text = std::fs::read_to_string(secret)
+        .map_err(|e| format!("cannot read {}: {e}", secret.to_string_lossy()))?;
+    let settings = Settings::from_secret(&text).map_err(|e| format!("{}: {e}", e.error_type()))?;
+    let body =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?;
+    let format = config::message_format(&|name: &str| std::env::var(name).ok())
+        .map_err(|e| e.to_string())?;
+    let notifications = event::parse(&body).map_err(|e| format!("{}: {e}", e.error_type()))?;
+    let mut out = Vec::new();
+    for notification in &notifications {
+        let destinations = settings
+            .destinations(notification)
+            .map_err(|e| format!("{}: {e}", e.error_type()))?;
+        for d in destinations {
+            let (to, channel) = match &d.to {
+                To::Webhook(hook, channel) => (format!("webhook {}", hook.redacted()), *channel),
+                To::Channel(channel) => (format!("channel {channel}"), Some(*channel)),
+            };
+            let options = Options {
+                format,
+                channel,
+                username: settings.username.as_deref(),
+                icon_emoji: settings.icon_emoji.as_deref(),
+                suffix: d.mention.as_deref(),
+                web_api: None,
+            };
+            let payload = json::indent(&message::render(notification, &options), usize::MAX);
+            out.push(format!("# to {to}\n{payload}"));
+        }
+    }
+    Ok(out)
 }
 
 /// App mode's calls for one notification, each under a `#` line that names it. The channel

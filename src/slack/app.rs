@@ -168,6 +168,7 @@ impl App<'_> {
             channel: None,
             username: self.options.username,
             icon_emoji: self.options.icon_emoji,
+            suffix: self.options.suffix,
             web_api: None,
         }
     }

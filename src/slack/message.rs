@@ -47,6 +47,9 @@ pub struct Options<'a> {
     pub channel: Option<&'a str>,
     pub username: Option<&'a str>,
     pub icon_emoji: Option<&'a str>,
+    /// mrkdwn of ours added on a line of its own after the alarm's line: a route's
+    /// mentions, or a flap note.
+    pub suffix: Option<&'a str>,
     pub web_api: Option<WebApiFields<'a>>,
 }
 
@@ -103,7 +106,10 @@ pub fn render(notification: &Notification, options: &Options) -> String {
                 let incident = options.web_api.as_ref().and_then(|w| w.incident);
                 card = Some(self::card(alarm, &seed, incident));
             }
-            payload.string("text", &seed);
+            match options.suffix {
+                Some(suffix) => payload.string("text", &format!("{seed}\n{suffix}")),
+                None => payload.string("text", &seed),
+            }
         }
         Notification::Text {
             subject,

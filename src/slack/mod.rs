@@ -4,6 +4,7 @@
 pub mod app;
 pub mod message;
 pub mod mrkdwn;
+pub mod routes;
 pub mod secret;
 pub mod web_api;
 pub mod webhook;

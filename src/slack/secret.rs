@@ -2,7 +2,9 @@
 //! API with a bot token and a channel) and as whom. Errors say which rule is broken,
 //! never the value: the secret's values are credentials.
 
+use super::routes::{self, Route, RouteTarget};
 use super::webhook::Webhook;
+use crate::alarm::event::Notification;
 use crate::error::Error;
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,6 +13,8 @@ use std::hash::{Hash, Hasher};
 
 pub struct Settings {
     pub target: Target,
+    /// `ROUTES`: where each alarm goes; the default target takes what none matches.
+    pub routes: Vec<Route>,
     /// `SLACK_CHANNEL`: required in app mode; a webhook's own channel when absent.
     pub channel: Option<String>,
     /// Sender name and emoji; legacy webhooks honour them, and the Web API with
@@ -20,7 +24,8 @@ pub struct Settings {
 }
 
 pub enum Target {
-    Webhook(Webhook),
+    /// The default webhook; only a secret with routes may go without one.
+    Webhook(Option<Webhook>),
     /// App mode: the Web API with this bot token.
     App(BotToken),
 }
@@ -52,6 +57,35 @@ struct Fields {
     username: Option<Value>,
     #[serde(rename = "SLACK_ICON_EMOJI")]
     icon_emoji: Option<Value>,
+    #[serde(rename = "ROUTES")]
+    routes: Option<Value>,
+}
+
+/// One place a notification goes, and how.
+pub struct Destination<'s> {
+    pub to: To<'s>,
+    /// Slack mentions to add to the text (already checked syntax).
+    pub mention: Option<String>,
+    pub flap_seconds: Option<u64>,
+}
+
+pub enum To<'s> {
+    /// A webhook, with the channel to ask for (legacy webhooks honour it).
+    Webhook(&'s Webhook, Option<&'s str>),
+    /// App mode: a channel.
+    Channel(&'s str),
+}
+
+impl To<'_> {
+    /// Names the target without showing a credential: the same for the same target.
+    pub fn id(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        match self {
+            To::Webhook(hook, channel) => (0u8, hook.fingerprint(), channel).hash(&mut hasher),
+            To::Channel(channel) => (1u8, channel).hash(&mut hasher),
+        }
+        hasher.finish()
+    }
 }
 
 impl Settings {
@@ -62,7 +96,8 @@ impl Settings {
         let secret = secret.trim();
         if secret.starts_with("http://") || secret.starts_with("https://") {
             return Ok(Settings {
-                target: Target::Webhook(Webhook::new(secret, "the SecretString")?),
+                target: Target::Webhook(Some(Webhook::new(secret, "the SecretString")?)),
+                routes: Vec::new(),
                 channel: None,
                 username: None,
                 icon_emoji: None,
@@ -89,6 +124,7 @@ impl Settings {
                 ))
             }
         };
+        let has_routes = fields.routes.as_ref().is_some_and(|r| !r.is_null());
         let target = match (fields.bot_token, fields.hook_url) {
             (Some(token), _) => {
                 let token = match token {
@@ -100,7 +136,7 @@ impl Settings {
                         ))
                     }
                 };
-                if channel.is_none() {
+                if channel.is_none() && !has_routes {
                     return Err(Error::InvalidSecret(
                         "app mode (SLACK_BOT_TOKEN) needs SLACK_CHANNEL, a channel ID such as C0123ABCD"
                             .to_string(),
@@ -109,13 +145,14 @@ impl Settings {
                 Target::App(BotToken(token))
             }
             (None, Some(Value::String(url))) => {
-                Target::Webhook(Webhook::new(url.trim(), "SLACK_HOOK_URL")?)
+                Target::Webhook(Some(Webhook::new(url.trim(), "SLACK_HOOK_URL")?))
             }
             (None, Some(_)) => {
                 return Err(Error::InvalidSecret(
                     "SLACK_HOOK_URL must be a string".to_string(),
                 ))
             }
+            (None, None) if has_routes => Target::Webhook(None),
             (None, None) => {
                 return Err(Error::InvalidSecret(
                     "the SecretString has no SLACK_HOOK_URL key; add the Slack incoming webhook URL under it (or SLACK_BOT_TOKEN and SLACK_CHANNEL for app mode)"
@@ -123,22 +160,87 @@ impl Settings {
                 ))
             }
         };
+        let routes = match &fields.routes {
+            Some(list) if !list.is_null() => routes::parse(list, matches!(target, Target::App(_)))?,
+            _ => Vec::new(),
+        };
         Ok(Settings {
             target,
+            routes,
             channel,
             username: optional_text(fields.username, "SLACK_USERNAME")?,
             icon_emoji: optional_text(fields.icon_emoji, "SLACK_ICON_EMOJI")?,
         })
     }
 
-    /// Tells two credentials apart without keeping or showing either.
+    /// Tells two sets of credentials apart without keeping or showing any.
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         match &self.target {
-            Target::Webhook(hook) => hook.fingerprint().hash(&mut hasher),
+            Target::Webhook(hook) => hook.as_ref().map(Webhook::fingerprint).hash(&mut hasher),
             Target::App(token) => token.0.hash(&mut hasher),
         }
+        for route in &self.routes {
+            if let RouteTarget::Webhook(hook) = &route.target {
+                hook.fingerprint().hash(&mut hasher);
+            }
+        }
         hasher.finish()
+    }
+
+    /// Where `notification` goes: every matching route, each target once (their mentions
+    /// merged), else the default target.
+    pub fn destinations(&self, notification: &Notification) -> Result<Vec<Destination<'_>>, Error> {
+        let state = match notification {
+            Notification::Alarm(alarm) => alarm.new_state.as_str(),
+            Notification::Text { .. } => "",
+        };
+        let mut out: Vec<Destination> = Vec::new();
+        for route in self.routes.iter().filter(|r| r.matches(notification)) {
+            let to = match &route.target {
+                RouteTarget::Channel(channel) => To::Channel(channel),
+                RouteTarget::Webhook(hook) => To::Webhook(hook, None),
+            };
+            let mention = route.mention_for(state);
+            match out.iter_mut().find(|d| d.to.id() == to.id()) {
+                Some(same) => {
+                    if let Some(mention) = mention {
+                        let merged = match same.mention.take() {
+                            Some(m) if m.split(' ').any(|t| t == mention) => m,
+                            Some(m) => format!("{m} {mention}"),
+                            None => mention.to_string(),
+                        };
+                        same.mention = Some(merged);
+                    }
+                    same.flap_seconds = same.flap_seconds.or(route.flap_seconds);
+                }
+                None => out.push(Destination {
+                    to,
+                    mention: mention.map(str::to_string),
+                    flap_seconds: route.flap_seconds,
+                }),
+            }
+        }
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        let default = match (&self.target, self.channel.as_deref()) {
+            (Target::Webhook(Some(hook)), channel) => Some(To::Webhook(hook, channel)),
+            (Target::App(_), Some(channel)) => Some(To::Channel(channel)),
+            _ => None,
+        };
+        match default {
+            Some(to) => Ok(vec![Destination {
+                to,
+                mention: None,
+                flap_seconds: None,
+            }]),
+            None => Err(Error::InvalidSecret(
+                "no route matches this notification, and the secret has no default target \
+                 (SLACK_HOOK_URL, or SLACK_CHANNEL in app mode); add one, or a route for it"
+                    .to_string(),
+            )),
+        }
     }
 }
 
@@ -159,8 +261,8 @@ mod tests {
 
     fn webhook(settings: &Settings) -> &Webhook {
         match &settings.target {
-            Target::Webhook(hook) => hook,
-            Target::App(_) => panic!("app mode"),
+            Target::Webhook(Some(hook)) => hook,
+            _ => panic!("no default webhook"),
         }
     }
 
@@ -252,6 +354,81 @@ mod tests {
         assert_eq!(
             a.fingerprint(),
             Settings::from_secret(URL).expect("a").fingerprint()
+        );
+    }
+
+    fn alarm(name: &str, state: &str) -> Notification {
+        Notification::Alarm(Box::new(crate::alarm::Alarm {
+            name: name.into(),
+            new_state: state.into(),
+            ..crate::alarm::Alarm::default()
+        }))
+    }
+
+    fn channels(settings: &Settings, n: &Notification) -> Vec<(String, Option<String>)> {
+        settings
+            .destinations(n)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|d| match d.to {
+                To::Channel(c) => (c.to_string(), d.mention),
+                To::Webhook(..) => panic!("webhook"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_matching_route_once_else_the_default() {
+        let s = Settings::from_secret(
+            r#"{"SLACK_BOT_TOKEN":"xoxb-1","SLACK_CHANNEL":"C0DEFAULT","ROUTES":[
+                {"alarm":["prod-pay-*"],"channel":"C0PAY","mention":"<!subteam^S1>"},
+                {"alarm":["*-p1"],"channel":"C0ONCALL","mention":"<!here>"},
+                {"alarm":["prod-pay-*"],"channel":"C0ONCALL","mention":"<!subteam^S1>"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            channels(&s, &alarm("prod-pay-db-p1", "ALARM")),
+            [
+                ("C0PAY".to_string(), Some("<!subteam^S1>".to_string())),
+                (
+                    "C0ONCALL".to_string(),
+                    Some("<!here> <!subteam^S1>".to_string())
+                ),
+            ]
+        );
+        assert_eq!(
+            channels(&s, &alarm("prod-pay-db", "OK")),
+            [("C0PAY".to_string(), None), ("C0ONCALL".to_string(), None)]
+        );
+        assert_eq!(
+            channels(&s, &alarm("web", "ALARM")),
+            [("C0DEFAULT".to_string(), None)]
+        );
+    }
+
+    #[test]
+    fn routes_without_a_default_serve_what_they_match() {
+        let s = Settings::from_secret(
+            r#"{"ROUTES":[{"alarm":["staging-*"],"webhook":"https://hooks.slack.com/services/T/B/SECRETPART"}]}"#,
+        )
+        .expect("valid without SLACK_HOOK_URL");
+        assert_eq!(
+            s.destinations(&alarm("staging-db", "ALARM"))
+                .expect("routed")
+                .len(),
+            1
+        );
+        let err = s
+            .destinations(&alarm("prod-db", "ALARM"))
+            .err()
+            .expect("no target");
+        assert_eq!(err.error_type(), "Secret.Invalid");
+        let app =
+            Settings::from_secret(r#"{"SLACK_BOT_TOKEN":"xoxb-1","ROUTES":[{"channel":"C1"}]}"#)
+                .expect("app mode with routes needs no SLACK_CHANNEL");
+        assert_eq!(
+            channels(&app, &alarm("x", "OK")),
+            [("C1".to_string(), None)]
         );
     }
 }
