@@ -482,9 +482,9 @@ impl SlackApi {
             match s.files.iter_mut().find(|f| f.id == file_id) {
                 // Choice: an unknown id, or one already completed, is a 404.
                 None => (404, "file not found".to_string()),
-                Some(f) if f.completed => (404, "file not found".to_string()),
                 Some(f) => {
                     let (status, body) = match fault {
+                        _ if f.completed => (404, "file not found".to_string()),
                         Some(status) => (status, "upload failed".to_string()),
                         // Choice: the announced length must match exactly (Slack's answer to
                         // a mismatch is not documented).
