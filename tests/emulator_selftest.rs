@@ -590,6 +590,8 @@ fn slack_api_auth_and_encodings() {
     assert_eq!(first.content_type.as_deref(), Some(JSON_UTF8));
     assert_eq!(first.encoding, emulator::Encoding::Json);
     assert_eq!(first.params["channel"], ALERTS);
+    assert_eq!(calls[2].token, None, "a token in a JSON body is not used");
+    assert_eq!(calls[2].params["token"], BOT);
     assert_eq!(calls[3].encoding, emulator::Encoding::Form);
     assert_eq!(calls[3].token.as_deref(), Some(BOT));
     assert!(!calls[3].auth_header);

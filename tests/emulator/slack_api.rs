@@ -66,7 +66,8 @@ pub struct ApiCall {
     pub encoding: Encoding,
     /// An `Authorization` header was sent, whatever its value.
     pub auth_header: bool,
-    /// The token used: `Authorization: Bearer …`, else a form field `token`.
+    /// The token used: `Authorization: Bearer …`, else a form field `token` (a `token` in a
+    /// JSON body is not used, as on Slack, and not reported here).
     pub token: Option<String>,
     /// The arguments: the JSON object as sent, or the form (and query) fields as strings.
     pub params: Value,
@@ -372,6 +373,14 @@ impl SlackApi {
         let content_type = incoming.header("Content-Type");
         let request = parse_request(&incoming, content_type.as_deref());
         let auth_header = incoming.header("Authorization");
+        let token = match (&auth_header, request.encoding) {
+            (Some(h), _) => bearer(h),
+            // A JSON body cannot carry the token (Slack: header only).
+            (None, Encoding::Form | Encoding::Other) => {
+                request.params.get("token").and_then(as_string)
+            }
+            (None, Encoding::Json) => None,
+        };
         let fault = lock(&self.inner)
             .faults
             .get_mut(&method)
@@ -386,17 +395,14 @@ impl SlackApi {
             }
             Some(Fault::Status(status, body)) => Answer::raw(*status, body),
             _ => {
-                let token = match (&auth_header, request.encoding) {
-                    (Some(h), _) => bearer(h),
-                    // A JSON body cannot carry the token (Slack: header only).
-                    (None, Encoding::Form | Encoding::Other) => {
-                        request.params.get("token").and_then(as_string)
-                    }
-                    (None, Encoding::Json) => None,
-                };
                 let outcome = match &request.error {
                     Some(e) => Err(e.clone()),
-                    None => self.process(&method, auth_header.is_some(), token, &request.params),
+                    None => self.process(
+                        &method,
+                        auth_header.is_some(),
+                        token.clone(),
+                        &request.params,
+                    ),
                 };
                 let mut json = match outcome {
                     Ok(Value::Object(mut fields)) => {
@@ -422,10 +428,7 @@ impl SlackApi {
             content_type,
             encoding: request.encoding,
             auth_header: auth_header.is_some(),
-            token: auth_header
-                .as_deref()
-                .and_then(bearer)
-                .or_else(|| request.params.get("token").and_then(as_string)),
+            token,
             params: Value::Object(request.params),
             body: incoming.body_string(),
             status: answer.status,
