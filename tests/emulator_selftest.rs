@@ -451,3 +451,716 @@ fn process_harness_terminates_with_sigterm_then_kills() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+// ---- Slack Web API stand-in --------------------------------------------------------------------
+
+const BOT: &str = emulator::slack_api::DEFAULT_BOT_TOKEN;
+const ALERTS: &str = emulator::slack_api::DEFAULT_CHANNEL_ID;
+const JSON_UTF8: &str = "application/json; charset=utf-8";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// `host:port` of the Web API stand-in.
+fn api_addr(emu: &Emulator) -> String {
+    emu.slack_api_url()
+        .strip_prefix("http://")
+        .and_then(|r| r.strip_suffix("/api/"))
+        .expect("slack api url shape")
+        .to_string()
+}
+
+/// `POST /api/<method>` with this content type and body, and `Authorization: Bearer` if given.
+fn api_post(emu: &Emulator, method: &str, token: Option<&str>, ct: &str, body: &[u8]) -> Reply {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", ct)];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    http(
+        &api_addr(emu),
+        "POST",
+        &format!("/api/{method}"),
+        &headers,
+        body,
+    )
+}
+
+/// A JSON call with the bot token; the answer's JSON.
+fn api_json(emu: &Emulator, method: &str, body: serde_json::Value) -> serde_json::Value {
+    let reply = api_post(
+        emu,
+        method,
+        Some(BOT),
+        JSON_UTF8,
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{method}: {}", reply.body);
+    reply.json()
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A form-encoded call with the bot token; the answer's JSON.
+fn api_form(emu: &Emulator, method: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let reply = api_post(emu, method, Some(BOT), FORM, form(fields).as_bytes());
+    assert_eq!(reply.status, 200, "{method}: {}", reply.body);
+    reply.json()
+}
+
+fn post(emu: &Emulator, body: serde_json::Value) -> serde_json::Value {
+    api_json(emu, "chat.postMessage", body)
+}
+
+fn ts_of(answer: &serde_json::Value) -> String {
+    assert_eq!(answer["ok"], true, "{answer}");
+    answer["ts"].as_str().expect("a ts").to_string()
+}
+
+#[test]
+fn slack_api_auth_and_encodings() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    assert!(emu
+        .env()
+        .contains(&("SLACK_API_URL".to_string(), emu.slack_api_url())));
+    let body = json!({"channel": ALERTS, "text": "hi"}).to_string();
+    let post_with = |token: Option<&str>, ct: &str, body: &str| {
+        api_post(&emu, "chat.postMessage", token, ct, body.as_bytes()).json()
+    };
+
+    assert_eq!(post_with(None, JSON_UTF8, &body)["error"], "not_authed");
+    assert_eq!(
+        post_with(Some("xoxb-wrong"), JSON_UTF8, &body)["error"],
+        "invalid_auth"
+    );
+    // A JSON body cannot carry the token; a form can.
+    let in_json = json!({"token": BOT, "channel": ALERTS, "text": "hi"}).to_string();
+    assert_eq!(post_with(None, JSON_UTF8, &in_json)["error"], "not_authed");
+    let in_form = form(&[("token", BOT), ("channel", "#alerts"), ("text", "form")]);
+    let answer = post_with(None, FORM, &in_form);
+    assert_eq!(
+        (answer["ok"].clone(), answer["channel"].clone()),
+        (json!(true), json!(ALERTS))
+    );
+
+    let ok = post_with(Some(BOT), JSON_UTF8, &body);
+    assert_eq!(ok["ok"], true);
+    assert!(ok.get("warning").is_none(), "{ok}");
+    // Without a charset Slack still accepts JSON, with a warning.
+    let bare = post_with(Some(BOT), "application/json", &body);
+    assert_eq!(bare["ok"], true);
+    assert_eq!(bare["warning"], "missing_charset");
+    assert_eq!(
+        post_with(Some(BOT), JSON_UTF8, "{not json")["error"],
+        "invalid_json"
+    );
+
+    emu.slack_api().revoke_token(BOT);
+    assert_eq!(
+        post_with(Some(BOT), JSON_UTF8, &body)["error"],
+        "token_revoked"
+    );
+    emu.slack_api().add_token("xoxb-second");
+    assert_eq!(post_with(Some("xoxb-second"), JSON_UTF8, &body)["ok"], true);
+    emu.slack_api().add_token(BOT);
+    let who = api_post(&emu, "auth.test", Some(BOT), FORM, b"");
+    assert_eq!(who.json()["user_id"], emulator::slack_api::BOT_USER_ID);
+    assert_eq!(
+        api_post(&emu, "chat.nope", Some(BOT), FORM, b"").json()["error"],
+        "unknown_method"
+    );
+
+    let calls = emu.slack_api_calls();
+    assert_eq!(calls.len(), 11);
+    let first = &calls[0];
+    assert_eq!(first.method, "chat.postMessage");
+    assert!(!first.auth_header && first.token.is_none());
+    assert_eq!(first.content_type.as_deref(), Some(JSON_UTF8));
+    assert_eq!(first.encoding, emulator::Encoding::Json);
+    assert_eq!(first.params["channel"], ALERTS);
+    assert_eq!(calls[2].token, None, "a token in a JSON body is not used");
+    assert_eq!(calls[2].params["token"], BOT);
+    assert_eq!(calls[3].encoding, emulator::Encoding::Form);
+    assert_eq!(calls[3].token.as_deref(), Some(BOT));
+    assert!(!calls[3].auth_header);
+    assert_eq!(calls[3].params["text"], "form");
+    assert_eq!(calls[5].content_type.as_deref(), Some("application/json"));
+    assert!(calls[4].auth_header && calls[4].ok());
+    assert_eq!(calls[1].error(), Some("invalid_auth"));
+    assert_eq!(emu.slack_api().wait_calls("auth.test", 1).len(), 1);
+    // Only the accepted posts were stored.
+    assert_eq!(emu.slack_api().messages(ALERTS).len(), 4);
+}
+
+#[test]
+fn slack_api_posts_threads_and_channels() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    let api = emu.slack_api();
+    let metadata = json!({"event_type": "cw_alarm", "event_payload": {"alarm_arn": "arn:x", "state": "ALARM"}});
+    let parent = post(
+        &emu,
+        json!({"channel": "#alerts", "text": "ALARM: cpu", "unfurl_links": false, "unfurl_media": false,
+               "attachments": [{"color": "danger", "text": "details"}], "metadata": metadata}),
+    );
+    let parent_ts = ts_of(&parent);
+    assert_eq!(parent["channel"], ALERTS, "the answer carries the ID");
+    let (secs, micros) = parent_ts.split_once('.').expect("seconds.micros");
+    assert!(secs.len() >= 10 && micros.len() == 6, "{parent_ts}");
+    assert_eq!(parent["message"]["text"], "ALARM: cpu");
+    assert_eq!(parent["message"]["metadata"], metadata);
+
+    let by_name = post(&emu, json!({"channel": "alerts", "text": "second"}));
+    assert!(ts_of(&by_name) > parent_ts, "ts increase");
+
+    let reply = post(
+        &emu,
+        json!({"channel": ALERTS, "text": "still", "thread_ts": parent_ts}),
+    );
+    let reply_ts = ts_of(&reply);
+    assert_eq!(reply["message"]["thread_ts"], parent_ts.as_str());
+    let broadcast = post(
+        &emu,
+        json!({"channel": ALERTS, "text": "OK: cpu", "thread_ts": parent_ts, "reply_broadcast": true}),
+    );
+    ts_of(&broadcast);
+
+    let error = |body: serde_json::Value| post(&emu, body)["error"].clone();
+    assert_eq!(
+        error(json!({"channel": ALERTS, "text": "x", "thread_ts": "1.000001"})),
+        "thread_not_found"
+    );
+    assert_eq!(
+        error(json!({"channel": ALERTS, "text": "x", "thread_ts": reply_ts})),
+        "thread_not_found"
+    );
+    assert_eq!(
+        error(json!({"channel": ALERTS, "text": "x", "thread_ts": "0"})),
+        "invalid_thread_ts"
+    );
+    assert_eq!(
+        error(json!({"channel": "#nope", "text": "x"})),
+        "channel_not_found"
+    );
+    assert_eq!(error(json!({"text": "x"})), "channel_not_found");
+    assert_eq!(error(json!({"channel": ALERTS})), "no_text");
+    for bad in [
+        json!({"event_type": "cw_alarm"}),
+        json!({"event_type": "", "event_payload": {}}),
+        json!({"event_type": "cw_alarm", "event_payload": "state=ALARM"}),
+        json!("cw_alarm"),
+    ] {
+        assert_eq!(
+            error(json!({"channel": ALERTS, "text": "x", "metadata": bad})),
+            "invalid_metadata_format",
+            "{bad}"
+        );
+    }
+    api.add_channel("C0PRIVATE", "private", false);
+    assert_eq!(
+        error(json!({"channel": "#private", "text": "x"})),
+        "not_in_channel"
+    );
+    api.add_channel("C0OPS", "ops", true);
+    assert_eq!(
+        post(&emu, json!({"channel": "#ops", "text": "x"}))["channel"],
+        "C0OPS"
+    );
+    api.archive_channel("C0OPS");
+    assert_eq!(
+        error(json!({"channel": "C0OPS", "text": "x"})),
+        "is_archived"
+    );
+
+    let messages = api.messages(ALERTS);
+    assert_eq!(messages.len(), 2, "top-level only: {messages:?}");
+    let first = &messages[0];
+    assert_eq!(first.ts, parent_ts);
+    assert_eq!(first.metadata, Some(metadata));
+    assert_eq!(first.unfurl_links, Some(false));
+    assert_eq!(
+        first.attachments.as_ref().map(|a| a[0]["color"].clone()),
+        Some(json!("danger"))
+    );
+    assert_eq!(first.token, BOT);
+    let replies: Vec<(&str, bool)> = first
+        .replies
+        .iter()
+        .map(|r| (r.text.as_deref().unwrap_or(""), r.reply_broadcast))
+        .collect();
+    assert_eq!(replies, [("still", false), ("OK: cpu", true)]);
+    assert_eq!(api.messages("C0OPS").len(), 1);
+}
+
+#[test]
+fn slack_api_updates_keep_what_is_omitted() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    let api = emu.slack_api();
+    let ts = ts_of(&post(
+        &emu,
+        json!({"channel": ALERTS, "text": "ALARM", "attachments": [{"color": "danger"}],
+               "metadata": {"event_type": "cw_alarm", "event_payload": {"state": "ALARM"}}}),
+    ));
+    let update = |body: serde_json::Value| api_json(&emu, "chat.update", body);
+
+    let answer = update(json!({"channel": ALERTS, "ts": ts, "text": "OK (was ALARM)"}));
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(
+        (answer["channel"].clone(), answer["ts"].clone()),
+        (json!(ALERTS), json!(ts))
+    );
+    assert_eq!(answer["text"], "OK (was ALARM)");
+    assert_eq!(
+        answer["message"]["attachments"][0]["color"], "danger",
+        "kept"
+    );
+    let answer = update(
+        json!({"channel": ALERTS, "ts": ts, "attachments": [{"color": "good"}], "metadata": {}}),
+    );
+    assert_eq!(answer["message"]["text"], "OK (was ALARM)", "kept");
+
+    assert_eq!(
+        update(json!({"channel": "#alerts", "ts": ts, "text": "x"}))["error"],
+        "channel_not_found"
+    );
+    assert_eq!(
+        update(json!({"channel": ALERTS, "ts": "1700000000.000001", "text": "x"}))["error"],
+        "message_not_found"
+    );
+    assert_eq!(
+        update(json!({"channel": ALERTS, "ts": ts, "text": "x".repeat(4_001)}))["error"],
+        "msg_too_long"
+    );
+    api.add_token("xoxb-other-bot");
+    let other = api_post(
+        &emu,
+        "chat.update",
+        Some("xoxb-other-bot"),
+        JSON_UTF8,
+        json!({"channel": ALERTS, "ts": ts, "text": "mine now"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(other.json()["error"], "cant_update_message");
+
+    let message = &api.messages(ALERTS)[0];
+    assert_eq!(message.updates(), 2);
+    let texts: Vec<Option<&str>> = message.versions.iter().map(|v| v.text.as_deref()).collect();
+    assert_eq!(
+        texts,
+        [
+            Some("ALARM"),
+            Some("OK (was ALARM)"),
+            Some("OK (was ALARM)")
+        ]
+    );
+    assert_eq!(
+        message.versions[1].attachments,
+        Some(json!([{"color": "danger"}]))
+    );
+    assert_eq!(message.attachments, Some(json!([{"color": "good"}])));
+    assert_eq!(message.metadata, None, "{{}} cleared it");
+    assert_eq!(
+        message.versions[0]
+            .metadata
+            .as_ref()
+            .map(|m| m["event_type"].clone()),
+        Some(json!("cw_alarm"))
+    );
+}
+
+#[test]
+fn slack_api_history_with_metadata_and_pages() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    let mut tss = Vec::new();
+    for i in 0..3 {
+        tss.push(ts_of(&post(
+            &emu,
+            json!({"channel": ALERTS, "text": format!("alarm {i}"),
+                   "metadata": {"event_type": "cw_alarm", "event_payload": {"n": i}}}),
+        )));
+    }
+    post(
+        &emu,
+        json!({"channel": ALERTS, "text": "hidden reply", "thread_ts": tss[0]}),
+    );
+    post(
+        &emu,
+        json!({"channel": ALERTS, "text": "broadcast", "thread_ts": tss[0], "reply_broadcast": true}),
+    );
+
+    let history = |fields: &[(&str, &str)]| {
+        let mut all = vec![("channel", ALERTS)];
+        all.extend_from_slice(fields);
+        let answer = api_form(&emu, "conversations.history", &all);
+        assert_eq!(answer["ok"], true, "{answer}");
+        answer
+    };
+    let texts = |answer: &serde_json::Value| -> Vec<String> {
+        answer["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+
+    let plain = history(&[]);
+    assert_eq!(
+        texts(&plain),
+        ["broadcast", "alarm 2", "alarm 1", "alarm 0"],
+        "newest first, no plain replies"
+    );
+    assert_eq!(plain["messages"][0]["subtype"], "thread_broadcast");
+    assert_eq!(plain["messages"][3]["reply_count"], 2);
+    assert!(
+        plain["messages"][1].get("metadata").is_none(),
+        "no metadata unless asked"
+    );
+    assert_eq!(plain["has_more"], false);
+
+    let tagged = history(&[("include_all_metadata", "true")]);
+    assert_eq!(tagged["messages"][1]["metadata"]["event_payload"]["n"], 2);
+    assert_eq!(tagged["messages"][3]["metadata"]["event_type"], "cw_alarm");
+
+    assert_eq!(
+        texts(&history(&[("oldest", &tss[1])])),
+        ["broadcast", "alarm 2"]
+    );
+    assert_eq!(
+        texts(&history(&[
+            ("oldest", &tss[1]),
+            ("inclusive", "true"),
+            ("latest", &tss[2])
+        ])),
+        ["alarm 2", "alarm 1"]
+    );
+
+    let page1 = history(&[("limit", "2")]);
+    assert_eq!(texts(&page1), ["broadcast", "alarm 2"]);
+    assert_eq!(page1["has_more"], true);
+    let cursor = page1["response_metadata"]["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_string();
+    let page2 = history(&[("limit", "2"), ("cursor", &cursor)]);
+    assert_eq!(texts(&page2), ["alarm 1", "alarm 0"]);
+    assert_eq!(
+        (
+            page2["has_more"].clone(),
+            page2["response_metadata"]["next_cursor"].clone()
+        ),
+        (json!(false), json!(""))
+    );
+
+    let error =
+        |fields: &[(&str, &str)]| api_form(&emu, "conversations.history", fields)["error"].clone();
+    assert_eq!(error(&[("channel", "#alerts")]), "channel_not_found");
+    assert_eq!(
+        error(&[("channel", ALERTS), ("oldest", "yesterday")]),
+        "invalid_ts_oldest"
+    );
+    assert_eq!(
+        error(&[("channel", ALERTS), ("cursor", "!!")]),
+        "invalid_cursor"
+    );
+    let call = emu
+        .slack_api()
+        .wait_calls("conversations.history", 1)
+        .remove(0);
+    assert_eq!(
+        (call.encoding, call.params["channel"].clone()),
+        (emulator::Encoding::Form, json!(ALERTS))
+    );
+}
+
+#[test]
+fn slack_api_upload_flow() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    let api = emu.slack_api();
+    let parent = ts_of(&post(&emu, json!({"channel": ALERTS, "text": "ALARM"})));
+    let png: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+
+    let got = api_form(
+        &emu,
+        "files.getUploadURLExternal",
+        &[
+            ("filename", "cpu.png"),
+            ("length", "1000"),
+            ("alt_txt", "CPU graph"),
+        ],
+    );
+    assert_eq!(got["ok"], true, "{got}");
+    let file_id = got["file_id"].as_str().expect("file_id").to_string();
+    let upload_url = got["upload_url"].as_str().expect("upload_url");
+    let (addr, target) = upload_url
+        .strip_prefix("http://")
+        .and_then(|r| r.split_once('/'))
+        .map(|(a, p)| (a.to_string(), format!("/{p}")))
+        .expect("upload url shape");
+    assert_eq!(addr, api_addr(&emu));
+    assert_eq!(target, format!("/upload/{file_id}"));
+    let upload = |body: &[u8]| {
+        http(
+            &addr,
+            "POST",
+            &target,
+            &[("Content-Type", "image/png")],
+            body,
+        )
+    };
+
+    let complete = |body: serde_json::Value| api_json(&emu, "files.completeUploadExternal", body);
+    let completion = json!({"files": [{"id": file_id, "title": "cpu-high"}], "channel_id": ALERTS,
+                            "thread_ts": parent, "initial_comment": "graph"});
+    assert_eq!(
+        complete(completion.clone())["error"],
+        "file_not_found",
+        "nothing uploaded yet"
+    );
+
+    assert_eq!(upload(&png[..999]).status, 400, "length mismatch");
+    api.fail_upload_next(500);
+    assert_eq!(upload(&png).status, 500);
+    let stored = upload(&png);
+    assert_eq!((stored.status, stored.body.as_str()), (200, "OK - 1000"));
+
+    let done = complete(completion.clone());
+    assert_eq!(done["ok"], true, "{done}");
+    assert_eq!(done["files"], json!([{"id": file_id, "title": "cpu-high"}]));
+    assert_eq!(
+        complete(completion)["error"],
+        "file_not_found",
+        "completing twice"
+    );
+    assert_eq!(
+        complete(json!({"files": [{"id": "F0NOPE"}], "channel_id": ALERTS}))["error"],
+        "file_not_found"
+    );
+    assert_eq!(upload(&png).status, 404, "no upload after completion");
+
+    let files = api.files();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(file.bytes.as_deref(), Some(png.as_slice()));
+    assert_eq!(file.upload_statuses, [400, 500, 200, 404]);
+    assert!(file.completed);
+    assert_eq!(
+        (file.title.as_deref(), file.channel.as_deref()),
+        (Some("cpu-high"), Some(ALERTS))
+    );
+    assert_eq!(file.thread_ts.as_deref(), Some(parent.as_str()));
+    assert_eq!(file.alt_txt.as_deref(), Some("CPU graph"));
+    let thread = &api.messages(ALERTS)[0];
+    assert_eq!(
+        thread.replies.len(),
+        1,
+        "the share is a reply in the thread"
+    );
+    assert_eq!(thread.replies[0].files, [file_id.as_str()]);
+    assert_eq!(thread.replies[0].text.as_deref(), Some("graph"));
+
+    // The form-encoded completion (files as a JSON string) works too, and multipart uploads.
+    let got = api_form(
+        &emu,
+        "files.getUploadURLExternal",
+        &[("filename", "b.png"), ("length", "3")],
+    );
+    let id = got["file_id"].as_str().expect("file_id").to_string();
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.png\"\r\n\r\nabc\r\n--XyZ--\r\n";
+    let multipart = http(
+        &addr,
+        "POST",
+        &format!("/upload/{id}"),
+        &[("Content-Type", "multipart/form-data; boundary=XyZ")],
+        body,
+    );
+    assert_eq!(multipart.status, 200, "{}", multipart.body);
+    let files = format!(r#"[{{"id":"{id}"}}]"#);
+    let private = api_form(&emu, "files.completeUploadExternal", &[("files", &files)]);
+    assert_eq!(
+        private["files"][0]["title"], "b.png",
+        "title defaults to the filename"
+    );
+    let file = api.files().remove(1);
+    assert_eq!(
+        (file.bytes.as_deref(), file.channel.as_deref()),
+        (Some(&b"abc"[..]), None)
+    );
+    assert_eq!(
+        api_form(&emu, "files.getUploadURLExternal", &[("filename", "c.png")])["error"],
+        "invalid_arguments"
+    );
+}
+
+/// Writes one keep-alive request (no `Connection: close`) and reads until the server closes.
+fn raw_keep_alive(addr: &str, target: &str, body: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(SAFETY_TIMEOUT))
+        .expect("set read timeout");
+    let request = format!(
+        "POST {target} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {BOT}\r\n\
+         Content-Type: {JSON_UTF8}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .expect("the server closes the connection (not a read timeout)");
+    raw
+}
+
+#[test]
+fn slack_api_faults() {
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+    let emu = Emulator::start(Options::default());
+    let api = emu.slack_api();
+    let body = json!({"channel": ALERTS, "text": "ALARM"}).to_string();
+    let send = || {
+        api_post(
+            &emu,
+            "chat.postMessage",
+            Some(BOT),
+            JSON_UTF8,
+            body.as_bytes(),
+        )
+    };
+
+    // FIFO per method; other methods are not affected.
+    api.fail_next("chat.postMessage", "internal_error");
+    api.rate_limit_next("chat.postMessage", 7);
+    api.status_next(
+        "chat.postMessage",
+        503,
+        "<html><body>503 Service Unavailable</body></html>",
+    );
+    let who = api_post(&emu, "auth.test", Some(BOT), FORM, b"");
+    assert_eq!(who.json()["ok"], true);
+    let failed = send();
+    assert_eq!(
+        (failed.status, failed.json()["error"].clone()),
+        (200, json!("internal_error"))
+    );
+    let limited = send();
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("Retry-After"), Some("7"));
+    assert_eq!(limited.json()["error"], "ratelimited");
+    let unavailable = send();
+    assert_eq!(unavailable.status, 503);
+    assert!(unavailable
+        .header("Content-Type")
+        .is_some_and(|c| c.starts_with("text/html")));
+    assert!(unavailable.body.contains("503 Service Unavailable"));
+    assert!(
+        api.messages(ALERTS).is_empty(),
+        "refused calls store nothing"
+    );
+    assert_eq!(send().json()["ok"], true, "the queue is empty again");
+
+    // A lost answer: stored, then the kept-alive connection is closed without a byte.
+    api.lose_answer_next("chat.postMessage");
+    let raw = raw_keep_alive(&api_addr(&emu), "/api/chat.postMessage", &body);
+    assert!(
+        raw.is_empty(),
+        "no answer: {:?}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert_eq!(api.messages(ALERTS).len(), 2, "processed anyway");
+    let calls = api.wait_calls("chat.postMessage", 5);
+    assert_eq!(calls[4].fault, Some(emulator::Fault::LoseAnswer));
+    assert_eq!(calls[4].answer["ok"], true, "what would have been answered");
+
+    // A delayed answer: stored before the answer leaves.
+    let delay = Duration::from_secs(2);
+    api.delay_answer_next("chat.postMessage", delay);
+    let (tx, rx) = mpsc::channel();
+    let addr = api_addr(&emu);
+    let delayed_body = body.clone();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let auth = format!("Bearer {BOT}");
+        let headers = [
+            ("Content-Type", JSON_UTF8),
+            ("Authorization", auth.as_str()),
+        ];
+        let reply = http(
+            &addr,
+            "POST",
+            "/api/chat.postMessage",
+            &headers,
+            delayed_body.as_bytes(),
+        );
+        let _ = tx.send(reply);
+    });
+    api.wait_calls("chat.postMessage", 6);
+    assert_eq!(api.messages(ALERTS).len(), 3, "stored at once");
+    let reply = recv(&rx, "the delayed answer");
+    assert!(
+        started.elapsed() >= delay,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.json()["ok"], true);
+}
+
+/// The bootstrap's own HTTP client on a kept-alive, pooled connection: a lost answer is an
+/// error at once (not a wait for the client's timeout), and the next call works.
+#[test]
+fn slack_api_lost_answer_with_a_pooled_client() {
+    use std::time::Instant;
+    let emu = Emulator::start(Options::default());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(SAFETY_TIMEOUT))
+        .build()
+        .into();
+    let url = format!("{}chat.postMessage", emu.slack_api_url());
+    let body = serde_json::json!({"channel": ALERTS, "text": "ALARM"}).to_string();
+    let call = || {
+        agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {BOT}"))
+            .content_type(JSON_UTF8)
+            .send(body.as_str())
+    };
+    let mut first = call().expect("first call");
+    let text = first.body_mut().read_to_string().expect("first body");
+    assert!(text.contains(r#""ok":true"#), "{text}");
+
+    emu.slack_api().lose_answer_next("chat.postMessage");
+    let started = Instant::now();
+    let lost = call();
+    assert!(lost.is_err(), "expected a transport error, got {lost:?}");
+    assert!(started.elapsed() < SAFETY_TIMEOUT / 2, "not a timeout");
+    assert_eq!(
+        emu.slack_api().messages(ALERTS).len(),
+        2,
+        "processed anyway"
+    );
+
+    let mut again = call().expect("the call after");
+    assert_eq!(again.status(), 200);
+    assert!(again
+        .body_mut()
+        .read_to_string()
+        .expect("body")
+        .contains(r#""ok":true"#));
+}

@@ -1,5 +1,6 @@
 //! Local emulator for the bootstrap's three peers: the Lambda Runtime API, AWS Secrets Manager
-//! (GetSecretValue, with its own SigV4 verifier) and a Slack incoming webhook. Each is a
+//! (GetSecretValue, with its own SigV4 verifier), a Slack incoming webhook and Slack's Web API
+//! for a bot token (`slack_api`, the "app mode" peer). Each is a
 //! `tiny_http` server on `127.0.0.1:0`; every request is served on its own thread so that a
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 //!
@@ -12,11 +13,15 @@ pub mod runtime_api;
 pub mod secrets_manager;
 pub mod sigv4;
 pub mod slack;
+pub mod slack_api;
 pub mod tls;
 
 // Not every crate that includes the emulator spawns the bootstrap.
 #[allow(unused_imports)]
 pub use process::Bootstrap;
+// Not every crate that includes the emulator inspects the Web API stand-in.
+#[allow(unused_imports)]
+pub use slack_api::{ApiCall, ApiFile, ApiMessage, Encoding, Fault, SlackApi};
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -52,6 +57,8 @@ pub struct Options {
     pub secret_string: Option<String>,
     /// `Lambda-Runtime-Deadline-Ms` is set this far after the moment `/next` delivers the event.
     pub deadline_ms: u64,
+    /// The bot token the Slack Web API stand-in accepts at start (`SlackApi::add_token` adds more).
+    pub bot_token: String,
 }
 
 impl Default for Options {
@@ -65,6 +72,7 @@ impl Default for Options {
             secret_id: "slack/dev".to_string(),
             secret_string: None,
             deadline_ms: 30_000,
+            bot_token: slack_api::DEFAULT_BOT_TOKEN.to_string(),
         }
     }
 }
@@ -157,9 +165,11 @@ pub struct Emulator {
     runtime: Arc<runtime_api::State>,
     secrets: Arc<secrets_manager::State>,
     slack: Arc<slack::State>,
+    slack_api: Arc<SlackApi>,
     runtime_server: HttpServer,
     secrets_server: HttpServer,
     slack_server: HttpServer,
+    slack_api_server: HttpServer,
 }
 
 impl Emulator {
@@ -172,6 +182,13 @@ impl Emulator {
             move |rq| slack.handle(rq)
         });
         let slack_url = format!("http://{}{SLACK_HOOK_PATH}", slack_server.addr);
+
+        let slack_api = Arc::new(SlackApi::new(&options.bot_token));
+        let slack_api_server = HttpServer::start("slack-api", {
+            let slack_api = Arc::clone(&slack_api);
+            move |rq| slack_api.handle(rq)
+        });
+        slack_api.set_addr(slack_api_server.addr);
 
         let secret = options
             .secret_string
@@ -197,9 +214,11 @@ impl Emulator {
             runtime,
             secrets,
             slack,
+            slack_api,
             runtime_server,
             secrets_server,
             slack_server,
+            slack_api_server,
         }
     }
 
@@ -218,6 +237,11 @@ impl Emulator {
 
     pub fn slack_url(&self) -> String {
         format!("http://{}{SLACK_HOOK_PATH}", self.slack_server.addr)
+    }
+
+    /// Base URL of the Slack Web API stand-in, `http://127.0.0.1:PORT/api/` (method names follow).
+    pub fn slack_api_url(&self) -> String {
+        format!("http://{}/api/", self.slack_api_server.addr)
     }
 
     pub fn set_secret_string(&self, s: &str) {
@@ -248,6 +272,7 @@ impl Emulator {
             "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_string(),
             self.secrets_manager_url(),
         ));
+        env.push(("SLACK_API_URL".to_string(), self.slack_api_url()));
         env
     }
 
@@ -356,6 +381,18 @@ impl Emulator {
     pub fn secrets_respond(&self, status: u16, content_type: &str, body: &str) {
         self.secrets.respond_next(status, content_type, body)
     }
+
+    // ---- Slack Web API (app mode) -------------------------------------------------------------
+
+    /// The Web API stand-in: its configuration, faults and what it stored.
+    pub fn slack_api(&self) -> &SlackApi {
+        &self.slack_api
+    }
+
+    /// Every call to the Web API stand-in, in the order they were handled.
+    pub fn slack_api_calls(&self) -> Vec<ApiCall> {
+        self.slack_api.calls()
+    }
 }
 
 impl Drop for Emulator {
@@ -365,6 +402,7 @@ impl Drop for Emulator {
         self.runtime_server.stop();
         self.secrets_server.stop();
         self.slack_server.stop();
+        self.slack_api_server.stop();
     }
 }
 
