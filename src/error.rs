@@ -133,7 +133,7 @@ impl fmt::Display for Error {
             ),
             Error::TokenRevoked { code } => write!(
                 f,
-                "Slack refuses the bot token ({code}); reinstall the app and store its new xoxb- token in the secret's SLACK_BOT_TOKEN"
+                "Slack refuses the bot token ({code}); reinstall the app and store its new bot token in the secret's SLACK_BOT_TOKEN"
             ),
             Error::SlackChannel { code } => write!(
                 f,

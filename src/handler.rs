@@ -12,7 +12,7 @@ use crate::incident::Incidents;
 use crate::log::{self, Level};
 use crate::runtime::Invocation;
 use crate::secret_cache::{Lookup, SecretCache};
-use crate::slack::app::App;
+use crate::slack::app::{App, Tag};
 use crate::slack::message::{self, Options};
 use crate::slack::secret::{Destination, Settings, Target, To};
 use crate::slack::web_api::WebApi;
@@ -240,7 +240,16 @@ fn deliver(
                     };
                     incidents.deliver(&app, alarm, &key, notification, cx.deadline)?;
                 }
-                _ => {
+                (_, Notification::Alarm(alarm)) => {
+                    let key = alarm.key();
+                    let transition = crate::incident::transition_id(alarm);
+                    let tag = Tag {
+                        alarm: &key,
+                        transition: &transition,
+                    };
+                    app.post(notification, None, Some(&tag), cx.deadline)?;
+                }
+                (_, Notification::Text { .. }) => {
                     app.post(notification, None, None, cx.deadline)?;
                 }
             }

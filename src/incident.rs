@@ -71,11 +71,7 @@ impl Incidents {
         let at = alarm.changed_epoch().unwrap_or(now);
         let t = Transition {
             key: key.to_string(),
-            id: format!(
-                "{}@{}",
-                alarm.new_state,
-                alarm.changed_at.as_deref().unwrap_or("unknown")
-            ),
+            id: transition_id(alarm),
             state: alarm.new_state.clone(),
             at,
         };
@@ -319,6 +315,15 @@ impl Incidents {
         }
         None
     }
+}
+
+/// `STATE@StateChangeTime`: the same for every delivery of one transition.
+pub fn transition_id(alarm: &Alarm) -> String {
+    format!(
+        "{}@{}",
+        alarm.new_state,
+        alarm.changed_at.as_deref().unwrap_or("unknown")
+    )
 }
 
 /// The open incident's parent message: channel ID and ts.

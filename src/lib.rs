@@ -11,7 +11,7 @@ pub mod error;
 pub mod handler;
 pub mod help;
 pub mod http;
-mod incident;
+pub mod incident;
 mod json;
 pub mod log;
 pub mod preview;

@@ -136,11 +136,7 @@ fn app_calls(notification: &Notification, format: message::Format) -> Vec<String
         )];
     };
     let key = alarm.key();
-    let transition = format!(
-        "{}@{}",
-        alarm.new_state,
-        alarm.changed_at.as_deref().unwrap_or("unknown")
-    );
+    let transition = crate::incident::transition_id(alarm);
     let metadata = app::metadata(&app::Tag {
         alarm: &key,
         transition: &transition,

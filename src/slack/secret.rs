@@ -131,7 +131,7 @@ impl Settings {
                     Value::String(t) if t.trim().starts_with("xoxb-") => t.trim().to_string(),
                     _ => {
                         return Err(Error::InvalidSecret(
-                            "SLACK_BOT_TOKEN must be the app's bot token, a string starting with xoxb-"
+                            "SLACK_BOT_TOKEN must be the app's bot token, a string that starts with xoxb"
                                 .to_string(),
                         ))
                     }

@@ -65,7 +65,14 @@ impl WebApi {
                 .header("Authorization", &token.bearer())
                 .header("Content-Type", content_type)
                 .send(body)
-                .map_err(|e| peer.failure(&e, deadline))?;
+                .map_err(|e| match peer.failure(&e, deadline) {
+                    // A post whose connection died may have been processed: for the Web
+                    // API that is told apart by a history lookup, not by sending it again.
+                    Failure::Dropped(err) if !idempotent => {
+                        Failure::Final(Error::SlackNoAnswer(err.to_string()))
+                    }
+                    other => other,
+                })?;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()

@@ -67,6 +67,8 @@ impl Lambda {
         let mut secrets = vec![slack.clone(), path.clone(), opts.secret_access_key.clone()];
         secrets.extend(path.split('/').filter(|s| s.len() > 8).map(str::to_string));
         secrets.extend(opts.session_token.clone());
+        // Any bot token and any webhook path, whichever secret or route they came from.
+        secrets.extend([opts.bot_token.clone(), "xoxb-".into(), "/services/".into()]);
         let mut seen = vec![self.process.stdout(), self.process.stderr()];
         seen.extend(self.emu.runtime_bodies());
         for text in &seen {
