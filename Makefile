@@ -103,7 +103,7 @@ SAM_BUILD_DIR := target/sam-build-$(ARCH)
 PIP_INSTALL = '$(1)/bin/pip' install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint tools sam-check size size-check bench tiny demo render golden fuzz clean toolchain \
+.PHONY: bootstrap zip test lint tools sam-check manifest-check size size-check bench tiny demo render golden fuzz clean toolchain \
   deploy deploy-preflight deploy-check build-Function
 
 toolchain:
@@ -149,18 +149,18 @@ lint: toolchain
 	cargo clippy --locked --all-targets -- -D warnings
 
 # The end-to-end tests run the one release `bootstrap` that `make zip` ships.
-E2E_TESTS := --test bootstrap --test reliability --test golden --test operations
+E2E_TESTS := --test bootstrap --test reliability --test golden --test operations --test cargo_lambda --test moto
 ifeq ($(ARCH),arm64)
 # The arm64 binary runs under qemu-user through a wrapper (binfmt_misc is not registered
 # in containers and CI). Unit tests are host code: `make test` (x86_64) runs them.
 QEMU_BOOTSTRAP := target/$(TARGET)/qemu-bootstrap
-test: lint sam-check size-check tools
+test: lint sam-check manifest-check size-check tools
 	@command -v qemu-aarch64 >/dev/null || $(call APT_INSTALL,qemu-user)
 	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v qemu-aarch64)" '$(CURDIR)/bootstrap' >$(QEMU_BOOTSTRAP)
 	chmod 755 $(QEMU_BOOTSTRAP)
 	BOOTSTRAP_BIN='$(CURDIR)/$(QEMU_BOOTSTRAP)' $(TOOLS_ENV) cargo test --locked $(E2E_TESTS)
 else
-test: lint sam-check size-check deploy-check tools
+test: lint sam-check manifest-check size-check deploy-check tools
 	BOOTSTRAP_BIN='$(CURDIR)/bootstrap' $(TOOLS_ENV) cargo test --locked
 endif
 
@@ -201,6 +201,10 @@ sam-check: $(SAM_STAMP) zip
 	@if readelf -l '$(SAM_BUILD_DIR)/Function/bootstrap' | grep -q INTERP; then \
 	  echo "$(SAM_BUILD_DIR)/Function/bootstrap asks for a program interpreter: not static"; exit 1; fi
 	@echo "sam build: $(SAM_BUILD_DIR)/Function/bootstrap is the static $(ARCH) bootstrap of make zip"
+
+# The Slack app manifest's shape and scopes (PyYAML comes with moto).
+manifest-check: $(SERVICES_STAMP)
+	'$(SERVICES_VENV)/bin/python' tests/slack-manifest-check.py docs/slack-app-manifest.yaml
 
 # `sam build` runs this (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the same
 # size-tuned static build as `make zip`, for ARCH (sam build does not pass the template's
