@@ -96,7 +96,8 @@ SAM_STAMP := $(SAM_VENV)/.pinned-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERS
 TOOLS_ENV := MOTO_SERVER='$(CURDIR)/$(SERVICES_VENV)/bin/moto_server' \
   CARGO_LAMBDA='$(CURDIR)/$(SERVICES_VENV)/bin/cargo-lambda'
 # SAM CLI without telemetry, and without its weekly version check against PyPI: its settings live
-# under target/ with the last check set far in the future (so `make test` talks to 127.0.0.1 only).
+# under target/ with the last check set far in the future (sam validate and sam build then open no
+# network connection at all, checked with strace).
 SAM_HOME := $(CURDIR)/target/sam-home
 SAM := SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR='$(SAM_HOME)' '$(CURDIR)/$(SAM_VENV)/bin/sam'
 SAM_BUILD_DIR := target/sam-build-$(ARCH)
