@@ -63,7 +63,18 @@ impl Handler {
     pub fn handle(&mut self, invocation: &Invocation) -> Result<String, Error> {
         let started = Instant::now();
         let mut report = Report::default();
-        let result = self.post_all(&invocation.body, invocation.deadline, &mut report);
+        let mut reached = Vec::new();
+        let result = self.post_all(
+            &invocation.body,
+            invocation.deadline,
+            &mut report,
+            &mut reached,
+        );
+        // Only a failed event comes back (Lambda's retry): remember whom it reached until then.
+        match result {
+            Ok(_) => self.delivered.forget(&reached),
+            Err(_) => self.delivered.remember(&reached),
+        }
 
         let slack_status = match &result {
             Err(Error::SlackRejected { status, .. } | Error::WebhookRevoked { status, .. }) => {
@@ -96,11 +107,14 @@ impl Handler {
         result.map(|posted| format!("{{\"posted\":{posted}}}"))
     }
 
+    /// Posts every record; `reached` collects the deliveries that are done (this time, or
+    /// by an earlier attempt at the same event).
     fn post_all(
         &mut self,
         body: &[u8],
         deadline: Deadline,
         report: &mut Report,
+        reached: &mut Vec<u64>,
     ) -> Result<usize, Error> {
         let notifications = event::parse(body)?;
         let Some(first) = notifications.first() else {
@@ -123,6 +137,7 @@ impl Handler {
             for destination in settings.destinations(notification)? {
                 let id = fingerprint(&(event, next, destination.to.id()));
                 if self.delivered.contains(&id) {
+                    reached.push(id);
                     continue;
                 }
                 let note = self.flaps.note(notification, destination.flap_seconds);
@@ -140,11 +155,12 @@ impl Handler {
                     notification,
                 );
                 match sent {
-                    Ok(status) => {
+                    Ok(Sent::Posted(status)) => {
                         report.slack_status = status.or(report.slack_status);
                         report.posted += 1;
-                        self.delivered.insert(id);
+                        reached.push(id);
                     }
+                    Ok(Sent::Already) => reached.push(id),
                     Err(e) => {
                         failed.get_or_insert(e);
                     }
@@ -188,14 +204,22 @@ struct Context<'a> {
     deadline: Deadline,
 }
 
-/// Posts one notification to one destination; the webhook's HTTP status, if any. `note`
-/// replaces the card with one line (a flap).
+/// What a delivery did.
+enum Sent {
+    /// Posted; the webhook's HTTP status, if it was a webhook.
+    Posted(Option<u16>),
+    /// The incident store says this transition was posted already (a retried event).
+    Already,
+}
+
+/// Posts one notification to one destination. `note` replaces the card with one line (a
+/// flap).
 fn deliver(
     cx: &Context,
     destination: &Destination,
     note: Option<&str>,
     notification: &Notification,
-) -> Result<Option<u16>, Error> {
+) -> Result<Sent, Error> {
     let settings = cx.settings;
     let suffix = note.or(destination.mention.as_deref());
     let options = Options {
@@ -221,7 +245,7 @@ fn deliver(
                 .word("webhook", hook.redacted())
                 .str("payload", payload.as_str())
                 .emit();
-            webhook::post(cx.agent, hook, &payload, cx.deadline).map(Some)
+            webhook::post(cx.agent, hook, &payload, cx.deadline).map(|s| Sent::Posted(Some(s)))
         }
         (Target::App(token), To::Channel(channel)) => {
             let app = App {
@@ -238,7 +262,9 @@ fn deliver(
                         Some(default) if default == *channel => alarm.key(),
                         _ => format!("{}|{channel}", alarm.key()),
                     };
-                    incidents.deliver(&app, alarm, &key, notification, cx.deadline)?;
+                    if !incidents.deliver(&app, alarm, &key, notification, cx.deadline)? {
+                        return Ok(Sent::Already);
+                    }
                 }
                 (_, Notification::Alarm(alarm)) => {
                     let key = alarm.key();
@@ -253,7 +279,7 @@ fn deliver(
                     app.post(notification, None, None, cx.deadline)?;
                 }
             }
-            Ok(None)
+            Ok(Sent::Posted(None))
         }
         // A channel target exists only in app mode.
         (Target::Webhook(_), To::Channel(_)) => Err(Error::InvalidSecret(
@@ -269,8 +295,9 @@ fn fingerprint(value: &impl Hash) -> u64 {
     hasher.finish()
 }
 
-/// Deliveries that succeeded, for as long as a warm instance lives: a Lambda retry of an
-/// event that failed for one target posts only to the others. Bounded: cleared when full.
+/// The deliveries of events that failed elsewhere (another target, a later record), kept
+/// in the warm instance: Lambda's retry of such an event posts only what is missing. A
+/// success forgets them (an identical event is then a new one). Bounded: cleared when full.
 #[derive(Default)]
 struct Delivered(HashSet<u64>);
 
@@ -281,11 +308,17 @@ impl Delivered {
         self.0.contains(id)
     }
 
-    fn insert(&mut self, id: u64) {
-        if self.0.len() >= Self::MAX {
+    fn remember(&mut self, ids: &[u64]) {
+        if self.0.len() + ids.len() > Self::MAX {
             self.0.clear();
         }
-        self.0.insert(id);
+        self.0.extend(ids);
+    }
+
+    fn forget(&mut self, ids: &[u64]) {
+        for id in ids {
+            self.0.remove(id);
+        }
     }
 }
 

@@ -16,11 +16,6 @@ use std::process::Command;
 /// GitHub shows a README this size without folding it, and reading it stays short.
 const README_MAX_BYTES: usize = 12 * 1024;
 
-/// Files the documents link to that are written on another branch. A link to one of these
-/// is accepted while the file is missing; once it exists, the test fails until its name is
-/// removed here, so that the exception cannot outlive its reason.
-const PENDING: &[&str] = &["docs/local-testing.md"];
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -411,13 +406,6 @@ fn readme_is_at_most_12_kib() {
 fn every_relative_link_points_at_a_file_that_exists() {
     let docs = documents();
     let mut problems = Vec::new();
-    for pending in PENDING {
-        if root().join(pending).exists() {
-            problems.push(format!(
-                "{pending} exists now: remove it from PENDING in tests/docs.rs"
-            ));
-        }
-    }
     let mut checked = 0;
     for (doc, text) in &docs {
         for target in links(text) {
@@ -434,9 +422,6 @@ fn every_relative_link_points_at_a_file_that_exists() {
                 resolve(doc, path)
             };
             checked += 1;
-            if PENDING.contains(&file.as_str()) && !root().join(&file).exists() {
-                continue;
-            }
             if !root().join(&file).exists() {
                 problems.push(format!("{doc}: link to {target}: {file} does not exist"));
                 continue;

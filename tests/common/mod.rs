@@ -57,6 +57,14 @@ impl Lambda {
 
     /// Nothing secret in anything the process printed or told the Runtime API.
     pub fn assert_no_leaks(&self) {
+        let mut seen = vec![self.process.stdout(), self.process.stderr()];
+        seen.extend(self.emu.runtime_bodies());
+        self.assert_none_in(&seen);
+    }
+
+    /// The strings that must never be printed: the webhook URL, its path and the long parts of
+    /// the path, the secret access key, the session token, and any bot token or webhook path.
+    pub fn secrets(&self) -> Vec<String> {
         let opts = self.emu.options();
         let slack = self.emu.slack_url();
         let path = slack
@@ -67,11 +75,21 @@ impl Lambda {
         let mut secrets = vec![slack.clone(), path.clone(), opts.secret_access_key.clone()];
         secrets.extend(path.split('/').filter(|s| s.len() > 8).map(str::to_string));
         secrets.extend(opts.session_token.clone());
-        // Any bot token and any webhook path, whichever secret or route they came from.
-        secrets.extend([opts.bot_token.clone(), "xoxb-".into(), "/services/".into()]);
-        let mut seen = vec![self.process.stdout(), self.process.stderr()];
-        seen.extend(self.emu.runtime_bodies());
-        for text in &seen {
+        // Any bot token, whichever secret it came from (webhook paths: see `assert_none_in`).
+        secrets.extend([opts.bot_token.clone(), "xoxb-".into()]);
+        secrets
+    }
+
+    /// None of `secrets()` in any of `texts` (e.g. what another tool printed).
+    pub fn assert_none_in(&self, texts: &[String]) {
+        let secrets = self.secrets();
+        for text in texts {
+            // No webhook path at all, whichever secret or route it came from; the help texts
+            // write the form as `…/services/…`.
+            for (at, _) in text.match_indices("/services/") {
+                let next = text[at + "/services/".len()..].chars().next();
+                assert_eq!(next, Some('…'), "a webhook path leaked into {text:?}");
+            }
             for secret in &secrets {
                 assert!(
                     !text.contains(secret.as_str()),

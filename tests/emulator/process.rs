@@ -96,16 +96,30 @@ impl Bootstrap {
         Self::start(binary, env, Some(Box::new(hook)))
     }
 
+    /// Any other program (a test service such as moto_server or cargo-lambda) with the same
+    /// output capture and kill-on-drop: `command` as given (arguments, environment, directory),
+    /// with stdin from /dev/null and stdout and stderr collected.
+    pub fn spawn_command(command: Command) -> Bootstrap {
+        let binary = command.get_program().to_string_lossy().into_owned();
+        Self::start_command(command, binary, None)
+    }
+
     fn start(binary: &Path, env: &[(String, String)], hook: Option<Hook>) -> Bootstrap {
-        let forking = EXECUTABLES.read().unwrap_or_else(|e| e.into_inner());
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        Self::start_command(command, binary.display().to_string(), hook)
+    }
+
+    fn start_command(mut command: Command, binary: String, hook: Option<Hook>) -> Bootstrap {
+        let forking = EXECUTABLES.read().unwrap_or_else(|e| e.into_inner());
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
         drop(forking);
         let shared = Arc::new(Shared {
             output: Mutex::new(Output {
@@ -133,7 +147,7 @@ impl Bootstrap {
             child,
             shared,
             status: None,
-            binary: binary.display().to_string(),
+            binary,
         }
     }
 

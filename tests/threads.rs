@@ -1,0 +1,376 @@
+//! Incidents as threads, end to end: the release bootstrap in app mode, with its incident
+//! store in moto_server's DynamoDB (real conditional expressions, IAM checks on, an assumed
+//! role's temporary credentials) and Slack's Web API from our emulator's stand-in.
+
+mod common;
+mod emulator;
+mod moto_server;
+mod tools;
+
+use common::{alarm_message, expect_response, sns, Lambda};
+use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+use emulator::{Bootstrap, Emulator, Options, Outcome};
+use moto_server::{allow, Credentials, Moto};
+use serde_json::{json, Value};
+
+const TABLE: &str = "alarm-incidents";
+const ACTIONS: [&str; 3] = [
+    "secretsmanager:GetSecretValue",
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+];
+
+/// moto with the incident table, and a role allowed `actions` on `*` (moto checks DynamoDB
+/// calls against `*`: a table ARN in a policy is denied there), assumed; auth on from here.
+fn moto_with_table(actions: &[&str]) -> (Moto, Credentials) {
+    // Served one request at a time: DynamoDB applies a conditional write atomically, moto's
+    // threaded server does not (two racing claims both succeeded there).
+    let moto = Moto::start_serial();
+    moto.reset_auth("inf");
+    moto.reset();
+    let created = moto.signed(
+        &Credentials::fixture(),
+        "dynamodb",
+        "application/x-amz-json-1.0",
+        &[("X-Amz-Target", "DynamoDB_20120810.CreateTable")],
+        json!({"TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "alarm", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "alarm", "KeyType": "HASH"}]})
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let role = moto.create_role("alarm-to-slack", &allow(actions, "*"));
+    let creds = moto.assume_role(&role);
+    (moto, creds)
+}
+
+fn options(creds: &Credentials) -> Options {
+    Options {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        secret_string: Some(
+            json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID})
+                .to_string(),
+        ),
+        ..Options::default()
+    }
+}
+
+/// Secrets Manager stays our emulator's (it checks SigV4 with the same credentials); DynamoDB
+/// is moto's.
+fn env_for(moto: &Moto) -> Vec<(&'static str, String)> {
+    vec![
+        ("INCIDENT_TABLE", TABLE.to_string()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.url()),
+    ]
+}
+
+fn start(moto: &Moto, creds: &Credentials) -> Lambda {
+    let env = env_for(moto);
+    let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let lambda = Lambda::start_with(options(creds), &set, &[]);
+    moto.reset_auth("0");
+    lambda
+}
+
+/// An SNS alarm event for `name` entering `state` at `at` (CloudWatch's timestamp form).
+fn transition(name: &str, state: &str, old: &str, at: &str) -> Vec<u8> {
+    let mut message: Value = serde_json::from_str(&alarm_message(name, state)).expect("json");
+    message["OldStateValue"] = old.into();
+    message["StateChangeTime"] = at.into();
+    sns(&[(&message.to_string(), Some(state))])
+}
+
+fn messages(lambda: &Lambda) -> Vec<ApiMessage> {
+    lambda.emu.slack_api().messages(DEFAULT_CHANNEL_ID)
+}
+
+fn text(m: &ApiMessage) -> String {
+    m.text.clone().unwrap_or_default()
+}
+
+/// The card's `Incident` field of a message's latest version.
+fn incident_field(m: &ApiMessage) -> Option<String> {
+    let fields = m
+        .attachments
+        .as_ref()?
+        .get(0)?
+        .get("fields")?
+        .as_array()?
+        .clone();
+    fields
+        .iter()
+        .find(|f| f["title"] == "Incident")
+        .and_then(|f| f["value"].as_str())
+        .map(str::to_string)
+}
+
+fn item(moto: &Moto, creds: &Credentials, key: &str) -> Value {
+    let answer = moto.signed(
+        creds,
+        "dynamodb",
+        "application/x-amz-json-1.0",
+        &[("X-Amz-Target", "DynamoDB_20120810.GetItem")],
+        json!({"TableName": TABLE, "Key": {"alarm": {"S": key}}, "ConsistentRead": true})
+            .to_string()
+            .as_bytes(),
+    );
+    let body: Value = serde_json::from_str(&answer.body).expect("GetItem answer");
+    body["Item"].clone()
+}
+
+fn arn(name: &str) -> String {
+    format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")
+}
+
+fn assert_posted(lambda: &Lambda, event: Vec<u8>) {
+    assert_eq!(expect_response(lambda.invoke(event)), r#"{"posted":1}"#);
+}
+
+#[test]
+fn alarm_then_ok_is_one_parent_one_reply_and_a_resolved_parent() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    assert_posted(
+        &lambda,
+        transition("cpu", "ALARM", "OK", "2026-11-30T10:00:00.000+0000"),
+    );
+    assert_posted(
+        &lambda,
+        transition("cpu", "OK", "ALARM", "2026-11-30T10:14:00.000+0000"),
+    );
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "one parent: {all:?}");
+    let parent = &all[0];
+    assert!(
+        text(parent).starts_with("cpu state is now OK: "),
+        "{}",
+        text(parent)
+    );
+    assert_eq!(parent.updates(), 1);
+    assert_eq!(
+        incident_field(parent).as_deref(),
+        Some("Resolved after 14 min")
+    );
+    assert_eq!(
+        parent.attachments.as_ref().map(|a| a[0]["color"].clone()),
+        Some("good".into())
+    );
+    assert_eq!(parent.replies.len(), 1);
+    assert!(text(&parent.replies[0]).starts_with("cpu state is now OK: "));
+    let stored = item(&moto, &creds, &arn("cpu"));
+    assert_eq!(stored["status"]["S"], "closed");
+    assert_eq!(stored["ts"]["S"], parent.ts.as_str());
+    assert!(stored["expires"]["N"].as_str().is_some(), "{stored}");
+    lambda.assert_none_in(&[moto.output()]);
+}
+
+#[test]
+fn every_later_state_replies_and_the_next_alarm_opens_a_new_incident() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    for (state, old, at) in [
+        ("ALARM", "OK", "2026-11-30T10:00:00Z"),
+        ("INSUFFICIENT_DATA", "ALARM", "2026-11-30T10:05:00Z"),
+        ("ALARM", "INSUFFICIENT_DATA", "2026-11-30T10:10:00Z"),
+    ] {
+        assert_posted(&lambda, transition("db", state, old, at));
+    }
+    let open = &messages(&lambda)[0];
+    assert_eq!(open.replies.len(), 2);
+    assert_eq!(incident_field(open).as_deref(), Some("Firing for 10 min"));
+    assert_eq!(open.updates(), 2);
+    assert_posted(
+        &lambda,
+        transition("db", "OK", "ALARM", "2026-11-30T11:05:00Z"),
+    );
+    assert_posted(
+        &lambda,
+        transition("db", "ALARM", "OK", "2026-11-30T12:00:00Z"),
+    );
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 2, "the second ALARM opens a new thread");
+    assert_eq!(all[0].replies.len(), 3);
+    assert_eq!(
+        incident_field(&all[0]).as_deref(),
+        Some("Resolved after 1 h 5 min")
+    );
+    assert!(all[1].replies.is_empty());
+    assert_eq!(
+        item(&moto, &creds, &arn("db"))["ts"]["S"],
+        all[1].ts.as_str()
+    );
+}
+
+#[test]
+fn an_ok_delivered_before_its_alarm_never_leaves_an_open_incident() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    assert_posted(
+        &lambda,
+        transition("late", "OK", "ALARM", "2026-11-30T10:05:00Z"),
+    );
+    assert_posted(
+        &lambda,
+        transition("late", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 2, "both posted, neither threaded: {all:?}");
+    assert!(all.iter().all(|m| m.replies.is_empty() && m.updates() == 0));
+    let stored = item(&moto, &creds, &arn("late"));
+    assert_eq!(stored["status"]["S"], "closed");
+    assert_eq!(stored["state"]["S"], "OK");
+}
+
+#[test]
+fn the_same_event_delivered_twice_is_posted_once() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    let alarm = transition("twice", "ALARM", "OK", "2026-11-30T10:00:00Z");
+    let ok = transition("twice", "OK", "ALARM", "2026-11-30T10:01:00Z");
+    // A delivered event leaves nothing in the instance's memory: the store knows it.
+    let answers: Vec<String> = [&alarm, &alarm, &ok, &ok]
+        .into_iter()
+        .map(|event| expect_response(lambda.invoke(event.clone())))
+        .collect();
+    let (posted, again) = (r#"{"posted":1}"#, r#"{"posted":0}"#);
+    assert_eq!(answers, [posted, again, posted, again]);
+    lambda.process.wait_output("posted already");
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].replies.len(), 1);
+    assert_eq!(all[0].updates(), 1);
+}
+
+#[test]
+fn a_lost_answer_to_the_parent_is_found_and_not_posted_twice() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    lambda.emu.slack_api().lose_answer_next("chat.postMessage");
+    assert_posted(
+        &lambda,
+        transition("lost", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    assert_posted(
+        &lambda,
+        transition("lost", "OK", "ALARM", "2026-11-30T10:02:00Z"),
+    );
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].replies.len(), 1, "the OK found its thread");
+}
+
+#[test]
+fn dynamodb_denied_or_unreachable_still_posts_the_alarm() {
+    // The role may not use DynamoDB at all.
+    let (moto, creds) = moto_with_table(&["secretsmanager:GetSecretValue"]);
+    let lambda = start(&moto, &creds);
+    assert_posted(
+        &lambda,
+        transition("nostore", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    assert_eq!(messages(&lambda).len(), 1);
+    let log = lambda.process.stdout();
+    assert!(
+        log.contains("WARN") && log.contains("DynamoDB.AccessDenied"),
+        "{log}"
+    );
+    // A DynamoDB that cannot be reached at all.
+    let gone = Lambda::start_with(
+        options(&creds),
+        &[
+            ("INCIDENT_TABLE", TABLE),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1"),
+        ],
+        &[],
+    );
+    assert_posted(
+        &gone,
+        transition("nostore", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    assert_eq!(messages(&gone).len(), 1);
+    assert!(gone.process.stdout().contains("DynamoDB.Unreachable"));
+}
+
+/// Several bootstraps against one emulator and one moto.
+/// The emulator and `n` bootstraps serving it.
+fn processes(moto: &Moto, creds: &Credentials, n: usize) -> (Emulator, Vec<Bootstrap>) {
+    let emu = Emulator::start(options(creds));
+    let env = env_for(moto);
+    let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = common::env_with(&emu, &set, &[]);
+    let list = (0..n)
+        .map(|_| Bootstrap::spawn(&common::bootstrap_bin(), &env))
+        .collect();
+    moto.reset_auth("0");
+    (emu, list)
+}
+
+fn settle(emu: &Emulator, ids: &[String]) {
+    for id in ids {
+        assert!(
+            matches!(emu.wait_outcome(id), Outcome::Response(_)),
+            "{id} failed"
+        );
+    }
+}
+
+#[test]
+fn two_instances_racing_on_one_alarm_open_one_parent() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let (emu, mut list) = processes(&moto, &creds, 2);
+    emu.wait_next_calls(2);
+    let ids: Vec<String> = ["2026-11-30T10:00:00Z", "2026-11-30T10:00:30Z"]
+        .iter()
+        .map(|at| emu.push_event(transition("race", "ALARM", "OK", at)))
+        .collect();
+    settle(&emu, &ids);
+    let all = emu.slack_api().messages(DEFAULT_CHANNEL_ID);
+    assert_eq!(all.len(), 1, "exactly one parent: {all:?}");
+    assert_eq!(all[0].replies.len(), 1, "the other replied in its thread");
+    for process in &mut list {
+        process.kill();
+    }
+}
+
+#[test]
+fn a_storm_of_interleaved_alarms_loses_nothing_and_opens_no_parent_twice() {
+    const ALARMS: usize = 40;
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let (emu, mut list) = processes(&moto, &creds, 4);
+    emu.wait_next_calls(4);
+    let name = |i: usize| format!("storm-{i:02}");
+    let alarms: Vec<String> = (0..ALARMS)
+        .map(|i| emu.push_event(transition(&name(i), "ALARM", "OK", "2026-11-30T10:00:00Z")))
+        .collect();
+    settle(&emu, &alarms);
+    let oks: Vec<String> = (0..ALARMS)
+        .map(|i| emu.push_event(transition(&name(i), "OK", "ALARM", "2026-11-30T10:03:00Z")))
+        .collect();
+    settle(&emu, &oks);
+    let all = emu.slack_api().messages(DEFAULT_CHANNEL_ID);
+    assert_eq!(all.len(), ALARMS, "one parent per alarm");
+    for i in 0..ALARMS {
+        let parents: Vec<&ApiMessage> = all
+            .iter()
+            .filter(|m| text(m).starts_with(&format!("{} state is now", name(i))))
+            .collect();
+        assert_eq!(parents.len(), 1, "{}", name(i));
+        assert_eq!(
+            parents[0].replies.len(),
+            1,
+            "{}: the OK in its thread",
+            name(i)
+        );
+        assert_eq!(
+            incident_field(parents[0]).as_deref(),
+            Some("Resolved after 3 min")
+        );
+    }
+    for process in &mut list {
+        process.kill();
+        assert!(!process.stdout().contains("xoxb-"));
+    }
+}
