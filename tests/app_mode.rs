@@ -2,13 +2,11 @@
 //! token, its errors typed, a rotated token picked up, a lost answer not posted twice.
 //! Incident threads against moto's DynamoDB are in tests/threads.rs.
 
-mod common;
-mod emulator;
-
 use common::{alarm_event, assert_error_type, expect_error, expect_response, Lambda};
 use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::Options;
 use serde_json::json;
+use testkit::{common, emulator};
 
 fn app_secret(token: &str, channel: &str) -> String {
     json!({"SLACK_BOT_TOKEN": token, "SLACK_CHANNEL": channel}).to_string()

@@ -17,14 +17,13 @@
 //! - instructions (valgrind's callgrind, when installed): a cold start up to its first
 //!   response, and per warm invocation (the mean of 100).
 
-mod emulator;
-
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+use testkit::emulator;
 
 const START_RUNS: usize = 101;
 const COLD_RUNS: usize = 31;

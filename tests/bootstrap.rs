@@ -5,14 +5,12 @@
 //! `make test` points BOOTSTRAP_BIN at the release build that `make zip` ships;
 //! a plain `cargo test` falls back to cargo's own build of the binary.
 
-mod common;
-mod emulator;
-
 use common::{
     alarm_event, alarm_message, assert_error_type, expect_error, expect_response, sns, Lambda,
 };
 use emulator::Options;
 use serde_json::json;
+use testkit::{common, emulator};
 
 #[test]
 fn alarm_is_posted_with_the_seed_line() {

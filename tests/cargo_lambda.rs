@@ -9,14 +9,11 @@
 //! while idle, a response is answered 200 (not 202), and `invoke` prints a function error as
 //! `Error: <errorType>` plus the message on stderr and exits non-zero.
 
-mod common;
-mod emulator;
-mod tools;
-
 use common::Lambda;
 use emulator::{default_secret_json, Bootstrap, Options};
 use serde_json::Value;
 use std::process::Command;
+use testkit::{common, emulator, tools};
 use tools::{cargo_lambda, doc_command, doc_commands, root, with_flag};
 
 /// The port the documented commands use; each test replaces it with a free one.

@@ -8,11 +8,10 @@
 //!
 //! Exit code: 0 when the invocation succeeded, 1 when it failed, 2 on usage errors.
 
-mod emulator;
-
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitCode;
 use std::time::Duration;
+use testkit::emulator;
 
 use emulator::process::Stopped;
 use emulator::{

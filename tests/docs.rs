@@ -6,12 +6,10 @@
 //! The documents are read as text with a small Markdown reader of our own: fenced code blocks,
 //! code spans, links, headings and pipe tables, which is all these pages use.
 
-mod common;
-mod emulator;
-
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
+use testkit::common;
 
 /// GitHub shows a README this size without folding it, and reading it stays short.
 const README_MAX_BYTES: usize = 12 * 1024;

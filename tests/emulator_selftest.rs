@@ -1,11 +1,10 @@
 //! Self-test of the local emulator with raw HTTP over std `TcpStream` (no bootstrap involved).
 //! Also runs the SigV4 test-suite vectors in `emulator/sigv4.rs`.
 
-mod emulator;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
+use testkit::emulator;
 
 use emulator::{sigv4, Bootstrap, Emulator, Invocation, Options, Outcome, SAFETY_TIMEOUT};
 

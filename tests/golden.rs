@@ -6,14 +6,12 @@
 //! An intended change to the messages: `UPDATE_GOLDEN=1 cargo test --test golden` (or
 //! `make golden`) rewrites the expectations; review the diff before committing it.
 
-mod common;
-mod emulator;
-
 use common::bootstrap_bin;
 use emulator::{default_secret_json, Bootstrap, Emulator, Options, Outcome};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
+use testkit::{common, emulator};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,21 +2,17 @@
 //! `bootstrap` reads its secret from moto's Secrets Manager with the temporary credentials of an
 //! assumed role, under moto's IAM checks (signature, session token, policy). Our emulator serves
 //! the Runtime API and the Slack webhook. The recipe is docs/local-testing.md's; the moto helpers
-//! are in tests/moto_server/.
+//! are in tests/testkit/src/moto_server.rs.
 //!
 //! moto differs from AWS where these tests look: auth errors are HTTP 403 with an XML body
 //! (`<Code>SignatureDoesNotMatch</Code>`, `<Code>AccessDenied</Code>`) where Secrets Manager
 //! answers JSON `InvalidSignatureException` / `AccessDeniedException`, and moto checks Secrets
 //! Manager calls against resource `*`, so a policy naming the secret's ARN is denied.
 
-mod common;
-mod emulator;
-mod moto_server;
-mod tools;
-
 use common::{alarm_event, assert_error_type, expect_error, expect_response, Lambda};
 use emulator::{default_secret_json, Options};
 use moto_server::{allow, Credentials, Moto};
+use testkit::{common, emulator, moto_server, tools};
 
 const SECRET_ID: &str = "slack/dev";
 const GET_SECRET_VALUE: &str = "secretsmanager.GetSecretValue";

@@ -3,13 +3,11 @@
 //! its start-up checks of the logging variables, `--version`/`--help`, and the Runtime API
 //! address forms of cargo-lambda.
 
-mod common;
-mod emulator;
-
 use common::{alarm_event, bootstrap_bin, env_with};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use serde_json::Value;
 use std::process::Command;
+use testkit::{common, emulator};
 
 /// An emulator and a bootstrap serving it with the emulator's environment plus `set`.
 fn start(options: Options, set: &[(&str, &str)]) -> (Emulator, Bootstrap) {

@@ -1,19 +1,23 @@
 //! Faults, bad input and alarm storms, end to end: every case asserts what the
 //! Runtime API was told and that the same process then serves a normal alarm.
 
-mod common;
-mod emulator;
-
 use common::{
     alarm_event, alarm_message, assert_error_type, expect_error, expect_response, sns, Lambda,
 };
 use emulator::fault::{Action, FaultServer};
 use emulator::{default_secret_json, Bootstrap, Emulator, Invocation, Options, Outcome};
 use serde_json::json;
+use testkit::{common, emulator};
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
 
-impl Lambda {
+/// What these tests ask of a running bootstrap beyond the test kit's.
+trait Serving {
+    fn assert_serves_an_alarm(&self);
+    fn log(&self) -> String;
+}
+
+impl Serving for Lambda {
     /// The process is still serving: a normal alarm goes through.
     fn assert_serves_an_alarm(&self) {
         let before = self.emu.slack_posts().len();

@@ -1,13 +1,11 @@
 //! Routing and mentions end to end (webhook mode against the emulator): each alarm to the
 //! webhooks its routes name, the mention only on ALARM, a failed target retried alone.
 
-mod common;
-mod emulator;
-
 use common::{alarm_message, assert_error_type, expect_error, expect_response, sns, Lambda};
 use emulator::fault::{Action, FaultServer};
 use emulator::{Options, SlackPost};
 use serde_json::json;
+use testkit::{common, emulator};
 
 /// A secret whose routes post to paths of the emulator's Slack: `/services/<name>`.
 fn routed_secret(slack: &str, routes: serde_json::Value, default: bool) -> String {

@@ -8,12 +8,11 @@
 //!
 //! The goal (issue 11): every error at least 100 ms before the deadline.
 
-mod emulator;
-
 use emulator::fault::{Action, FaultServer};
 use emulator::{default_secret_json, Bootstrap, Emulator, Invocation, Options, Settled};
 use std::process::ExitCode;
 use std::time::Duration;
+use testkit::emulator;
 
 const DEADLINES_MS: [u64; 4] = [2_000, 5_000, 10_000, 30_000];
 const DEFAULT_RUNS: usize = 50;

@@ -2,16 +2,12 @@
 //! store in moto_server's DynamoDB (real conditional expressions, IAM checks on, an assumed
 //! role's temporary credentials) and Slack's Web API from our emulator's stand-in.
 
-mod common;
-mod emulator;
-mod moto_server;
-mod tools;
-
 use common::{alarm_message, expect_response, sns, Lambda};
 use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use moto_server::{allow, Credentials, Moto};
 use serde_json::{json, Value};
+use testkit::{common, emulator, moto_server};
 
 const TABLE: &str = "alarm-incidents";
 const ACTIONS: [&str; 3] = [

@@ -8,7 +8,6 @@
 //! Signing uses the emulator's own SigV4 code (`emulator::sigv4`), not the bootstrap's
 //! aws-sigv4: moto recomputes every signature with botocore, so the fixtures also cross-check
 //! that code.
-#![allow(dead_code)]
 
 use crate::emulator::{sigv4, Bootstrap};
 use crate::tools::{self, http, Answer};
@@ -76,7 +75,7 @@ impl Moto {
     pub fn start_serial() -> Moto {
         let python = tools::moto_server().with_file_name("python3");
         let mut command = Command::new(python);
-        command.arg(tools::root().join("tests/moto_server/serial.py"));
+        command.arg(tools::root().join("tests/testkit/moto_serial.py"));
         Moto::launch(command)
     }
 
@@ -344,9 +343,9 @@ pub fn allow(actions: &[&str], resource: &str) -> Value {
     ]})
 }
 
-/// A fresh file for moto's recorder under cargo's temporary directory for tests.
+/// A fresh file for moto's recorder under the system's temporary directory.
 fn recording_path() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir = std::env::temp_dir();
     dir.join(format!(
         "moto-recording-{}-{}",
         std::process::id(),

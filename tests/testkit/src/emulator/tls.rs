@@ -12,8 +12,8 @@ use std::thread::JoinHandle;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-const LEAF: &[u8] = include_bytes!("../tls/rsa-leaf.pem");
-const KEY: &[u8] = include_bytes!("../tls/rsa-leaf.key");
+const LEAF: &[u8] = include_bytes!("../../../tls/rsa-leaf.pem");
+const KEY: &[u8] = include_bytes!("../../../tls/rsa-leaf.key");
 
 pub struct UntrustedTls {
     addr: SocketAddr,

@@ -1,15 +1,20 @@
 //! What every end-to-end test crate shares: the `bootstrap` under test, a
 //! running emulator + process pair, and event builders.
-#![allow(dead_code)]
 
 use crate::emulator::{Bootstrap, Emulator, Options, Outcome, Posted};
 use serde_json::json;
 use std::path::PathBuf;
 
+/// The `bootstrap` under test: `BOOTSTRAP_BIN` (what `make test` sets: the release build),
+/// else the one cargo built beside the running test binary (`target/<profile>/bootstrap`).
 pub fn bootstrap_bin() -> PathBuf {
     std::env::var_os("BOOTSTRAP_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")))
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.join("bootstrap"))
+        })
+        .unwrap_or_else(|| PathBuf::from("bootstrap"))
 }
 
 /// The emulator's environment for a bootstrap, with `set` added or replacing and `unset` removed.

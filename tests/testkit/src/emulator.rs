@@ -3,9 +3,6 @@
 //! for a bot token (`slack_api`, the "app mode" peer). Each is a
 //! `tiny_http` server on `127.0.0.1:0`; every request is served on its own thread so that a
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
-//!
-//! Shared by several test crates and by the `demo` example, so not every item is used in each.
-#![allow(dead_code)]
 
 pub mod fault;
 pub mod process;
@@ -16,11 +13,7 @@ pub mod slack;
 pub mod slack_api;
 pub mod tls;
 
-// Not every crate that includes the emulator spawns the bootstrap.
-#[allow(unused_imports)]
 pub use process::Bootstrap;
-// Not every crate that includes the emulator inspects the Web API stand-in.
-#[allow(unused_imports)]
 pub use slack_api::{ApiCall, ApiFile, ApiMessage, Encoding, Fault, SlackApi};
 
 use std::collections::hash_map::RandomState;

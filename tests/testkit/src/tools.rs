@@ -1,15 +1,16 @@
 //! Real tools in the loop: where the pinned PyPI tools are (`make tools`), free ports, waiting
 //! for a port, a small HTTP client for fixtures, and the command lines documented in
 //! `docs/local-testing.md` (the tests run those very lines, so the page cannot drift).
-#![allow(dead_code)]
 
 use crate::emulator::{Bootstrap, SAFETY_TIMEOUT};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// The repository: two levels above this crate (tests/testkit).
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR"));
+    kit.parent().and_then(Path::parent).unwrap_or(kit)
 }
 
 /// The tool named by the environment variable `var` (`make test` sets it), else the one `make
