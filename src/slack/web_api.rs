@@ -6,7 +6,6 @@ use crate::error::{sanitize, Error};
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
 use serde_json::Value;
-use std::time::Duration;
 
 pub struct WebApi {
     /// `https://slack.com/api/`, always ending in `/`.
@@ -74,11 +73,7 @@ impl WebApi {
                     other => other,
                 })?;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+            let retry_after = super::retry_after(&response);
             let text = response
                 .body_mut()
                 .with_config()
@@ -99,14 +94,7 @@ fn answer(status: u16, retry_after: Option<u64>, text: &str) -> Result<Value, Fa
         .and_then(Value::as_str)
         .map(|c| sanitize(c, 80));
     if status == 429 {
-        // Without a usable Retry-After, one second is Slack's documented pace.
-        let secs = retry_after.unwrap_or(1).min(900);
-        return Err(Failure::After(
-            Duration::from_secs(secs),
-            Error::SlackRateLimited {
-                retry_after_secs: secs,
-            },
-        ));
+        return Err(super::rate_limited(retry_after));
     }
     if status >= 500 {
         let body = code.unwrap_or_else(|| sanitize(text, 200));
@@ -129,12 +117,7 @@ fn method_failure(status: u16, code: String) -> Failure {
         "channel_not_found" | "not_in_channel" | "is_archived" => {
             Failure::Final(Error::SlackChannel { code })
         }
-        "ratelimited" | "rate_limited" => Failure::After(
-            Duration::from_secs(1),
-            Error::SlackRateLimited {
-                retry_after_secs: 1,
-            },
-        ),
+        "ratelimited" | "rate_limited" => super::rate_limited(None),
         // `fatal_error` may have half-succeeded: not retried.
         "internal_error" | "service_unavailable" | "request_timeout" => {
             Failure::Backoff(Error::SlackRejected { status, body: code })
@@ -221,7 +204,7 @@ mod tests {
     #[test]
     fn rate_limits_and_5xx_are_retried() {
         match answer(429, Some(7), r#"{"ok":false,"error":"ratelimited"}"#) {
-            Err(Failure::After(wait, _)) => assert_eq!(wait, Duration::from_secs(7)),
+            Err(Failure::After(wait, _)) => assert_eq!(wait, std::time::Duration::from_secs(7)),
             _ => panic!("not a wait"),
         }
         assert!(matches!(

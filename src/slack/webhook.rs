@@ -6,7 +6,6 @@ use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::time::Duration;
 
 pub struct Webhook {
     url: String,
@@ -97,11 +96,7 @@ fn post_once(
             peer.failure(&e, deadline)
         })?;
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = super::retry_after(&response);
     // Slack answers with a short plain-text code; read it so the connection can be reused.
     let body = response
         .body_mut()
@@ -112,16 +107,7 @@ fn post_once(
     let body = sanitize(&body, 200);
     match status {
         200..=299 => Ok(status),
-        429 => {
-            // Without a usable Retry-After, one second is Slack's documented pace.
-            let secs = retry_after.unwrap_or(1).min(900);
-            Err(Failure::After(
-                Duration::from_secs(secs),
-                Error::SlackRateLimited {
-                    retry_after_secs: secs,
-                },
-            ))
-        }
+        429 => Err(super::rate_limited(retry_after)),
         _ if is_revoked(status, &body) => {
             Err(Failure::Final(Error::WebhookRevoked { status, body }))
         }
