@@ -123,7 +123,7 @@ fn main() -> ExitCode {
 fn stopped_line(stopped: &Stopped) -> String {
     match stopped {
         Stopped::Terminated(status) if status.signal() == Some(libc::SIGTERM) => {
-            "bootstrap stopped by the demo (SIGTERM), as Lambda stops an idle sandbox".to_string()
+            "bootstrap stopped by the demo (SIGTERM) while it waited for the next event: nothing was in flight".to_string()
         }
         Stopped::Terminated(status) | Stopped::Exited(status) => {
             format!("bootstrap exited by itself ({status})")
