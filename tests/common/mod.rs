@@ -72,6 +72,8 @@ impl Lambda {
         let mut seen = vec![self.process.stdout(), self.process.stderr()];
         seen.extend(self.emu.runtime_bodies());
         for text in &seen {
+            // The placeholder URL a `Secret.Invalid` message shows is no webhook.
+            let text = text.replace("hooks.slack.com/services/…", "");
             for secret in &secrets {
                 assert!(
                     !text.contains(secret.as_str()),
