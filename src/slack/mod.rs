@@ -6,5 +6,6 @@ pub mod message;
 pub mod mrkdwn;
 pub mod routes;
 pub mod secret;
+pub mod upload;
 pub mod web_api;
 pub mod webhook;
