@@ -18,8 +18,8 @@ ELF_SIZE := size
 # checkout path; the zip moves by a few hundred bytes with the path (symbol hashes include
 # it, which reorders code). Lower them whenever the binary shrinks; never raise them
 # without a reason in the commit.
-BOOTSTRAP_BUDGET := 1383264
-ZIP_BUDGET := 773155
+BOOTSTRAP_BUDGET := 1437044
+ZIP_BUDGET := 797930
 else ifeq ($(ARCH),arm64)
 TARGET := aarch64-unknown-linux-musl
 TARGET_CC := aarch64-linux-gnu-gcc
