@@ -19,8 +19,8 @@ ELF_SIZE := size
 # checkout path; the zip moves by a few hundred bytes with the path (symbol hashes include
 # it, which reorders code). Lower them whenever the binary shrinks; never raise them
 # without a reason in the commit.
-BOOTSTRAP_BUDGET := 1408085
-ZIP_BUDGET := 784526
+BOOTSTRAP_BUDGET := 1437044
+ZIP_BUDGET := 797930
 else ifeq ($(ARCH),arm64)
 TARGET := aarch64-unknown-linux-musl
 TARGET_CC := aarch64-linux-gnu-gcc
@@ -152,7 +152,7 @@ lint: toolchain
 
 # The end-to-end tests run the one release `bootstrap` that `make zip` ships.
 E2E_TESTS := --test bootstrap --test reliability --test golden --test operations --test app_mode --test routing \
-  --test cargo_lambda --test moto --test threads
+  --test cargo_lambda --test moto --test threads --test graph
 ifeq ($(ARCH),arm64)
 # The arm64 binary runs under qemu-user through a wrapper (binfmt_misc is not registered
 # in containers and CI). Unit tests are host code: `make test` (x86_64) runs them.

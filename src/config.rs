@@ -2,8 +2,9 @@
 //! Every problem names the variable and says how to fix it, because the only
 //! place a user sees it is the init error of their first invocation.
 
-use crate::aws::{self, dynamodb, partition, secrets_manager, Endpoint};
+use crate::aws::{self, cloudwatch, dynamodb, partition, secrets_manager, Endpoint};
 use crate::error::Error;
+use crate::graph::Mode as GraphMode;
 use crate::http::url::Url;
 use crate::log::{self, Format, Level};
 use crate::slack::message::Format as MessageFormat;
@@ -26,6 +27,9 @@ pub struct Config {
     /// App mode's incident threads, when set: the DynamoDB table.
     pub incident_table: Option<String>,
     pub dynamodb: aws::Client,
+    /// `METRIC_GRAPH`: the alarm's metric in Slack, and the CloudWatch it is read from.
+    pub metric_graph: GraphMode,
+    pub cloudwatch: aws::Client,
 }
 
 /// The Runtime API's base URL. Kept apart from [`Config`]: without it there is
@@ -139,6 +143,22 @@ impl Config {
             dynamodb::SERVICE,
             &region,
         )?;
+        let cloudwatch_endpoint = self::endpoint(
+            &env,
+            "AWS_ENDPOINT_URL_CLOUDWATCH",
+            cloudwatch::SERVICE,
+            &region,
+        )?;
+        let metric_graph = match var(&env, "METRIC_GRAPH") {
+            None => GraphMode::Off,
+            Some(value) => GraphMode::parse(&value).ok_or_else(|| {
+                Error::config(
+                    "METRIC_GRAPH",
+                    "must be off (the default), sparkline (a card field with the metric's \
+                     recent values) or image (also the graph as a PNG, in app mode)",
+                )
+            })?,
+        };
         let slack_api_url = slack_api_url(&env)?;
         let incident_table = match var(&env, "INCIDENT_TABLE") {
             None => None,
@@ -173,6 +193,13 @@ impl Config {
                 credentials: credentials.clone(),
                 service: dynamodb::SERVICE,
             },
+            cloudwatch: aws::Client {
+                endpoint: cloudwatch_endpoint,
+                region: region.clone(),
+                credentials: credentials.clone(),
+                service: cloudwatch::SERVICE,
+            },
+            metric_graph,
             slack_api_url,
             incident_table,
             secrets_manager: aws::Client {
@@ -356,6 +383,32 @@ mod tests {
         );
         assert_eq!(c.slack_api_url, "https://slack.com/api/");
         assert_eq!(c.incident_table, None);
+        assert_eq!(c.metric_graph, GraphMode::Off);
+        assert_eq!(
+            (c.cloudwatch.endpoint.url.as_str(), c.cloudwatch.service),
+            ("https://monitoring.eu-west-1.amazonaws.com/", "monitoring")
+        );
+    }
+
+    #[test]
+    fn metric_graph_is_checked_and_cloudwatch_has_its_endpoint() {
+        let c = Config::from_env(with(&[
+            ("METRIC_GRAPH", "image"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", "http://127.0.0.1:4566"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.metric_graph, GraphMode::Image);
+        assert_eq!(c.cloudwatch.endpoint.url, "http://127.0.0.1:4566/");
+        assert_eq!(c.dynamodb.endpoint.url, "http://127.0.0.1:5000/");
+        let bad = Config::from_env(with(&[("METRIC_GRAPH", "png")]));
+        assert!(matches!(
+            bad,
+            Err(Error::Config {
+                var: "METRIC_GRAPH",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -44,6 +44,15 @@ pub enum Error {
     },
     /// DynamoDB could not be reached, or answered something that is not its protocol.
     DynamoDbUnreachable(String),
+    /// CloudWatch answered with an AWS error code (`AccessDenied`, `Throttling`, …), or had
+    /// no datapoints (`NoDatapoints`, ours). Only ever logged: a graph never costs an alarm.
+    CloudWatch {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// CloudWatch could not be reached, or answered something that is not its protocol.
+    CloudWatchUnreachable(String),
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -57,11 +66,12 @@ impl Error {
             Error::SecretsManagerUnreachable(_)
             | Error::SlackUnreachable(_)
             | Error::DynamoDbUnreachable(_)
+            | Error::CloudWatchUnreachable(_)
             | Error::Timeout(_) => true,
             // One rule for the retry within a call and for serving a stale secret.
-            Error::SecretsManager { status, code, .. } | Error::DynamoDb { status, code, .. } => {
-                crate::aws::is_transient(*status, code)
-            }
+            Error::SecretsManager { status, code, .. }
+            | Error::DynamoDb { status, code, .. }
+            | Error::CloudWatch { status, code, .. } => crate::aws::is_transient(*status, code),
             Error::SlackRejected { status, .. } => *status >= 500,
             _ => false,
         }
@@ -91,6 +101,8 @@ impl Error {
             Error::SlackChannel { .. } => "Slack.ChannelUnavailable",
             Error::DynamoDb { code, .. } => return format!("DynamoDB.{code}"),
             Error::DynamoDbUnreachable(_) => "DynamoDB.Unreachable",
+            Error::CloudWatch { code, .. } => return format!("CloudWatch.{code}"),
+            Error::CloudWatchUnreachable(_) => "CloudWatch.Unreachable",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -147,6 +159,14 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::DynamoDbUnreachable(why) => write!(f, "DynamoDB failed: {why}"),
+            Error::CloudWatch { code, message, .. } => {
+                write!(f, "CloudWatch failed: {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Error::CloudWatchUnreachable(why) => write!(f, "CloudWatch failed: {why}"),
             Error::Timeout(step) => {
                 write!(
                     f,

@@ -3,10 +3,12 @@
 //! threads are on), and log one line about it.
 
 use crate::alarm::event::{self, Notification};
+use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
 use crate::config::Config;
 use crate::error::{sanitize, Error};
+use crate::graph::Graphs;
 use crate::http::Deadline;
 use crate::incident::Incidents;
 use crate::log::{self, Level};
@@ -28,6 +30,7 @@ pub struct Handler {
     format: message::Format,
     web_api: WebApi,
     incidents: Option<Incidents>,
+    graphs: Graphs,
     delivered: Delivered,
     flaps: Flaps,
 }
@@ -54,6 +57,10 @@ impl Handler {
                 .incident_table
                 .as_ref()
                 .map(|table| Incidents::new(DynamoDb::new(config.dynamodb.clone()), table.clone())),
+            graphs: Graphs::new(
+                config.metric_graph,
+                CloudWatch::new(config.cloudwatch.clone()),
+            ),
             delivered: Delivered::default(),
             flaps: Flaps::default(),
         }
@@ -134,12 +141,23 @@ impl Handler {
                 cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
             let mut failed = None;
+            // Fetched once per record, before its first post: it is part of the card (the
+            // `text` format has none).
+            let mut sparkline: Option<Option<String>> = None;
             for destination in settings.destinations(notification)? {
                 let id = fingerprint(&(event, next, destination.to.id()));
                 if self.delivered.contains(&id) {
                     reached.push(id);
                     continue;
                 }
+                let sparkline = sparkline
+                    .get_or_insert_with(|| match self.format {
+                        message::Format::Card => {
+                            self.graphs.sparkline(&self.agent, notification, deadline)
+                        }
+                        message::Format::Text => None,
+                    })
+                    .as_deref();
                 let note = self.flaps.note(notification, destination.flap_seconds);
                 let sent = deliver(
                     &Context {
@@ -148,6 +166,8 @@ impl Handler {
                         format: self.format,
                         web_api: &self.web_api,
                         incidents: self.incidents.as_ref(),
+                        graphs: &self.graphs,
+                        sparkline,
                         deadline,
                     },
                     &destination,
@@ -201,6 +221,8 @@ struct Context<'a> {
     format: message::Format,
     web_api: &'a WebApi,
     incidents: Option<&'a Incidents>,
+    graphs: &'a Graphs,
+    sparkline: Option<&'a str>,
     deadline: Deadline,
 }
 
@@ -232,6 +254,7 @@ fn deliver(
         username: settings.username.as_deref(),
         icon_emoji: settings.icon_emoji.as_deref(),
         suffix,
+        sparkline: cx.sparkline,
         web_api: None,
     };
     match (&settings.target, &destination.to) {
@@ -254,17 +277,20 @@ fn deliver(
                 token,
                 channel,
                 options,
+                landed: Default::default(),
             };
-            match (cx.incidents, notification) {
+            let new = match (cx.incidents, notification) {
                 (Some(incidents), Notification::Alarm(alarm)) if note.is_none() => {
                     // One incident per alarm and channel: a routed channel has its own thread.
                     let key = match settings.channel.as_deref() {
                         Some(default) if default == *channel => alarm.key(),
                         _ => format!("{}|{channel}", alarm.key()),
                     };
+                    // `false`: a retried event, posted already; its graph was shared then.
                     if !incidents.deliver(&app, alarm, &key, notification, cx.deadline)? {
                         return Ok(Sent::Already);
                     }
+                    true
                 }
                 (_, Notification::Alarm(alarm)) => {
                     let key = alarm.key();
@@ -274,9 +300,20 @@ fn deliver(
                         transition: &transition,
                     };
                     app.post(notification, None, Some(&tag), cx.deadline)?;
+                    true
                 }
                 (_, Notification::Text { .. }) => {
                     app.post(notification, None, None, cx.deadline)?;
+                    false
+                }
+            };
+            // The graph follows a card this invocation posted (a flap's one line has none).
+            if let (true, None, Notification::Alarm(alarm), Some(posted)) =
+                (new, note, notification, app.landed.take())
+            {
+                if !posted.found {
+                    let thread = (posted.channel.as_str(), posted.thread_ts.as_str());
+                    cx.graphs.image(&app, alarm, thread, cx.deadline);
                 }
             }
             Ok(Sent::Posted(None))

@@ -39,6 +39,16 @@ const VARIABLES: &[Variable] = &[
                      alarm is posted without a thread",
     },
     Variable {
+        names: "METRIC_GRAPH",
+        default: "off",
+        does: "sparkline: a card field with the alarm's metric over its last 24 periods \
+               (CloudWatch GetMetricData, before the post, at most 1.5 s); image: that, and in \
+               app mode the alarm's graph as a PNG in the message's thread \
+               (GetMetricWidgetImage, after the post). Each needs its IAM action",
+        when_wrong: "another value: init error; denied, throttled, no data or too little time \
+                     left: a WARN (or DEBUG), and the alarm is posted without it",
+    },
+    Variable {
         names: "MESSAGE_FORMAT",
         default: "card",
         does: "card: a coloured card under the one-line text; text: only the line \
@@ -95,9 +105,16 @@ const VARIABLES: &[Variable] = &[
                      fails with SecretsManager.Unreachable",
     },
     Variable {
+        names: "AWS_ENDPOINT_URL_CLOUDWATCH",
+        default: "AWS_ENDPOINT_URL, else https://monitoring.{region}.amazonaws.com",
+        does: "another CloudWatch endpoint, for METRIC_GRAPH (signed as `monitoring`)",
+        when_wrong: "not an http:// or https:// URL: init error (whatever METRIC_GRAPH says); \
+                     unreachable: a WARN, the alarm is posted without its graph",
+    },
+    Variable {
         names: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
         default: "false",
-        does: "true ignores the two endpoint variables above",
+        does: "true ignores the endpoint variables above",
         when_wrong: "neither true nor false: init error",
     },
     Variable {

@@ -8,6 +8,7 @@ pub mod alarm;
 pub mod aws;
 pub mod config;
 pub mod error;
+pub mod graph;
 pub mod handler;
 pub mod help;
 pub mod http;

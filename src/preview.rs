@@ -4,7 +4,9 @@
 //! in Lambda. `--app` shows app mode's Web API calls instead: the incident's parent, a
 //! reply in its thread, and the parent's update. `--secret FILE` reads a SecretString from
 //! FILE and shows where its routes send each notification, and the payload each target
-//! gets (webhooks shown by their host only).
+//! gets (webhooks shown by their host only). `--graph` prints each alarm's CloudWatch
+//! `MetricWidget` JSON instead (what `METRIC_GRAPH=image` draws; paste it into the console's
+//! graph source), or a `#` line saying why it has none.
 
 use crate::alarm::event;
 use crate::alarm::event::Notification;
@@ -19,23 +21,26 @@ use std::process::ExitCode;
 /// `args` are those after `render`.
 pub fn run(args: impl Iterator<Item = OsString>) -> ExitCode {
     let mut app = false;
+    let mut graph = false;
     let mut secret = None;
     let mut paths = Vec::new();
     let mut args = args;
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--app") => app = true,
+            Some("--graph") => graph = true,
             Some("--secret") => secret = args.next(),
             _ => paths.push(arg),
         }
     }
     let [path] = &paths[..] else {
         return fail(
-            "usage: bootstrap render [--app] [--secret SECRET.json] EVENT.json",
+            "usage: bootstrap render [--app | --graph] [--secret SECRET.json] EVENT.json",
             2,
         );
     };
     let result = match &secret {
+        _ if graph => widgets(path),
         Some(secret) => routed(path, secret),
         None => payloads(path, app),
     };
@@ -81,6 +86,23 @@ fn payloads(path: &OsString, app: bool) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// Each alarm's `MetricWidget` JSON, laid out for reading, or why it has none.
+fn widgets(path: &OsString) -> Result<Vec<String>, String> {
+    let body =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?;
+    let notifications = event::parse(&body).map_err(|e| format!("{}: {e}", e.error_type()))?;
+    Ok(notifications
+        .iter()
+        .map(|n| match n {
+            Notification::Alarm(alarm) => match crate::graph::widget::widget(alarm) {
+                Ok(widget) => json::indent(&widget, usize::MAX),
+                Err(why) => format!("# no graph: {why}"),
+            },
+            Notification::Text { .. } => "# no graph: not an alarm".to_string(),
+        })
+        .collect())
+}
+
 /// Where the secret's routes send each notification, and what each target gets.
 fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
     use crate::slack::secret::{Settings, To};
@@ -108,6 +130,7 @@ fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
                 username: settings.username.as_deref(),
                 icon_emoji: settings.icon_emoji.as_deref(),
                 suffix: d.mention.as_deref(),
+                sparkline: None,
                 web_api: None,
             };
             let payload = json::indent(&message::render(notification, &options), usize::MAX);

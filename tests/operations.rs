@@ -84,7 +84,8 @@ fn json_format_writes_one_object_per_line_with_the_fields() {
     assert!(matches!(ok, Outcome::Response(_)), "{ok:?}");
     let (warm_id, _) = invoke(&emu, alarm_event("cpu-high"));
     emu.slack_respond(404, "no_service");
-    let (rejected_id, rejected) = invoke(&emu, alarm_event("cpu-high"));
+    // Another event: the same one again would be skipped as delivered already.
+    let (rejected_id, rejected) = invoke(&emu, alarm_event("cpu-high-again"));
     assert!(matches!(rejected, Outcome::Error(_)), "{rejected:?}");
     let (invalid_id, _) = invoke(&emu, &b"{\"detail-type\":\"Scheduled Event\"}"[..]);
 

@@ -164,6 +164,26 @@ fn alarm_then_ok_is_one_parent_one_reply_and_a_resolved_parent() {
 }
 
 #[test]
+fn the_graph_goes_into_the_incident_thread_once() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let mut env = env_for(&moto);
+    env.push(("METRIC_GRAPH", "image".to_string()));
+    let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let lambda = Lambda::start_with(options(&creds), &set, &[]);
+    moto.reset_auth("0");
+    let alarm = transition("graphed", "ALARM", "OK", "2026-11-30T10:00:00Z");
+    assert_posted(&lambda, alarm.clone());
+    let parent = messages(&lambda).remove(0);
+    let files = lambda.emu.slack_api().files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].channel.as_deref(), Some(DEFAULT_CHANNEL_ID));
+    assert_eq!(files[0].thread_ts.as_deref(), Some(parent.ts.as_str()));
+    // The event again (a Lambda retry): nothing posted, no second graph.
+    assert_eq!(expect_response(lambda.invoke(alarm)), r#"{"posted":0}"#);
+    assert_eq!(lambda.emu.slack_api().files().len(), 1);
+}
+
+#[test]
 fn every_later_state_replies_and_the_next_alarm_opens_a_new_incident() {
     let (moto, creds) = moto_with_table(&ACTIONS);
     let lambda = start(&moto, &creds);

@@ -59,9 +59,32 @@ pub fn epoch_seconds(s: &str) -> Option<i64> {
     Some(midnight + hour * 3600 + minute * 60 + second - offset)
 }
 
+/// `2026-11-28T11:38:08Z`, the form CloudWatch's widget JSON takes; the epoch for a time
+/// `time` cannot represent.
+pub fn iso(epoch: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_is_the_inverse() {
+        assert_eq!(iso(1_795_865_888), "2026-11-28T11:38:08Z");
+        assert_eq!(epoch_seconds(&iso(1_709_164_800)), Some(1_709_164_800));
+        assert_eq!(iso(i64::MAX), "1970-01-01T00:00:00Z");
+    }
 
     #[test]
     fn cloudwatch_and_eventbridge_forms() {

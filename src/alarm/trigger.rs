@@ -135,14 +135,14 @@ impl Rule {
 
     /// The metric the threshold applies to: the one whose data the alarm returns,
     /// other than the anomaly band.
-    fn subject(&self) -> Option<&Metric> {
+    pub fn subject(&self) -> Option<&Metric> {
         let candidates = || self.metrics.iter().filter(|m| !self.is_band(m));
         candidates()
             .find(|m| m.returned)
             .or_else(|| candidates().next())
     }
 
-    fn is_band(&self, metric: &Metric) -> bool {
+    pub fn is_band(&self, metric: &Metric) -> bool {
         self.band.is_some() && metric.id == self.band
     }
 
@@ -232,7 +232,7 @@ fn comparison_words(operator: &str) -> Option<(String, bool)> {
 }
 
 /// SNS spells statistics `AVERAGE`, `SAMPLE_COUNT`; the console and the API `Average`, `SampleCount`.
-fn stat_words(stat: &str) -> &str {
+pub fn stat_words(stat: &str) -> &str {
     match stat {
         "AVERAGE" => "Average",
         "SUM" => "Sum",

@@ -2,6 +2,7 @@
 //! would cost megabytes and milliseconds for the few calls we make. What every call
 //! shares lives here; each service has a file of its own.
 
+pub mod cloudwatch;
 pub mod dynamodb;
 mod endpoint;
 mod error;

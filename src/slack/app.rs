@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::log;
 use serde_json::Value;
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How far back the history is searched for a post whose answer was lost.
@@ -25,12 +26,19 @@ pub struct App<'a> {
     /// An ID or a name; replies and updates use the ID Slack answers with.
     pub channel: &'a str,
     pub options: Options<'a>,
+    /// Where the last post landed, for what follows it (a graph under it).
+    pub landed: Cell<Option<Posted>>,
 }
 
 /// A posted message: where it is.
+#[derive(Clone, Debug, Default)]
 pub struct Posted {
     pub channel: String,
     pub ts: String,
+    /// The thread a follow-up belongs in: the parent's `ts` for a reply, else its own.
+    pub thread_ts: String,
+    /// Found in the channel's history rather than posted by this call (a lost answer).
+    pub found: bool,
 }
 
 /// Which alarm transition a post is about, as its metadata says.
@@ -81,10 +89,14 @@ impl App<'_> {
                     Ok(Some(ts)) => {
                         log::line(log::Level::Warn, &"Slack's answer to a post was lost; found the post in the channel's history")
                             .emit();
-                        return Ok(Posted {
+                        let thread_ts =
+                            thread.map_or(ts.as_str(), |(_, parent)| parent).to_string();
+                        return Ok(self.remember(Posted {
                             channel: channel.to_string(),
                             ts,
-                        });
+                            thread_ts,
+                            found: true,
+                        }));
                     }
                     // Not there: it did not arrive, and posting it again cannot duplicate it.
                     Ok(None) => send()?,
@@ -93,10 +105,19 @@ impl App<'_> {
             }
             (result, _) => result?,
         };
-        Ok(Posted {
+        let ts = text(&answer, "ts").unwrap_or_default();
+        Ok(self.remember(Posted {
             channel: text(&answer, "channel").unwrap_or(channel).to_string(),
-            ts: text(&answer, "ts").unwrap_or_default().to_string(),
-        })
+            ts: ts.to_string(),
+            thread_ts: thread.map_or(ts, |(_, parent)| parent).to_string(),
+            found: false,
+        }))
+    }
+
+    /// Remembers where a post landed, and returns it.
+    fn remember(&self, posted: Posted) -> Posted {
+        self.landed.set(Some(posted.clone()));
+        posted
     }
 
     /// `chat.update` of a parent so that it shows the latest state and the incident in words.
@@ -169,6 +190,7 @@ impl App<'_> {
             username: self.options.username,
             icon_emoji: self.options.icon_emoji,
             suffix: self.options.suffix,
+            sparkline: self.options.sparkline,
             web_api: None,
         }
     }

@@ -50,6 +50,8 @@ pub struct Options<'a> {
     /// mrkdwn of ours added on a line of its own after the alarm's line: a route's
     /// mentions, or a flap note.
     pub suffix: Option<&'a str>,
+    /// `METRIC_GRAPH`: the metric's recent values as a card field (mrkdwn of ours).
+    pub sparkline: Option<&'a str>,
     pub web_api: Option<WebApiFields<'a>>,
 }
 
@@ -104,7 +106,7 @@ pub fn render(notification: &Notification, options: &Options) -> String {
             let seed = seed_line(alarm);
             if options.format == Format::Card {
                 let incident = options.web_api.as_ref().and_then(|w| w.incident);
-                card = Some(self::card(alarm, &seed, incident));
+                card = Some(self::card(alarm, &seed, incident, options.sparkline));
             }
             match options.suffix {
                 Some(suffix) => payload.string("text", &format!("{seed}\n{suffix}")),
@@ -210,7 +212,7 @@ fn text_message(subject: Option<&str>, message: &str, json: bool) -> String {
     text
 }
 
-fn card(alarm: &Alarm, seed: &str, incident: Option<&str>) -> Attachment {
+fn card(alarm: &Alarm, seed: &str, incident: Option<&str>, sparkline: Option<&str>) -> Attachment {
     let mut fields = Vec::new();
     let state = match &alarm.old_state {
         Some(old) => format!("{} → {}", escape(old), escape(&alarm.new_state)),
@@ -237,6 +239,9 @@ fn card(alarm: &Alarm, seed: &str, incident: Option<&str>) -> Attachment {
             };
             if !lines.is_empty() {
                 fields.push(Field::new(title, lines.join("\n"), false));
+            }
+            if let Some(sparkline) = sparkline {
+                fields.push(Field::new("Recent values", sparkline.to_string(), false));
             }
         }
         Trigger::Composite { rule, children } => {

@@ -4,6 +4,7 @@
 //! `tiny_http` server on `127.0.0.1:0`; every request is served on its own thread so that a
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
+pub mod cloudwatch;
 pub mod fault;
 pub mod process;
 pub mod runtime_api;
@@ -159,10 +160,12 @@ pub struct Emulator {
     secrets: Arc<secrets_manager::State>,
     slack: Arc<slack::State>,
     slack_api: Arc<SlackApi>,
+    cloudwatch: Arc<cloudwatch::CloudWatch>,
     runtime_server: HttpServer,
     secrets_server: HttpServer,
     slack_server: HttpServer,
     slack_api_server: HttpServer,
+    cloudwatch_server: HttpServer,
 }
 
 impl Emulator {
@@ -193,6 +196,12 @@ impl Emulator {
             move |rq| secrets.handle(rq)
         });
 
+        let cloudwatch = Arc::new(cloudwatch::CloudWatch::new(options.clone()));
+        let cloudwatch_server = HttpServer::start("cloudwatch", {
+            let cloudwatch = Arc::clone(&cloudwatch);
+            move |rq| cloudwatch.handle(rq)
+        });
+
         let runtime = Arc::new(runtime_api::State::new(
             options.runtime_prefix.clone(),
             options.deadline_ms,
@@ -208,10 +217,12 @@ impl Emulator {
             secrets,
             slack,
             slack_api,
+            cloudwatch,
             runtime_server,
             secrets_server,
             slack_server,
             slack_api_server,
+            cloudwatch_server,
         }
     }
 
@@ -266,7 +277,16 @@ impl Emulator {
             self.secrets_manager_url(),
         ));
         env.push(("SLACK_API_URL".to_string(), self.slack_api_url()));
+        env.push((
+            "AWS_ENDPOINT_URL_CLOUDWATCH".to_string(),
+            format!("http://{}", self.cloudwatch_server.addr),
+        ));
         env
+    }
+
+    /// The CloudWatch stand-in (`METRIC_GRAPH`): its series, faults and what it was asked.
+    pub fn cloudwatch(&self) -> &cloudwatch::CloudWatch {
+        &self.cloudwatch
     }
 
     // ---- Runtime API ------------------------------------------------------------------------
@@ -396,6 +416,7 @@ impl Drop for Emulator {
         self.secrets_server.stop();
         self.slack_server.stop();
         self.slack_api_server.stop();
+        self.cloudwatch_server.stop();
     }
 }
 
