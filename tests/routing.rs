@@ -203,3 +203,45 @@ fn render_with_a_secret_shows_each_target_and_its_payload() {
     assert!(stdout.contains("\\n<!here>\""), "{stdout}");
     assert!(!stdout.contains("SECRET"), "{stdout}");
 }
+
+#[test]
+fn app_mode_routes_post_to_each_channel_with_its_mention() {
+    use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,
+        "ROUTES": [{"alarm": ["pay-*"], "channel": "C0PAYMENTS", "mention": "<!subteam^S0PAY>"},
+                   {"alarm": ["*-p1"], "channel": "C0ONCALL", "mention": "<!here>"}]});
+    let lambda = Lambda::start(Options {
+        secret_string: Some(secret.to_string()),
+        ..Options::default()
+    });
+    let api = lambda.emu.slack_api();
+    api.add_channel("C0PAYMENTS", "payments", true);
+    api.add_channel("C0ONCALL", "oncall", true);
+    let two = expect_response(lambda.invoke(alarm("pay-db-p1", "ALARM")));
+    assert_eq!(two, r#"{"posted":2}"#);
+    expect_response(lambda.invoke(alarm("web-cpu", "OK")));
+    let text = |channel: &str| -> Vec<String> {
+        api.messages(channel)
+            .iter()
+            .map(|m| m.text.clone().unwrap_or_default())
+            .collect()
+    };
+    let pay = text("C0PAYMENTS");
+    assert_eq!(pay.len(), 1);
+    assert!(
+        pay[0].starts_with("pay-db-p1 state is now ALARM: "),
+        "{}",
+        pay[0]
+    );
+    assert!(pay[0].ends_with("\n<!subteam^S0PAY>"), "{}", pay[0]);
+    let oncall = text("C0ONCALL");
+    assert!(
+        oncall.len() == 1 && oncall[0].ends_with("\n<!here>"),
+        "{oncall:?}"
+    );
+    let default = text(DEFAULT_CHANNEL_ID);
+    assert!(
+        default.len() == 1 && default[0].starts_with("web-cpu state is now OK"),
+        "{default:?}"
+    );
+}
