@@ -6,6 +6,7 @@
 //! Shared by several test crates and by the `demo` example, so not every item is used in each.
 #![allow(dead_code)]
 
+pub mod delay;
 pub mod fault;
 pub mod process;
 pub mod runtime_api;
