@@ -13,12 +13,27 @@ pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
 
 use std::sync::Arc;
+use std::time::Duration;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
 
 /// Per connection and direction; also the largest response header section accepted.
 const IO_BUFFER: usize = 16 * 1024;
+
+/// How long an idle connection is kept for reuse. A server that closes one earlier says so
+/// with a FIN (or TLS close_notify), which the liveness probe before each reuse sees at no
+/// cost: Application Load Balancers close after 60 s by default
+/// (docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html),
+/// and some AWS APIs well before 90 s (aws/aws-sdk-go-v2#3423). What the probe cannot see is
+/// a path that forgets the connection silently: a NAT gateway drops a flow idle for 350 s
+/// and answers the next packet with a RST (docs.aws.amazon.com/vpc/latest/userguide/
+/// nat-gateway-troubleshooting.html, quoted in aws/aws-sdk-js-v3#3624), as does Network
+/// Firewall's default `TcpIdleTimeoutSeconds` of 350, and a Lambda function in a VPC reaches
+/// Slack through one. Slack publishes no keep-alive limit for hooks.slack.com. So: just
+/// under 350 s, where ureq's default of 15 s dropped every connection between alarms a
+/// quarter of a minute apart.
+const MAX_IDLE: Duration = Duration::from_secs(340);
 
 pub fn agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
@@ -33,6 +48,7 @@ pub fn agent() -> ureq::Agent {
         .input_buffer_size(IO_BUFFER)
         .output_buffer_size(IO_BUFFER)
         .max_response_header_size(IO_BUFFER)
+        .max_idle_age(MAX_IDLE)
         .tls_config(
             TlsConfig::builder()
                 .provider(TlsProvider::Rustls)
