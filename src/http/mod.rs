@@ -3,20 +3,21 @@
 //! ureq's own `Display` for an error can carry the request URL, and a Slack
 //! webhook URL is a credential, so nothing here ever prints a URL.
 
+mod connect;
 mod deadline;
 mod dns;
 mod retry;
+mod socket;
 mod tls;
 pub mod url;
 
+pub use connect::preconnect;
 pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
 
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::DefaultConnector;
 
 /// Per connection and direction; also the largest response header section accepted.
 const IO_BUFFER: usize = 16 * 1024;
@@ -36,6 +37,11 @@ const IO_BUFFER: usize = 16 * 1024;
 const MAX_IDLE: Duration = Duration::from_secs(340);
 
 pub fn agent() -> ureq::Agent {
+    agent_trusting(RootCerts::WebPki)
+}
+
+/// The agent, trusting `roots`: the compiled-in Mozilla roots, or a test root.
+fn agent_trusting(roots: RootCerts) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         // Non-2xx answers carry the reason (Slack's `no_service`, AWS's `__type`): read them.
         .http_status_as_error(false)
@@ -52,16 +58,16 @@ pub fn agent() -> ureq::Agent {
         .tls_config(
             TlsConfig::builder()
                 .provider(TlsProvider::Rustls)
-                .root_certs(RootCerts::WebPki)
+                .root_certs(roots)
                 .unversioned_rustls_crypto_provider(Arc::new(tls::crypto()))
                 .build(),
         )
         .build();
-    ureq::Agent::with_parts(
-        config,
-        DefaultConnector::default(),
-        dns::RecentAddrs::<DefaultResolver>::default(),
-    )
+    let (connector, resolver) = connect::parts(MAX_IDLE);
+    let registry = connector.registry();
+    let agent = ureq::Agent::with_parts(config, connector, resolver);
+    registry.register(&agent);
+    agent
 }
 
 /// A transport failure in words that are safe to log: the host it concerns (never a
