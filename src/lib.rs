@@ -9,6 +9,7 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod handler;
+pub mod heap;
 pub mod help;
 pub mod http;
 mod json;
