@@ -32,6 +32,7 @@ struct Report {
 
 impl Handler {
     pub fn new(agent: ureq::Agent, config: &Config) -> Handler {
+        crate::http::set_preconnect(&agent, config.slack_preconnect.clone());
         Handler {
             agent,
             secrets: SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
@@ -145,7 +146,11 @@ fn cached_webhook<'c>(
     agent: &ureq::Agent,
     deadline: Deadline,
 ) -> Result<(&'c Webhook, &'static str), Error> {
-    let fetch = || Webhook::from_secret(&secrets.get_secret_string(agent, deadline)?);
+    let fetch = || {
+        // Where the webhook probably is, connected while its URL is being fetched.
+        crate::http::preconnect(agent);
+        Webhook::from_secret(&secrets.get_secret_string(agent, deadline)?)
+    };
     let (webhook, lookup) = cache.get(Instant::now(), fetch)?;
     if let Lookup::Stale(err) = &lookup {
         log::line(

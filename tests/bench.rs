@@ -618,13 +618,14 @@ mod latency {
         ));
         let mut env = emu.env();
         for (k, v) in env.iter_mut() {
-            if k == "AWS_ENDPOINT_URL_SECRETS_MANAGER" {
-                *v = format!("http://{}", secrets.addr());
+            match k.as_str() {
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER" => *v = format!("http://{}", secrets.addr()),
+                // hooks.slack.com for a real function; here the proxy. A build that does
+                // not know the variable ignores it.
+                "SLACK_PRECONNECT" => v.clone_from(&slack_origin),
+                _ => {}
             }
         }
-        // Where a real function's webhooks are is hooks.slack.com; here it is the proxy.
-        // A build that does not know the variable ignores it.
-        env.push(("SLACK_PRECONNECT".to_string(), slack_origin));
         // Long enough that no idle period below makes the secret expire: only the
         // connections' reuse is measured.
         env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));

@@ -38,6 +38,8 @@ pub(super) struct Shared {
     resolver: Arc<RecentAddrs<DefaultResolver>>,
     spares: Mutex<Vec<(String, Spare)>>,
     changed: Condvar,
+    /// Where [`preconnect`] opens a connection: the webhook's origin, guessed.
+    origin: Mutex<Option<String>>,
     /// A spare older than this is not handed out, as the pool would not keep it.
     max_idle: Duration,
 }
@@ -89,6 +91,7 @@ pub(super) fn parts(max_idle: Duration) -> (Connect, Resolve) {
         resolver: Arc::clone(&resolver),
         spares: Mutex::new(Vec::new()),
         changed: Condvar::new(),
+        origin: Mutex::new(None),
         max_idle,
     });
     (Connect(shared), Resolve(resolver))
@@ -255,17 +258,29 @@ fn origin(uri: &Uri) -> Option<String> {
     Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
-/// Opens a connection to `origin` for this agent's next request there, on another thread.
-pub fn preconnect(agent: &ureq::Agent, origin: &str) {
-    let shared = {
-        let agents = lock(&AGENTS);
-        agents
-            .iter()
-            .find(|(k, _)| *k == key(agent))
-            .and_then(|(_, shared)| shared.upgrade())
-    };
-    if let Some(shared) = shared {
-        shared.preconnect(agent.config(), origin);
+fn shared(agent: &ureq::Agent) -> Option<Arc<Shared>> {
+    let agents = lock(&AGENTS);
+    agents
+        .iter()
+        .find(|(k, _)| *k == key(agent))
+        .and_then(|(_, shared)| shared.upgrade())
+}
+
+/// Where [`preconnect`] opens a connection for this agent: an origin such as
+/// `https://hooks.slack.com`, or `None` for nowhere.
+pub fn set_preconnect(agent: &ureq::Agent, origin: Option<String>) {
+    if let Some(shared) = shared(agent) {
+        *lock(&shared.origin) = origin;
+    }
+}
+
+/// Opens a connection to the agent's preconnect origin on another thread, for its next
+/// request there; nothing when there is none, or one is open or opening already.
+pub fn preconnect(agent: &ureq::Agent) {
+    let Some(shared) = shared(agent) else { return };
+    let origin = lock(&shared.origin).clone();
+    if let Some(origin) = origin {
+        shared.preconnect(agent.config(), &origin);
     }
 }
 
@@ -376,7 +391,8 @@ mod tests {
     fn a_preconnected_connection_serves_the_first_request() {
         let (origin, connections) = server();
         let agent = agent();
-        preconnect(&agent, &origin);
+        set_preconnect(&agent, Some(origin.clone()));
+        preconnect(&agent);
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1, "the spare was used");
@@ -387,7 +403,8 @@ mod tests {
         let (origin, connections) = server();
         let (elsewhere, spare_connections) = server();
         let agent = agent();
-        preconnect(&agent, &elsewhere);
+        set_preconnect(&agent, Some(elsewhere));
+        preconnect(&agent);
         assert_eq!(get(&agent, &format!("{origin}/x")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1);
         // Nowhere to connect: the spare fails quietly and the request reports its own error.
@@ -397,7 +414,8 @@ mod tests {
             closed.local_addr().expect("a").port()
         );
         drop(closed);
-        preconnect(&agent, &nowhere);
+        set_preconnect(&agent, Some(nowhere.clone()));
+        preconnect(&agent);
         assert!(agent.get(&format!("{nowhere}/x")).call().is_err());
         assert!(spare_connections.load(Ordering::SeqCst) <= 1);
     }

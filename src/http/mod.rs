@@ -11,7 +11,7 @@ mod socket;
 mod tls;
 pub mod url;
 
-pub use connect::preconnect;
+pub use connect::{preconnect, set_preconnect};
 pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
 

@@ -249,6 +249,12 @@ impl Emulator {
             "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_string(),
             self.secrets_manager_url(),
         ));
+        // The emulator's Slack stands for hooks.slack.com, where the bootstrap connects
+        // while it fetches the secret.
+        env.push((
+            "SLACK_PRECONNECT".to_string(),
+            format!("http://{}", self.slack_server.addr),
+        ));
         env
     }
 
