@@ -81,11 +81,12 @@ fn class(layout: Layout) -> Option<(usize, usize)> {
         return None;
     }
     // Four classes between consecutive powers of two: the power below, plus quarters.
-    let power = usize::BITS - 1 - size.leading_zeros(); // size >= 2^power
-    let quarter = (1usize << power) / 4;
-    let steps = (size - (1 << power)).div_ceil(quarter); // 0..=4
+    // Shifts, not a division: this runs for every allocation and every free.
+    let power = usize::BITS - 1 - size.leading_zeros(); // size >= 2^power >= 16
+    let shift = power - 2; // a quarter of 2^power
+    let steps = (size - (1 << power) + (1 << shift) - 1) >> shift; // 0..=4
     let index = 4 * (power - SMALLEST.trailing_zeros()) as usize + steps;
-    Some((index, (1 << power) + steps * quarter))
+    Some((index, (1 << power) + (steps << shift)))
 }
 
 fn block(bytes: usize) -> Layout {
