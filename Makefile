@@ -18,8 +18,11 @@ ELF_SIZE := size
 # checkout path; the zip moves by a few hundred bytes with the path (symbol hashes include
 # it, which reorders code). Lower them whenever the binary shrinks; never raise them
 # without a reason in the commit.
-BOOTSTRAP_BUDGET := 1329484
-ZIP_BUDGET := 748684
+# Raised by what issue 12 measured it needs (docs/performance.md, Round trips): +4,096 for
+# the allocator that keeps freed blocks (src/heap.rs), +4,096 for the connection opened
+# while the secret is fetched, +32 for our TCP transport; zip +4,856 in all.
+BOOTSTRAP_BUDGET := 1337708
+ZIP_BUDGET := 753540
 else ifeq ($(ARCH),arm64)
 TARGET := aarch64-unknown-linux-musl
 TARGET_CC := aarch64-linux-gnu-gcc
