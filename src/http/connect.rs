@@ -130,14 +130,34 @@ impl Connector for Connect {
         details: &ConnectionDetails,
         chained: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
+        let started = Instant::now();
         if let Some(spare) = self.0.take(details) {
             return Ok(Some(spare));
         }
-        Ok(self
-            .0
-            .chain
-            .connect(details, chained)?
-            .map(|t| Box::new(t) as Box<dyn Transport>))
+        let boxed = |t| Box::new(t) as Box<dyn Transport>;
+        let waited = started.elapsed();
+        if waited < Duration::from_millis(1) || details.timeout.after.is_not_happening() {
+            return Ok(self.0.chain.connect(details, chained)?.map(boxed));
+        }
+        // The time spent waiting for a spare that failed comes off this connect's own:
+        // the attempt's timeout bounds both together.
+        let left = details.timeout.after.saturating_sub(waited);
+        if left.is_zero() {
+            return Err(ureq::Error::Timeout(details.timeout.reason));
+        }
+        let rest = ConnectionDetails {
+            addrs: details.addrs.clone(),
+            now: UreqInstant::now(),
+            timeout: NextTimeout {
+                after: UreqDuration::Exact(left),
+                ..details.timeout
+            },
+            current_time: Arc::clone(&details.current_time),
+            run_connector: Arc::clone(&details.run_connector),
+            register_shutdown: Arc::clone(&details.register_shutdown),
+            ..*details
+        };
+        Ok(self.0.chain.connect(&rest, chained)?.map(boxed))
     }
 }
 
