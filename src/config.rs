@@ -30,6 +30,8 @@ pub struct Config {
     /// `METRIC_GRAPH`: the alarm's metric in Slack, and the CloudWatch it is read from.
     pub metric_graph: GraphMode,
     pub cloudwatch: aws::Client,
+    /// Where to open a connection while the secret is fetched: the webhook's origin, guessed.
+    pub slack_preconnect: Option<String>,
 }
 
 /// The Runtime API's base URL. Kept apart from [`Config`]: without it there is
@@ -185,6 +187,8 @@ impl Config {
             "must be a whole number of seconds (0 never serves an expired secret); default 3600",
         )?;
 
+        let slack_preconnect = preconnect(&env)?;
+
         Ok(Config {
             secret_id,
             dynamodb: aws::Client {
@@ -211,7 +215,31 @@ impl Config {
             secret_ttl,
             secret_max_stale,
             message_format,
+            slack_preconnect,
         })
+    }
+}
+
+/// Every real incoming webhook is on hooks.slack.com, so a connection there can be opened
+/// while the secret that names it is being fetched.
+const DEFAULT_PRECONNECT: &str = "https://hooks.slack.com";
+
+/// `SLACK_PRECONNECT`: an origin (`https://host[:port]`, `http://` for loopback only), or
+/// `off`.
+fn preconnect(env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, Error> {
+    let value = var(env, "SLACK_PRECONNECT").unwrap_or_else(|| DEFAULT_PRECONNECT.to_string());
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match Url::parse(&value) {
+        Some(url) if matches!(url.rest, "" | "/") && (url.https || url.is_loopback()) => {
+            Ok(Some(value.trim_end_matches('/').to_string()))
+        }
+        _ => Err(Error::config(
+            "SLACK_PRECONNECT",
+            "must be an origin such as https://hooks.slack.com (scheme and host, no path), \
+             or off",
+        )),
     }
 }
 
@@ -409,6 +437,34 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_preconnect_origin_is_hooks_slack_com_unless_set() {
+        let c = Config::from_env(env_of(LAMBDA)).expect("valid config");
+        assert_eq!(
+            c.slack_preconnect.as_deref(),
+            Some("https://hooks.slack.com")
+        );
+        let off = preconnect(&env_of(&[("SLACK_PRECONNECT", "OFF")])).expect("off");
+        assert_eq!(off, None);
+        let local = preconnect(&env_of(&[("SLACK_PRECONNECT", "http://127.0.0.1:9/")]));
+        assert_eq!(
+            local.expect("loopback").as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        const BAD: [&[(&str, &str)]; 3] = [
+            &[(
+                "SLACK_PRECONNECT",
+                "https://hooks.slack.com/services/T0/B0/X",
+            )],
+            &[("SLACK_PRECONNECT", "http://hooks.slack.com")],
+            &[("SLACK_PRECONNECT", "hooks.slack.com")],
+        ];
+        for bad in BAD {
+            let err = preconnect(&env_of(bad)).expect_err(bad[0].1);
+            assert!(err.to_string().contains("SLACK_PRECONNECT"), "{err}");
+        }
     }
 
     #[test]

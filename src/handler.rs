@@ -47,6 +47,7 @@ struct Report {
 
 impl Handler {
     pub fn new(agent: ureq::Agent, config: &Config) -> Handler {
+        crate::http::set_preconnect(&agent, config.slack_preconnect.clone());
         Handler {
             agent,
             secrets: SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
@@ -403,7 +404,11 @@ fn cached_settings<'c>(
     agent: &ureq::Agent,
     deadline: Deadline,
 ) -> Result<(&'c Settings, &'static str), Error> {
-    let fetch = || Settings::from_secret(&secrets.get_secret_string(agent, deadline)?);
+    let fetch = || {
+        // Where Slack probably is, connected while the secret is being fetched.
+        crate::http::preconnect(agent);
+        Settings::from_secret(&secrets.get_secret_string(agent, deadline)?)
+    };
     let (webhook, lookup) = cache.get(Instant::now(), fetch)?;
     if let Lookup::Stale(err) = &lookup {
         log::line(

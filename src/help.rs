@@ -69,6 +69,15 @@ const VARIABLES: &[Variable] = &[
         when_wrong: "not a whole number of seconds up to a year: init error",
     },
     Variable {
+        names: "SLACK_PRECONNECT",
+        default: "https://hooks.slack.com",
+        does: "where the webhook is expected: when the secret is fetched (a cold start, then once \
+               a TTL), a connection there is opened at the same time; off opens none",
+        when_wrong: "not an https:// origin (scheme and host, no path; http:// only for a \
+                     loopback test host) nor off: init error. Another host than the \
+                     webhook's: the connection is unused",
+    },
+    Variable {
         names: "AWS_LAMBDA_LOG_FORMAT",
         default: "Text",
         does: "Text: one plain line per event; JSON: one JSON object per line with timestamp, \

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod handler;
+pub mod heap;
 pub mod help;
 pub mod http;
 pub mod incident;

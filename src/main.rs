@@ -8,6 +8,11 @@ use std::process::ExitCode;
 #[cfg(all(target_env = "musl", panic = "abort"))]
 mod no_unwinder;
 
+/// musl's allocator with small freed blocks kept for reuse (see `heap.rs`).
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static HEAP: alarm_to_slack::heap::Recycling = alarm_to_slack::heap::Recycling::new();
+
 fn main() -> ExitCode {
     // Lambda starts the bootstrap without arguments; the RIE and images built on the
     // `provided` base image pass the handler name, which, like any other word, is not ours.

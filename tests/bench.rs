@@ -15,8 +15,17 @@
 //!   handling; and the bootstrap's own CPU time per invocation (/proc/PID/schedstat);
 //! - peak RSS (VmHWM) after 1,000 and after 10,000 invocations;
 //! - instructions (valgrind's callgrind, when installed): a cold start up to its first
-//!   response, and per warm invocation (the mean of 100).
+//!   response, and per warm invocation (the mean of 100);
+//! - round trips: with every byte to and from Secrets Manager and Slack delayed by a one-way
+//!   latency (`BENCH_DELAY_MS`, default 10), the time from an event to its Slack POST arriving,
+//!   divided by the round-trip time: cold (from exec), warm, warm after `BENCH_IDLE_SECONDS`
+//!   of idleness (default `16,60`; add 300 for five minutes), and warm after the server closed
+//!   the idle connection; then syscalls (strace, when installed) and CPU time per warm
+//!   invocation. With `BENCH_BASELINE=<another bootstrap>`, side by side with that one.
+//!
+//! `BENCH=latency` runs only the round trips.
 
+use emulator::delay::DelayProxy;
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use std::io::Read;
 use std::net::TcpListener;
@@ -36,6 +45,12 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if std::env::var("BENCH").as_deref() == Ok("latency") {
+        return match latency::table(&binary, &event) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => fail(&why),
+        };
+    }
 
     let mut rows: Vec<(String, String)> = Vec::new();
     let refused = exec_to_exit_refused(&binary);
@@ -120,7 +135,11 @@ fn main() -> ExitCode {
         let pad = width - what.chars().count();
         println!("{what}{}  {value:>12}", " ".repeat(pad));
     }
-    ExitCode::SUCCESS
+    println!();
+    match latency::table(&binary, &event) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => fail(&why),
+    }
 }
 
 fn fail(why: &str) -> ExitCode {
@@ -379,4 +398,388 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Round trips, syscalls and CPU per warm invocation, for this bootstrap and, with
+/// `BENCH_BASELINE`, another one side by side.
+mod latency {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::net::SocketAddr;
+
+    /// Cold starts and warm invocations timed, each reported as a median.
+    const COLD: usize = 9;
+    const WARM: usize = 21;
+    /// Processes per idle case, all idle at once, their timed invocations staggered.
+    const IDLE_RUNS: usize = 3;
+    const STAGGER: Duration = Duration::from_millis(300);
+    /// Warm invocations counted by strace and by the CPU clock.
+    const STRACE_WARM: usize = 50;
+    const CPU_WARM: usize = 500;
+    /// The proxy's keep-alive limit in the "server closed it" case, and the idleness after it.
+    const SERVER_IDLE: Duration = Duration::from_secs(2);
+    const CLOSED_AFTER: Duration = Duration::from_secs(3);
+
+    struct Column {
+        name: String,
+        binary: std::path::PathBuf,
+    }
+
+    pub fn table(binary: &Path, event: &[u8]) -> Result<(), String> {
+        let one_way = Duration::from_millis(env_number("BENCH_DELAY_MS", 10)?);
+        let idles: Vec<u64> = std::env::var("BENCH_IDLE_SECONDS")
+            .unwrap_or_else(|_| "16,60".to_string())
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .map_err(|_| format!("BENCH_IDLE_SECONDS: {s:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut columns = Vec::new();
+        if let Ok(base) = std::env::var("BENCH_BASELINE") {
+            let name = std::env::var("BENCH_BASELINE_NAME").unwrap_or_else(|_| "baseline".into());
+            columns.push(Column {
+                name,
+                binary: base.into(),
+            });
+        }
+        columns.push(Column {
+            name: "this build".to_string(),
+            binary: binary.to_path_buf(),
+        });
+
+        let rtt = (one_way * 2).as_secs_f64();
+        let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+        let mut push = |what: String, values: Vec<String>| rows.push((what, values));
+        let per_column = |f: &dyn Fn(&Path) -> Result<String, String>| {
+            columns
+                .iter()
+                .map(|c| f(&c.binary))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        // Round trips, and the milliseconds they are (what a zero delay leaves: local work).
+        let rtts = |d: Duration| match rtt > 0.0 {
+            true => format!(
+                "{:.2} ({:.1} ms)",
+                d.as_secs_f64() / rtt,
+                d.as_secs_f64() * 1e3
+            ),
+            false => format!("({:.1} ms)", d.as_secs_f64() * 1e3),
+        };
+        push(
+            format!("cold: exec → Slack POST, RTT (median of {COLD})"),
+            per_column(&|b| cold(b, event, one_way).map(rtts))?,
+        );
+        push(
+            format!("warm: event → Slack POST, RTT (median of {WARM})"),
+            per_column(&|b| warm(b, event, one_way).map(rtts))?,
+        );
+        // Every idle case waits at the same time, so the longest sets the duration; each
+        // process starts a little after the one before, so that no two timed invocations
+        // compete for the two cores.
+        let mut cases: Vec<(String, Duration, Option<Duration>)> = idles
+            .iter()
+            .map(|&secs| {
+                let what = format!("warm after {secs} s idle, RTT (median of {IDLE_RUNS})");
+                (what, Duration::from_secs(secs), None)
+            })
+            .collect();
+        cases.push((
+            format!(
+                "warm after the server closed it ({} s keep-alive), RTT",
+                SERVER_IDLE.as_secs()
+            ),
+            CLOSED_AFTER,
+            Some(SERVER_IDLE),
+        ));
+        let mut runs = Vec::new();
+        for (case, (_, idle, server_idle)) in cases.iter().enumerate() {
+            for (column, c) in columns.iter().enumerate() {
+                for _ in 0..IDLE_RUNS {
+                    let start = STAGGER * runs.len() as u32;
+                    let (binary, event, idle, server_idle) =
+                        (c.binary.clone(), event.to_vec(), *idle, *server_idle);
+                    let run = std::thread::spawn(move || {
+                        // Staggering, not synchronisation: see above.
+                        std::thread::sleep(start);
+                        after_idle(&binary, &event, one_way, idle, server_idle)
+                    });
+                    runs.push(((case, column), run));
+                }
+            }
+        }
+        let mut took: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
+        for (key, run) in runs {
+            let d = run
+                .join()
+                .map_err(|_| "an idle run panicked".to_string())??;
+            took.entry(key).or_default().push(d);
+        }
+        for (case, (what, ..)) in cases.iter().enumerate() {
+            let values = (0..columns.len())
+                .map(|column| rtts(median(took.remove(&(case, column)).unwrap_or_default())))
+                .collect();
+            push(what.clone(), values);
+        }
+        let calls: Vec<Option<BTreeMap<String, f64>>> = columns
+            .iter()
+            .map(|c| syscalls(&c.binary, event))
+            .collect::<Result<_, _>>()?;
+        push(
+            format!("syscalls per warm invocation (strace -f, mean of {STRACE_WARM})"),
+            calls
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map_or("n/a".into(), |m| format!("{:.1}", m.values().sum::<f64>()))
+                })
+                .collect(),
+        );
+        let names: std::collections::BTreeSet<&String> =
+            calls.iter().flatten().flat_map(|m| m.keys()).collect();
+        for name in names {
+            let values: Vec<String> = calls
+                .iter()
+                .map(|c| {
+                    c.as_ref().map_or("n/a".into(), |m| {
+                        format!("{:.1}", m.get(name).copied().unwrap_or(0.0))
+                    })
+                })
+                .collect();
+            push(format!("  {name}"), values);
+        }
+        push(
+            format!("CPU per warm invocation, user + kernel (mean of {CPU_WARM})"),
+            per_column(&|b| cpu(b, event).map(|d| d.map_or("n/a".into(), ms)))?,
+        );
+
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        println!(
+            "Round trips: Secrets Manager and Slack {} ms away each way (RTT {} ms), plain HTTP",
+            one_way.as_millis(),
+            (one_way * 2).as_millis()
+        );
+        let mut head = format!("{:<width$}", "what");
+        for c in &columns {
+            head.push_str(&format!("  {:>18}", c.name));
+        }
+        println!("{head}");
+        for (what, values) in &rows {
+            let mut line = format!("{what}{}", " ".repeat(width - what.chars().count()));
+            for v in values {
+                line.push_str(&format!("  {v:>18}"));
+            }
+            println!("{line}");
+        }
+        Ok(())
+    }
+
+    fn env_number(name: &str, default: u64) -> Result<u64, String> {
+        match std::env::var(name) {
+            Err(_) => Ok(default),
+            Ok(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{name}: {v:?} is not a number")),
+        }
+    }
+
+    /// The emulator with Secrets Manager and Slack behind delaying proxies, and the
+    /// bootstrap's environment pointing at the proxies.
+    struct Delayed {
+        emu: Emulator,
+        secrets: DelayProxy,
+        slack: DelayProxy,
+        env: Vec<(String, String)>,
+    }
+
+    fn delayed(one_way: Duration, server_idle: Option<Duration>) -> Delayed {
+        let emu = Emulator::start(Options::default());
+        let addr = |url: &str| -> SocketAddr {
+            let rest = url.trim_start_matches("http://");
+            rest.split('/')
+                .next()
+                .unwrap_or(rest)
+                .parse()
+                .expect("emulator address")
+        };
+        let secrets = DelayProxy::start(addr(&emu.secrets_manager_url()), one_way, server_idle);
+        let slack = DelayProxy::start(addr(&emu.slack_url()), one_way, server_idle);
+        let slack_origin = format!("http://{}", slack.addr());
+        emu.set_secret_string(&emulator::default_secret_json(
+            &format!("{slack_origin}{}", emulator::SLACK_HOOK_PATH),
+            Some("#alerts"),
+        ));
+        let mut env = emu.env();
+        for (k, v) in env.iter_mut() {
+            match k.as_str() {
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER" => *v = format!("http://{}", secrets.addr()),
+                // hooks.slack.com for a real function; here the proxy. A build that does
+                // not know the variable ignores it.
+                "SLACK_PRECONNECT" => v.clone_from(&slack_origin),
+                _ => {}
+            }
+        }
+        // Long enough that no idle period below makes the secret expire: only the
+        // connections' reuse is measured.
+        env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));
+        Delayed {
+            emu,
+            secrets,
+            slack,
+            env,
+        }
+    }
+
+    impl Delayed {
+        /// One event, timed from `started` to its Slack POST arriving (the `n`th).
+        fn post(
+            &self,
+            n: usize,
+            started: Option<Instant>,
+            process: &Bootstrap,
+            event: &[u8],
+        ) -> Result<Duration, String> {
+            let started = started.unwrap_or_else(Instant::now);
+            let id = self.emu.push_event(event.to_vec());
+            self.emu.wait_slack_posts(n);
+            let took = started.elapsed();
+            expect_response(self.emu.wait_outcome(&id), process)?;
+            Ok(took)
+        }
+    }
+
+    fn cold(binary: &Path, event: &[u8], one_way: Duration) -> Result<Duration, String> {
+        let mut times = Vec::new();
+        for _ in 0..COLD {
+            let d = delayed(one_way, None);
+            let started = Instant::now();
+            let mut process = Bootstrap::spawn(binary, &d.env);
+            times.push(d.post(1, Some(started), &process, event)?);
+            process.kill();
+        }
+        Ok(median(times))
+    }
+
+    fn warm(binary: &Path, event: &[u8], one_way: Duration) -> Result<Duration, String> {
+        let d = delayed(one_way, None);
+        let mut process = Bootstrap::spawn(binary, &d.env);
+        d.post(1, None, &process, event)?;
+        let mut times = Vec::new();
+        for n in 0..WARM {
+            times.push(d.post(n + 2, None, &process, event)?);
+        }
+        let reused = (d.secrets.connections(), d.slack.connections());
+        process.kill();
+        if reused != (1, 1) {
+            return Err(format!(
+                "warm invocations opened connections: (Secrets Manager, Slack) = {reused:?}"
+            ));
+        }
+        Ok(median(times))
+    }
+
+    /// One cold invocation, `idle` of nothing, then one timed invocation.
+    fn after_idle(
+        binary: &Path,
+        event: &[u8],
+        one_way: Duration,
+        idle: Duration,
+        server_idle: Option<Duration>,
+    ) -> Result<Duration, String> {
+        let d = delayed(one_way, server_idle);
+        let mut process = Bootstrap::spawn(binary, &d.env);
+        d.post(1, None, &process, event)?;
+        // The idleness itself is what is measured here, not a synchronisation.
+        std::thread::sleep(idle);
+        let took = d.post(2, None, &process, event)?;
+        process.kill();
+        Ok(took)
+    }
+
+    /// Syscalls per warm invocation by name: strace counts a run of one invocation and
+    /// one of 1 + `STRACE_WARM`, and the difference is divided.
+    fn syscalls(binary: &Path, event: &[u8]) -> Result<Option<BTreeMap<String, f64>>, String> {
+        let Some(strace) = ["/usr/bin/strace", "/usr/local/bin/strace"]
+            .into_iter()
+            .map(Path::new)
+            .find(|p| p.is_file())
+        else {
+            return Ok(None);
+        };
+        let dir =
+            std::env::temp_dir().join(format!("alarm-to-slack-strace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let run = |warm: usize| -> Result<BTreeMap<String, u64>, String> {
+            let out = dir.join(format!("strace.{warm}"));
+            let wrapper = dir.join(format!("bootstrap-{warm}"));
+            emulator::process::write_executable(
+                &wrapper,
+                &format!(
+                    "#!/bin/sh\nexec {} -f -c -o {} {}\n",
+                    strace.display(),
+                    out.display(),
+                    binary.display()
+                ),
+            );
+            let emu = Emulator::start(Options::default());
+            let mut process = Bootstrap::spawn(&wrapper, &emu.env());
+            for _ in 0..=warm {
+                expect_response(emu.wait_outcome(&emu.push_event(event.to_vec())), &process)?;
+            }
+            emu.fail_next_with(500);
+            process.wait_exit();
+            let text = std::fs::read_to_string(&out)
+                .map_err(|e| format!("no strace output {}: {e}", out.display()))?;
+            Ok(strace_counts(&text))
+        };
+        let one = run(0)?;
+        let many = run(STRACE_WARM)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(Some(
+            many.iter()
+                .map(|(name, n)| {
+                    let extra = n.saturating_sub(one.get(name).copied().unwrap_or(0));
+                    (name.clone(), extra as f64 / STRACE_WARM as f64)
+                })
+                .filter(|(_, n)| *n >= 0.05)
+                .collect(),
+        ))
+    }
+
+    /// `strace -c`'s table: calls per syscall name.
+    fn strace_counts(text: &str) -> BTreeMap<String, u64> {
+        text.lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                // % time, seconds, usecs/call, calls, [errors,] syscall
+                let name = *fields.last()?;
+                let calls = fields.get(3)?.parse().ok()?;
+                (name != "total" && fields.len() >= 5).then(|| (name.to_string(), calls))
+            })
+            .collect()
+    }
+
+    fn cpu(binary: &Path, event: &[u8]) -> Result<Option<Duration>, String> {
+        let emu = Emulator::start(Options::default());
+        let mut process = Bootstrap::spawn(binary, &emu.env());
+        let pid = process.pid();
+        expect_response(emu.wait_outcome(&emu.push_event(event.to_vec())), &process)?;
+        let before = cpu_time(pid);
+        for _ in 0..CPU_WARM {
+            expect_response(emu.wait_outcome(&emu.push_event(event.to_vec())), &process)?;
+        }
+        let after = cpu_time(pid);
+        process.kill();
+        Ok(match (before, after) {
+            (Some(b), Some(a)) => Some((a - b) / CPU_WARM as u32),
+            _ => None,
+        })
+    }
 }

@@ -160,6 +160,53 @@ fn slack_closing_idle_connections_is_harmless() {
 }
 
 #[test]
+fn the_connection_opened_while_the_secret_is_fetched_carries_the_post() {
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    let url = format!("{}/services/T0/B0/FAULTSECRETPATH", fault.url());
+    let options = Options {
+        secret_string: Some(default_secret_json(&url, None)),
+        ..Options::default()
+    };
+    let lambda = Lambda::start_with(options, &[("SLACK_PRECONNECT", &fault.url())], &[]);
+    for i in 0..2 {
+        expect_response(lambda.invoke(alarm_event(&format!("preconnected-{i}"))));
+    }
+    let received = fault.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(
+        fault.connections(),
+        1,
+        "one connection, opened ahead and reused"
+    );
+}
+
+#[test]
+fn a_connection_opened_for_another_host_is_left_unused_and_unlogged() {
+    // The webhook is on the emulator's Slack; the guess names the fault server.
+    let fault = FaultServer::start(Action::ok("text/plain", "ok"));
+    let lambda = Lambda::start_with(
+        Options::default(),
+        &[("SLACK_PRECONNECT", &fault.url())],
+        &[],
+    );
+    expect_response(lambda.invoke(alarm_event("elsewhere")));
+    fault.wait_connections(1);
+    assert!(fault.received().is_empty(), "nothing is sent on the spare");
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+    // Nowhere to connect at all: still only the invocation's own line, at INFO.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let nowhere = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let refused = Lambda::start_with(Options::default(), &[("SLACK_PRECONNECT", &nowhere)], &[]);
+    expect_response(refused.invoke(alarm_event("nowhere")));
+    refused.assert_serves_an_alarm();
+    for log in [lambda.log(), refused.log()] {
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(lines.iter().all(|l| l.starts_with("INFO ")), "{log}");
+    }
+}
+
+#[test]
 fn slack_that_never_answers_gets_the_post_once_and_a_typed_error() {
     let fault = FaultServer::start(Action::ok("text/plain", "ok"));
     fault.push(Action::Hang);

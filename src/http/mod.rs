@@ -3,24 +3,45 @@
 //! ureq's own `Display` for an error can carry the request URL, and a Slack
 //! webhook URL is a credential, so nothing here ever prints a URL.
 
+mod connect;
 mod deadline;
 mod dns;
 mod retry;
+mod socket;
 mod tls;
 pub mod url;
 
+pub use connect::{preconnect, set_preconnect};
 pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
 
 use std::sync::Arc;
+use std::time::Duration;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::DefaultConnector;
 
 /// Per connection and direction; also the largest response header section accepted.
 const IO_BUFFER: usize = 16 * 1024;
 
+/// How long an idle connection is kept for reuse. A server that closes one earlier says so
+/// with a FIN (or TLS close_notify), which the liveness probe before each reuse sees at no
+/// cost: Application Load Balancers close after 60 s by default
+/// (docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html),
+/// and some AWS APIs well before 90 s (aws/aws-sdk-go-v2#3423). What the probe cannot see is
+/// a path that forgets the connection silently: a NAT gateway drops a flow idle for 350 s
+/// and answers the next packet with a RST (docs.aws.amazon.com/vpc/latest/userguide/
+/// nat-gateway-troubleshooting.html, quoted in aws/aws-sdk-js-v3#3624), as does Network
+/// Firewall's default `TcpIdleTimeoutSeconds` of 350, and a Lambda function in a VPC reaches
+/// Slack through one. Slack publishes no keep-alive limit for hooks.slack.com. So: just
+/// under 350 s, where ureq's default of 15 s dropped every connection between alarms a
+/// quarter of a minute apart.
+const MAX_IDLE: Duration = Duration::from_secs(340);
+
 pub fn agent() -> ureq::Agent {
+    agent_trusting(RootCerts::WebPki)
+}
+
+/// The agent, trusting `roots`: the compiled-in Mozilla roots, or a test root.
+fn agent_trusting(roots: RootCerts) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         // Non-2xx answers carry the reason (Slack's `no_service`, AWS's `__type`): read them.
         .http_status_as_error(false)
@@ -33,19 +54,20 @@ pub fn agent() -> ureq::Agent {
         .input_buffer_size(IO_BUFFER)
         .output_buffer_size(IO_BUFFER)
         .max_response_header_size(IO_BUFFER)
+        .max_idle_age(MAX_IDLE)
         .tls_config(
             TlsConfig::builder()
                 .provider(TlsProvider::Rustls)
-                .root_certs(RootCerts::WebPki)
+                .root_certs(roots)
                 .unversioned_rustls_crypto_provider(Arc::new(tls::crypto()))
                 .build(),
         )
         .build();
-    ureq::Agent::with_parts(
-        config,
-        DefaultConnector::default(),
-        dns::RecentAddrs::<DefaultResolver>::default(),
-    )
+    let (connector, resolver) = connect::parts(MAX_IDLE);
+    let registry = connector.registry();
+    let agent = ureq::Agent::with_parts(config, connector, resolver);
+    registry.register(&agent);
+    agent
 }
 
 /// A transport failure in words that are safe to log: the host it concerns (never a

@@ -5,6 +5,7 @@
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
 pub mod cloudwatch;
+pub mod delay;
 pub mod fault;
 pub mod process;
 pub mod runtime_api;
@@ -280,6 +281,12 @@ impl Emulator {
         env.push((
             "AWS_ENDPOINT_URL_CLOUDWATCH".to_string(),
             format!("http://{}", self.cloudwatch_server.addr),
+        ));
+        // The emulator's Slack stands for hooks.slack.com, where the bootstrap connects
+        // while it fetches the secret.
+        env.push((
+            "SLACK_PRECONNECT".to_string(),
+            format!("http://{}", self.slack_server.addr),
         ));
         env
     }

@@ -148,6 +148,22 @@ impl FaultServer {
         lock(&self.state.0).connections
     }
 
+    /// Blocks until `n` connections were accepted.
+    pub fn wait_connections(&self, n: usize) {
+        let (m, cv) = &*self.state;
+        wait_for(
+            m,
+            cv,
+            |s| (s.connections >= n).then_some(()),
+            |s| {
+                format!(
+                    "{n} connection(s) at the fault server (got {})",
+                    s.connections
+                )
+            },
+        )
+    }
+
     pub fn received(&self) -> Vec<Received> {
         lock(&self.state.0).received.clone()
     }
@@ -187,6 +203,7 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
         s.connections += 1;
         s.connections
     };
+    state.1.notify_all();
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };

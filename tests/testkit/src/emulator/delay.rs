@@ -1,0 +1,133 @@
+//! A TCP proxy on loopback that delays every byte by a one-way latency, so that round trips
+//! can be counted without root (no `tc netem`). It sees only bytes, so TLS would pass through
+//! it as well as plain HTTP.
+//!
+//! Loopback connects at once, while a real connect costs a round trip before the client can
+//! send; so a client's bytes are forwarded no earlier than three one-way delays after the
+//! connection was accepted (SYN, SYN-ACK, then the data itself). Bandwidth is unlimited.
+//!
+//! `idle_close` stands for a server's keep-alive limit: a connection on which the client
+//! sent nothing for that long is closed (the client sees a FIN), as a server or load
+//! balancer closes an idle connection.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub struct DelayProxy {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    stopping: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl DelayProxy {
+    /// Forwards to `upstream`, each direction delayed by `one_way`.
+    pub fn start(upstream: SocketAddr, one_way: Duration, idle_close: Option<Duration>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind delay proxy");
+        socket2::SockRef::from(&listener)
+            .set_tcp_nodelay(true)
+            .expect("TCP_NODELAY on the delay proxy");
+        let addr = listener.local_addr().expect("delay proxy address");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let accept = std::thread::spawn({
+            let (connections, stopping) = (Arc::clone(&connections), Arc::clone(&stopping));
+            move || {
+                for client in listener.incoming() {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(client) = client else { continue };
+                    let accepted = Instant::now();
+                    let Ok(server) = TcpStream::connect(upstream) else {
+                        continue;
+                    };
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let _ = server.set_nodelay(true);
+                    let first_byte = accepted + one_way * 3;
+                    pipe(&client, &server, one_way, first_byte, idle_close);
+                    pipe(&server, &client, one_way, accepted, None);
+                }
+            }
+        });
+        DelayProxy {
+            addr,
+            connections,
+            stopping,
+            accept: Some(accept),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connections accepted so far: a request that did not open one reused one.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for DelayProxy {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// `from` → `to`: a reader stamps each chunk with the time it may arrive, a writer sends it
+/// then. The end of the stream travels the same way, as a shutdown of `to`'s write side.
+fn pipe(
+    from: &TcpStream,
+    to: &TcpStream,
+    one_way: Duration,
+    not_before: Instant,
+    idle_close: Option<Duration>,
+) {
+    let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
+        return;
+    };
+    let (send, receive) = mpsc::channel::<(Instant, Option<Vec<u8>>)>();
+    std::thread::spawn(move || {
+        let _ = from.set_read_timeout(idle_close);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let chunk = match from.read(&mut buf) {
+                Ok(0) | Err(_) => None,
+                Ok(n) => Some(buf[..n].to_vec()),
+            };
+            let due = (Instant::now() + one_way).max(not_before);
+            let end = chunk.is_none();
+            if send.send((due, chunk)).is_err() || end {
+                break;
+            }
+        }
+        // Closing on idle (a read timeout) also tells the sender's side at once.
+        if idle_close.is_some() {
+            let _ = from.shutdown(Shutdown::Both);
+        }
+    });
+    std::thread::spawn(move || {
+        for (due, chunk) in receive {
+            // The simulated wire: each chunk waits out its latency.
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            match chunk {
+                Some(bytes) if to.write_all(&bytes).is_ok() => {}
+                _ => {
+                    let _ = to.shutdown(Shutdown::Write);
+                    break;
+                }
+            }
+        }
+    });
+}
