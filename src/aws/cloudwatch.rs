@@ -2,12 +2,11 @@
 //! (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`): the alarm's graph and its recent
 //! datapoints. Both are reads, so both are retried like any idempotent call.
 
-use super::{AwsError, Client, Operation};
+use super::{AwsError, Client, Operation, JSON_1_0 as CONTENT_TYPE};
 use crate::error::Error;
 use crate::http::{retry, Deadline, Failure};
 use serde_json::Value;
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// The SigV4 signing name, and the first label of the regional endpoint.
 pub const SERVICE: &str = "monitoring";
 const TARGET: &str = "GraniteServiceVersion20100801.";

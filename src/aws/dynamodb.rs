@@ -1,12 +1,11 @@
 //! DynamoDB `GetItem`, `PutItem` and `UpdateItem` over the awsJson1_0 protocol: the
 //! incident store. Items are JSON in DynamoDB's `AttributeValue` form.
 
-use super::{AwsError, Client, Operation};
+use super::{AwsError, Client, Operation, JSON_1_0 as CONTENT_TYPE};
 use crate::error::Error;
 use crate::http::{retry, Deadline, Failure};
 use serde_json::{Map, Value};
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// The SigV4 signing name, and the first label of the regional endpoint.
 pub const SERVICE: &str = "dynamodb";
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";

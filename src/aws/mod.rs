@@ -18,6 +18,9 @@ use crate::http::{Deadline, Failure, Peer};
 use aws_credential_types::Credentials;
 use std::time::SystemTime;
 
+/// The awsJson1_0 protocol's content type (DynamoDB, CloudWatch); Secrets Manager speaks 1.1.
+pub const JSON_1_0: &str = "application/x-amz-json-1.0";
+
 /// One service as this function calls it: where, in which region, as whom.
 #[derive(Clone)]
 pub struct Client {
