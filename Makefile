@@ -26,8 +26,8 @@ TARGET := aarch64-unknown-linux-musl
 TARGET_CC := aarch64-linux-gnu-gcc
 TARGET_CC_PKG := gcc-aarch64-linux-gnu
 ELF_SIZE := aarch64-linux-gnu-size
-BOOTSTRAP_BUDGET := 1259139
-ZIP_BUDGET := 776363
+BOOTSTRAP_BUDGET := 1259179
+ZIP_BUDGET := 794710
 # The C cross compiler also links: rustc brings musl's start files and libc itself.
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := $(TARGET_CC)
 else
