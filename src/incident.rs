@@ -99,6 +99,12 @@ impl Incidents {
             self.reply(app, &item, parent, &t, stale, notification, deadline)?;
             return Ok(true);
         }
+        let claim = dynamodb::string(&item, "claim");
+        if opening(&item) && claim != Some(t.id.as_str()) {
+            // Another instance is posting this incident's parent: whatever this transition
+            // is (an older ALARM, an OK), it belongs in that thread.
+            return self.join(app, &t, &tag, notification, deadline);
+        }
         if t.state != "ALARM" || stale {
             // Nothing open to reply to (an OK before its ALARM, a late old ALARM).
             app.post(notification, None, Some(&tag), deadline)?;
@@ -123,21 +129,30 @@ impl Incidents {
                     return Ok(true);
                 }
                 // Another instance opened it: reply in its thread once its parent is posted.
-                match self.wait_for_parent(app, &t, deadline) {
-                    Some(item) => {
-                        if let Some(parent) = open_parent(&item) {
-                            let stale =
-                                dynamodb::number(&item, "changed").is_some_and(|c| t.at < c);
-                            self.reply(app, &item, parent, &t, stale, notification, deadline)?;
-                            return Ok(true);
-                        }
-                        self.alone(app, notification, &tag, deadline, None)
-                    }
-                    None => self.alone(app, notification, &tag, deadline, None),
-                }
+                self.join(app, &t, &tag, notification, deadline)
             }
             Err(err) => self.alone(app, notification, &tag, deadline, Some(err)),
         }
+    }
+
+    /// Replies in the thread another instance is opening, once its parent is there; posts
+    /// on its own if the parent does not come in time.
+    fn join(
+        &self,
+        app: &App,
+        t: &Transition,
+        tag: &Tag,
+        notification: &Notification,
+        deadline: Deadline,
+    ) -> Result<bool, Error> {
+        if let Some(item) = self.wait_for_parent(app, t, deadline) {
+            if let Some(parent) = open_parent(&item) {
+                let stale = dynamodb::number(&item, "changed").is_some_and(|c| t.at < c);
+                self.reply(app, &item, parent, t, stale, notification, deadline)?;
+                return Ok(true);
+            }
+        }
+        self.alone(app, notification, tag, deadline, None)
     }
 
     /// A reply in the open incident's thread, then the parent brought up to date (unless the
@@ -324,6 +339,15 @@ pub fn transition_id(alarm: &Alarm) -> String {
         alarm.new_state,
         alarm.changed_at.as_deref().unwrap_or("unknown")
     )
+}
+
+/// An incident claimed and not yet given its parent (its claimer is posting it), and not
+/// abandoned (a claim expires after [`CLAIM_EXPIRES_SECS`]).
+fn opening(item: &Item) -> bool {
+    dynamodb::string(item, "status") == Some("open")
+        && dynamodb::string(item, "ts").is_none()
+        && dynamodb::number(item, "claimed")
+            .is_some_and(|claimed| epoch_now() - claimed < CLAIM_EXPIRES_SECS)
 }
 
 /// The open incident's parent message: channel ID and ts.

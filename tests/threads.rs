@@ -241,6 +241,40 @@ fn an_ok_delivered_before_its_alarm_never_leaves_an_open_incident() {
 }
 
 #[test]
+fn a_transition_while_another_instance_opens_the_incident_waits_for_its_thread() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    // Another instance claimed the incident for a newer ALARM and is posting its parent:
+    // a claim with no `ts` yet (it never comes here).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claimed = moto.signed(
+        &Credentials::fixture(),
+        "dynamodb",
+        "application/x-amz-json-1.0",
+        &[("X-Amz-Target", "DynamoDB_20120810.PutItem")],
+        json!({"TableName": TABLE, "Item": {
+            "alarm": {"S": arn("opening")}, "status": {"S": "open"}, "state": {"S": "ALARM"},
+            "opened": {"N": "1796032830"}, "changed": {"N": "1796032830"},
+            "claim": {"S": "ALARM@2026-11-30T10:00:30Z"}, "claimed": {"N": now.to_string()}}})
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(claimed.status, 200, "{}", claimed.body);
+    let lambda = start(&moto, &creds);
+    // An older ALARM: not posted as a stale message of its own at once, but held for the
+    // thread; when the parent does not come, posted on its own with a WARN that says why.
+    assert_posted(
+        &lambda,
+        transition("opening", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    lambda
+        .process
+        .wait_output("another instance is opening this incident");
+    assert_eq!(messages(&lambda).len(), 1);
+}
+
+#[test]
 fn the_same_event_delivered_twice_is_posted_once() {
     let (moto, creds) = moto_with_table(&ACTIONS);
     let lambda = start(&moto, &creds);
