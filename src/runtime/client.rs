@@ -135,18 +135,17 @@ impl RuntimeApi {
         if invocation.deadline_is_budget && !BUDGET_LOGGED.swap(true, Ordering::Relaxed) {
             log::debug(&"Lambda-Runtime-Deadline-Ms is too small to be a time; read as milliseconds from now, as cargo lambda watch means it").emit();
         }
-        let request_id = invocation.request_id.clone();
         match body {
             Ok(body) => {
                 invocation.body = body;
                 Ok(Next::Event(invocation))
             }
             Err(ureq::Error::BodyExceedsLimit(_)) => Ok(Next::Invalid {
-                request_id,
+                request_id: invocation.request_id,
                 error: Error::InvalidEvent(format!("larger than {} MiB", MAX_EVENT_BYTES >> 20)),
             }),
             Err(e) => Ok(Next::Invalid {
-                request_id,
+                request_id: invocation.request_id,
                 error: Error::InvalidInvocation(format!(
                     "cannot read the event: {}",
                     describe(&e, &self.host)
@@ -157,30 +156,22 @@ impl RuntimeApi {
 
     /// `POST /runtime/invocation/{id}/response`.
     pub fn response(&self, request_id: &str, body: String) -> Result<(), Fatal> {
-        let mut response = self.run(
-            || response_request(&self.base, request_id, body.clone()),
-            "response",
-        )?;
-        check(&mut response, "response")
+        self.send(&response_post(&self.base, request_id, body), "response")
     }
 
     /// `POST /runtime/invocation/{id}/error`.
     pub fn error(&self, request_id: &str, err: &Error) -> Result<(), Fatal> {
-        let request = error_request(&self.base, Some(request_id), err)?;
-        self.send(request, "error")
+        self.send(&error_post(&self.base, Some(request_id), err), "error")
     }
 
     /// `POST /runtime/init/error`: a start-up failure, shown on the first invocation.
     pub fn init_error(&self, err: &Error) -> Result<(), Fatal> {
-        let request = error_request(&self.base, None, err)?;
-        self.send(request, "init error")
+        self.send(&error_post(&self.base, None, err), "init error")
     }
 
-    /// Posts a ready body (built once: an error's message is not built twice).
-    fn send(&self, request: Request<String>, what: &str) -> Result<(), Fatal> {
-        let (head, body) = request.into_parts();
-        let mut response =
-            self.run(|| Ok(Request::from_parts(head.clone(), body.clone())), what)?;
+    /// Posts `post`; a request sent again borrows the same body (nothing is copied).
+    fn send(&self, post: &Post, what: &str) -> Result<(), Fatal> {
+        let mut response = self.run(|| post.request(), what)?;
         check(&mut response, what)
     }
 }
@@ -219,17 +210,38 @@ fn next_request(base: &str) -> Result<Request<()>, Fatal> {
         .map_err(|_| Fatal(format!("cannot build a Runtime API request to {url}")))
 }
 
-fn response_request(base: &str, request_id: &str, body: String) -> Result<Request<String>, Fatal> {
-    let url = format!("{base}/runtime/invocation/{}/response", segment(request_id));
-    post(&url, body, None)
+/// A JSON `POST` to the Runtime API, ready to be sent (and sent again).
+struct Post {
+    url: String,
+    body: String,
+    error_type: Option<String>,
+}
+
+impl Post {
+    fn request(&self) -> Result<Request<&str>, Fatal> {
+        let mut request = Request::post(&self.url).header("Content-Type", "application/json");
+        if let Some(error_type) = &self.error_type {
+            request = request.header("Lambda-Runtime-Function-Error-Type", error_type);
+        }
+        request.body(self.body.as_str()).map_err(|_| {
+            Fatal(format!(
+                "cannot build a Runtime API request to {}",
+                self.url
+            ))
+        })
+    }
+}
+
+fn response_post(base: &str, request_id: &str, body: String) -> Post {
+    Post {
+        url: format!("{base}/runtime/invocation/{}/response", segment(request_id)),
+        body,
+        error_type: None,
+    }
 }
 
 /// `/runtime/invocation/{id}/error`, or `/runtime/init/error` without an id.
-fn error_request(
-    base: &str,
-    request_id: Option<&str>,
-    err: &Error,
-) -> Result<Request<String>, Fatal> {
+fn error_post(base: &str, request_id: Option<&str>, err: &Error) -> Post {
     let url = match request_id {
         Some(id) => format!("{base}/runtime/invocation/{}/error", segment(id)),
         None => format!("{base}/runtime/init/error"),
@@ -241,17 +253,11 @@ fn error_request(
         "stackTrace": [],
     })
     .to_string();
-    post(&url, body, Some(&error_type))
-}
-
-fn post(url: &str, body: String, error_type: Option<&str>) -> Result<Request<String>, Fatal> {
-    let mut request = Request::post(url).header("Content-Type", "application/json");
-    if let Some(error_type) = error_type {
-        request = request.header("Lambda-Runtime-Function-Error-Type", error_type);
+    Post {
+        url,
+        body,
+        error_type: Some(error_type),
     }
-    request
-        .body(body)
-        .map_err(|_| Fatal(format!("cannot build a Runtime API request to {url}")))
 }
 
 fn segment(id: &str) -> String {
@@ -281,8 +287,8 @@ mod tests {
 
     #[test]
     fn response_posts_json_to_the_invocation() {
-        let request = response_request(BASE, "8476a536-e9f4", "{\"posted\":1}".into())
-            .unwrap_or_else(|_| panic!("request"));
+        let post = response_post(BASE, "8476a536-e9f4", "{\"posted\":1}".into());
+        let request = post.request().unwrap_or_else(|_| panic!("request"));
         assert_eq!(request.method(), "POST");
         assert_eq!(
             request.uri(),
@@ -290,14 +296,14 @@ mod tests {
         );
         assert_eq!(header(&request, "content-type"), Some("application/json"));
         assert_eq!(header(&request, "lambda-runtime-function-error-type"), None);
-        assert_eq!(request.body(), "{\"posted\":1}");
+        assert_eq!(*request.body(), "{\"posted\":1}");
     }
 
     #[test]
     fn errors_carry_their_type_in_header_and_body() {
         let err = Error::InvalidEvent("no Records".into());
-        let request =
-            error_request(BASE, Some("id/1 ?"), &err).unwrap_or_else(|_| panic!("request"));
+        let post = error_post(BASE, Some("id/1 ?"), &err);
+        let request = post.request().unwrap_or_else(|_| panic!("request"));
         assert_eq!(request.method(), "POST");
         assert_eq!(
             request.uri(),
@@ -316,8 +322,8 @@ mod tests {
                 "stackTrace": []
             })
         );
-        let init = error_request(BASE, None, &Error::config("SecretId", "is not set"))
-            .unwrap_or_else(|_| panic!("request"));
+        let init_post = error_post(BASE, None, &Error::config("SecretId", "is not set"));
+        let init = init_post.request().unwrap_or_else(|_| panic!("request"));
         assert_eq!(
             init.uri(),
             "http://127.0.0.1:9001/2018-06-01/runtime/init/error"
