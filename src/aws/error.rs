@@ -21,16 +21,16 @@ struct Body {
     message: Option<String>,
 }
 
-/// What a non-2xx answer asks of the retry loop. `service` builds the service's error
-/// from an AWS code; `unreachable` describes an answer without one (a proxy, a wrong URL).
+/// What a non-2xx answer (`parsed` by [`parse`]) asks of the retry loop. `service` builds
+/// the service's error from an AWS code; `unreachable` describes an answer without one (a
+/// proxy, a wrong URL).
 pub fn failure(
     status: u16,
-    header_code: Option<&str>,
-    body: &str,
+    parsed: Option<AwsError>,
     service: fn(AwsError) -> Error,
     unreachable: fn(String) -> Error,
 ) -> Failure {
-    match parse(status, header_code, body) {
+    match parsed {
         Some(err) => {
             let transient = is_transient(err.status, &err.code);
             let err = service(err);
@@ -54,14 +54,9 @@ pub fn failure(
     }
 }
 
-/// Just the error code of an answer, if it has one.
-pub fn code(header_code: Option<&str>, body: &str) -> Option<String> {
-    parse(0, header_code, body).map(|e| e.code)
-}
-
 /// The code from `X-Amzn-ErrorType` or the body, which may be namespaced
 /// (`com.amazonaws…#Code`) or suffixed (`Code:http://…`).
-fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsError> {
+pub fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsError> {
     let mut parsed: Option<Body> = serde_json::from_str(body).ok();
     if parsed.is_none() && body.trim_start().starts_with('<') {
         parsed = Some(Body {
@@ -201,15 +196,20 @@ mod tests {
             message: e.message,
         };
         assert!(matches!(
-            failure(502, None, "<html/>", service, unreachable),
+            failure(502, parse(502, None, "<html/>"), service, unreachable),
             Failure::Backoff(Error::SecretsManagerUnreachable(_))
         ));
         assert!(matches!(
-            failure(404, None, "", service, unreachable),
+            failure(404, parse(404, None, ""), service, unreachable),
             Failure::Final(Error::SecretsManagerUnreachable(_))
         ));
         assert!(matches!(
-            failure(400, Some("ThrottlingException"), "", service, unreachable),
+            failure(
+                400,
+                parse(400, Some("ThrottlingException"), ""),
+                service,
+                unreachable
+            ),
             Failure::Backoff(Error::SecretsManager { .. })
         ));
     }

@@ -102,18 +102,16 @@ impl Client {
             .limit(1 << 20)
             .read_to_string()
             .map_err(fail)?;
-        if (200..300).contains(&status)
-            || error::code(header_code.as_deref(), &body)
-                .is_some_and(|c| op.answers.contains(&c.as_str()))
+        if (200..300).contains(&status) {
+            return Ok((status, body));
+        }
+        let parsed = error::parse(status, header_code.as_deref(), &body);
+        if parsed
+            .as_ref()
+            .is_some_and(|e| op.answers.contains(&e.code.as_str()))
         {
             return Ok((status, body));
         }
-        Err(error::failure(
-            status,
-            header_code.as_deref(),
-            &body,
-            op.service,
-            op.unreachable,
-        ))
+        Err(error::failure(status, parsed, op.service, op.unreachable))
     }
 }
