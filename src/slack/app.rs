@@ -73,16 +73,7 @@ impl App<'_> {
             .word("method", "chat.postMessage")
             .str("payload", payload.as_str())
             .emit();
-        let send = || {
-            self.api.call(
-                self.agent,
-                self.token,
-                "chat.postMessage",
-                Args::Json(&payload),
-                false,
-                deadline,
-            )
-        };
+        let send = || self.call("chat.postMessage", Args::Json(&payload), false, deadline);
         let answer = match (send(), tag) {
             (Err(Error::SlackNoAnswer(why)), Some(tag)) => {
                 match self.find(channel, tag, deadline) {
@@ -138,15 +129,7 @@ impl App<'_> {
             ..self.base_options()
         };
         let payload = message::render(notification, &options);
-        self.api
-            .call(
-                self.agent,
-                self.token,
-                "chat.update",
-                Args::Json(&payload),
-                true,
-                deadline,
-            )
+        self.call("chat.update", Args::Json(&payload), true, deadline)
             .map(|_| ())
     }
 
@@ -162,14 +145,7 @@ impl App<'_> {
             ("limit", "200"),
             ("include_all_metadata", "true"),
         ]);
-        let answer = self.api.call(
-            self.agent,
-            self.token,
-            "conversations.history",
-            Args::Form(&args),
-            true,
-            deadline,
-        )?;
+        let answer = self.call("conversations.history", Args::Form(&args), true, deadline)?;
         let found = answer
             .get("messages")
             .and_then(Value::as_array)
@@ -181,6 +157,18 @@ impl App<'_> {
                 field("alarm") == Some(tag.alarm) && field("transition") == Some(tag.transition)
             });
         Ok(found.and_then(|m| text(m, "ts")).map(str::to_string))
+    }
+
+    /// A Web API method with this app's token.
+    pub fn call(
+        &self,
+        method: &'static str,
+        args: Args,
+        idempotent: bool,
+        deadline: Deadline,
+    ) -> Result<Value, Error> {
+        self.api
+            .call(self.agent, self.token, method, args, idempotent, deadline)
     }
 
     fn base_options(&self) -> Options<'_> {

@@ -26,9 +26,7 @@ pub fn share(
         ("alt_txt", title),
     ]);
     // Asking twice only leaves an unused file id behind: a read for retrying's sake.
-    let answer = app.api.call(
-        app.agent,
-        app.token,
+    let answer = app.call(
         "files.getUploadURLExternal",
         Args::Form(&args),
         true,
@@ -48,16 +46,13 @@ pub fn share(
     })
     .to_string();
     // Slack says to call it exactly once: not re-sent after a timeout.
-    app.api
-        .call(
-            app.agent,
-            app.token,
-            "files.completeUploadExternal",
-            Args::Json(&complete),
-            false,
-            deadline,
-        )
-        .map(|_| ())
+    app.call(
+        "files.completeUploadExternal",
+        Args::Json(&complete),
+        false,
+        deadline,
+    )
+    .map(|_| ())
 }
 
 /// The bytes to the upload URL: HTTP 200 stored them, anything else refused them. Sending
