@@ -78,11 +78,8 @@ impl Handler {
             &mut report,
             &mut reached,
         );
-        // Only a failed event comes back (Lambda's retry): remember whom it reached until then.
-        match result {
-            Ok(_) => self.delivered.forget(&reached),
-            Err(_) => self.delivered.remember(&reached),
-        }
+        self.delivered
+            .settle(&invocation.body, &reached, result.is_err());
 
         let slack_status = match &result {
             Err(Error::SlackRejected { status, .. } | Error::WebhookRevoked { status, .. }) => {
@@ -122,7 +119,7 @@ impl Handler {
         body: &[u8],
         deadline: Deadline,
         report: &mut Report,
-        reached: &mut Vec<u64>,
+        reached: &mut Vec<(usize, u64)>,
     ) -> Result<usize, Error> {
         let notifications = event::parse(body)?;
         let Some(first) = notifications.first() else {
@@ -132,7 +129,6 @@ impl Handler {
             report.alarm = Some((sanitize(&a.name, 255), sanitize(&a.new_state, 40)));
         }
 
-        let event = fingerprint(&body);
         let mut refreshed = false;
         let mut next = 0;
         // Stop at the first record that fails: Lambda retries the whole event, and the
@@ -146,9 +142,9 @@ impl Handler {
             // `text` format has none).
             let mut sparkline: Option<Option<String>> = None;
             for destination in settings.destinations(notification)? {
-                let id = fingerprint(&(event, next, destination.to.id()));
-                if self.delivered.contains(&id) {
-                    reached.push(id);
+                let delivery = (next, destination.to.id());
+                if self.delivered.contains(body, delivery) {
+                    reached.push(delivery);
                     continue;
                 }
                 let sparkline = sparkline
@@ -179,9 +175,9 @@ impl Handler {
                     Ok(Sent::Posted(status)) => {
                         report.slack_status = status.or(report.slack_status);
                         report.posted += 1;
-                        reached.push(id);
+                        reached.push(delivery);
                     }
-                    Ok(Sent::Already) => reached.push(id),
+                    Ok(Sent::Already) => reached.push(delivery),
                     Err(e) => {
                         failed.get_or_insert(e);
                     }
@@ -342,21 +338,35 @@ struct Delivered(HashSet<u64>);
 impl Delivered {
     const MAX: usize = 4096;
 
-    fn contains(&self, id: &u64) -> bool {
-        self.0.contains(id)
+    /// Whether an earlier, failed attempt at `event` made this delivery (record, target).
+    /// Nothing is hashed while no failed event is remembered: the common case.
+    fn contains(&self, event: &[u8], delivery: (usize, u64)) -> bool {
+        !self.0.is_empty()
+            && self
+                .0
+                .contains(&fingerprint(&(fingerprint(&event), delivery)))
     }
 
-    fn remember(&mut self, ids: &[u64]) {
-        if self.0.len() + ids.len() > Self::MAX {
+    /// After an attempt at `event`: what it `reached` is remembered if it `failed` (Lambda
+    /// retries it), and forgotten if it succeeded (it will not come back).
+    fn settle(&mut self, event: &[u8], reached: &[(usize, u64)], failed: bool) {
+        if reached.is_empty() || (!failed && self.0.is_empty()) {
+            return;
+        }
+        let event = fingerprint(&event);
+        let ids = reached
+            .iter()
+            .map(|delivery| fingerprint(&(event, *delivery)));
+        if !failed {
+            for id in ids {
+                self.0.remove(&id);
+            }
+            return;
+        }
+        if self.0.len() + reached.len() > Self::MAX {
             self.0.clear();
         }
         self.0.extend(ids);
-    }
-
-    fn forget(&mut self, ids: &[u64]) {
-        for id in ids {
-            self.0.remove(id);
-        }
     }
 }
 
