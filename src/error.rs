@@ -10,14 +10,10 @@ pub enum Error {
     Config { var: &'static str, problem: String },
     /// The event cannot be read as an SNS notification; retrying will not help.
     InvalidEvent(String),
-    /// Secrets Manager answered with an AWS error code (`ResourceNotFoundException`, …).
-    SecretsManager {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// Secrets Manager could not be reached, or answered something that is not its protocol.
-    SecretsManagerUnreachable(String),
+    /// An AWS service (Secrets Manager, DynamoDB, CloudWatch) answered with an error code, or
+    /// could not be reached. The incident store and the graph failing are only ever logged:
+    /// neither costs an alarm.
+    Aws(Aws),
     /// The secret exists but does not hold a usable Slack webhook.
     InvalidSecret(String),
     /// Slack answered with a non-2xx status.
@@ -35,24 +31,6 @@ pub enum Error {
     TokenRevoked { code: String },
     /// The Web API cannot post to the channel: unknown, archived, or the app is not in it.
     SlackChannel { code: String },
-    /// DynamoDB answered with an AWS error code. Only ever logged: the thread store failing
-    /// never costs an alarm.
-    DynamoDb {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// DynamoDB could not be reached, or answered something that is not its protocol.
-    DynamoDbUnreachable(String),
-    /// CloudWatch answered with an AWS error code (`AccessDenied`, `Throttling`, …), or had
-    /// no datapoints (`NoDatapoints`, ours). Only ever logged: a graph never costs an alarm.
-    CloudWatch {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// CloudWatch could not be reached, or answered something that is not its protocol.
-    CloudWatchUnreachable(String),
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -63,15 +41,10 @@ impl Error {
     /// Worth trying again within this invocation: the peer may answer differently in a moment.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::SecretsManagerUnreachable(_)
-            | Error::SlackUnreachable(_)
-            | Error::DynamoDbUnreachable(_)
-            | Error::CloudWatchUnreachable(_)
-            | Error::Timeout(_) => true,
-            // One rule for the retry within a call and for serving a stale secret.
-            Error::SecretsManager { status, code, .. }
-            | Error::DynamoDb { status, code, .. }
-            | Error::CloudWatch { status, code, .. } => crate::aws::is_transient(*status, code),
+            Error::SlackUnreachable(_) | Error::Timeout(_) => true,
+            // The AWS layer sorted it when it read the answer: one rule for the retry
+            // within a call and for serving a stale secret.
+            Error::Aws(aws) => aws.transient,
             Error::SlackRejected { status, .. } => *status >= 500,
             _ => false,
         }
@@ -89,8 +62,7 @@ impl Error {
         let fixed = match self {
             Error::Config { .. } => "Config.InvalidEnvironment",
             Error::InvalidEvent(_) => "Event.Invalid",
-            Error::SecretsManager { code, .. } => return format!("SecretsManager.{code}"),
-            Error::SecretsManagerUnreachable(_) => "SecretsManager.Unreachable",
+            Error::Aws(aws) => return format!("{}.{}", aws.service.name(), aws.code()),
             Error::InvalidSecret(_) => "Secret.Invalid",
             Error::SlackRejected { .. } => "Slack.Rejected",
             Error::SlackUnreachable(_) => "Slack.Unreachable",
@@ -99,10 +71,6 @@ impl Error {
             Error::WebhookRevoked { .. } => "Slack.WebhookRevoked",
             Error::TokenRevoked { .. } => "Slack.TokenRevoked",
             Error::SlackChannel { .. } => "Slack.ChannelUnavailable",
-            Error::DynamoDb { code, .. } => return format!("DynamoDB.{code}"),
-            Error::DynamoDbUnreachable(_) => "DynamoDB.Unreachable",
-            Error::CloudWatch { code, .. } => return format!("CloudWatch.{code}"),
-            Error::CloudWatchUnreachable(_) => "CloudWatch.Unreachable",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -115,15 +83,18 @@ impl fmt::Display for Error {
         match self {
             Error::Config { var, problem } => write!(f, "environment variable {var}: {problem}"),
             Error::InvalidEvent(why) => write!(f, "the event is not one this function handles: {why}"),
-            Error::SecretsManager { code, message, .. } => {
-                write!(f, "Secrets Manager GetSecretValue failed: {code}")?;
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
+            Error::Aws(aws) => {
+                write!(f, "{} failed: ", aws.service.call_words())?;
+                match &aws.answer {
+                    Some(answer) => {
+                        write!(f, "{}", answer.code)?;
+                        if !answer.message.is_empty() {
+                            write!(f, ": {}", answer.message)?;
+                        }
+                        Ok(())
+                    }
+                    None => f.write_str(&aws.why),
                 }
-                Ok(())
-            }
-            Error::SecretsManagerUnreachable(why) => {
-                write!(f, "Secrets Manager GetSecretValue failed: {why}")
             }
             Error::InvalidSecret(why) => write!(f, "the secret is not usable: {why}"),
             Error::SlackRejected { status, body } => {
@@ -151,22 +122,6 @@ impl fmt::Display for Error {
                 f,
                 "Slack cannot post to the channel ({code}); invite the app to it (/invite @app), or set the secret's SLACK_CHANNEL to a channel ID the app can post to"
             ),
-            Error::DynamoDb { code, message, .. } => {
-                write!(f, "DynamoDB failed: {code}")?;
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
-                }
-                Ok(())
-            }
-            Error::DynamoDbUnreachable(why) => write!(f, "DynamoDB failed: {why}"),
-            Error::CloudWatch { code, message, .. } => {
-                write!(f, "CloudWatch failed: {code}")?;
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
-                }
-                Ok(())
-            }
-            Error::CloudWatchUnreachable(why) => write!(f, "CloudWatch failed: {why}"),
             Error::Timeout(step) => {
                 write!(
                     f,
@@ -178,37 +133,83 @@ impl fmt::Display for Error {
     }
 }
 
-/// Keeps text from a remote peer printable and short before it lands in an error
-/// message, a log line or an HTTP header.
-pub fn sanitize(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.trim().chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
+/// The AWS services this function calls, as their errors are named.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Service {
+    SecretsManager,
+    DynamoDb,
+    CloudWatch,
+}
+
+impl Service {
+    /// The `errorType` prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "SecretsManager",
+            Service::DynamoDb => "DynamoDB",
+            Service::CloudWatch => "CloudWatch",
         }
-        out.extend(printable(c));
     }
-    out
-}
 
-/// What a log line or an error message shows for `c`: a control character (a newline
-/// among them) becomes a space, so that one line stays one line; a character that only
-/// changes how the text around it displays is dropped.
-pub fn printable(c: char) -> Option<char> {
-    if is_invisible(c) {
-        None
-    } else if c.is_control() {
-        Some(' ')
-    } else {
-        Some(c)
+    /// How a failure of it starts in words.
+    fn call_words(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "Secrets Manager GetSecretValue",
+            Service::DynamoDb => "DynamoDB",
+            Service::CloudWatch => "CloudWatch",
+        }
     }
 }
 
-/// Zero-width marks and bidirectional embeddings, overrides and isolates: with them an
-/// alarm name could display as another name.
-pub fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// What went wrong with one AWS call.
+#[derive(Debug)]
+pub struct Aws {
+    pub service: Service,
+    /// The service's error answer; `None` when it could not be reached or did not speak
+    /// its protocol (then `why` says what happened).
+    pub answer: Option<AwsAnswer>,
+    pub why: String,
+    /// Worth another try: decided where the answer was read.
+    pub transient: bool,
+}
+
+/// An error answer with an AWS error code (`ResourceNotFoundException`, …).
+#[derive(Debug)]
+pub struct AwsAnswer {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl Aws {
+    /// The `errorType` reason: the AWS code, or `Unreachable`.
+    pub fn code(&self) -> &str {
+        self.answer
+            .as_ref()
+            .map_or("Unreachable", |a| a.code.as_str())
+    }
+}
+
+impl Error {
+    /// The service answered with an error code.
+    pub fn aws(service: Service, answer: AwsAnswer, transient: bool) -> Error {
+        Error::Aws(Aws {
+            service,
+            answer: Some(answer),
+            why: String::new(),
+            transient,
+        })
+    }
+
+    /// The service could not be reached, or did not answer in its protocol.
+    pub fn aws_unreachable(service: Service, why: String) -> Error {
+        Error::Aws(Aws {
+            service,
+            answer: None,
+            why,
+            transient: true,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -217,12 +218,21 @@ mod tests {
 
     #[test]
     fn error_types_are_category_dot_reason() {
-        let e = Error::SecretsManager {
+        let answer = AwsAnswer {
             status: 400,
             code: "AccessDeniedException".into(),
             message: String::new(),
         };
+        let e = Error::aws(Service::SecretsManager, answer, false);
         assert_eq!(e.error_type(), "SecretsManager.AccessDeniedException");
+        assert_eq!(
+            e.to_string(),
+            "Secrets Manager GetSecretValue failed: AccessDeniedException"
+        );
+        let down = Error::aws_unreachable(Service::DynamoDb, "timed out".into());
+        assert_eq!(down.error_type(), "DynamoDB.Unreachable");
+        assert_eq!(down.to_string(), "DynamoDB failed: timed out");
+        assert!(down.is_transient());
         assert_eq!(
             Error::config("SecretId", "missing").error_type(),
             "Config.InvalidEnvironment"
@@ -235,13 +245,5 @@ mod tests {
             .to_string(),
             "Slack refused the message: HTTP 404 no_service"
         );
-    }
-
-    #[test]
-    fn sanitize_strips_controls_and_cuts() {
-        assert_eq!(sanitize(" a\nb\r\u{0}c ", 10), "a b  c");
-        assert_eq!(sanitize("abcdef", 3), "abc…");
-        assert_eq!(sanitize("ééé", 2), "éé…");
-        assert_eq!(sanitize("cpu\u{202E}hgih\u{202C}\u{200B}", 20), "cpuhgih");
     }
 }

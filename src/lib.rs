@@ -20,3 +20,4 @@ pub mod preview;
 pub mod runtime;
 mod secret_cache;
 pub mod slack;
+pub mod text;

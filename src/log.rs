@@ -268,7 +268,7 @@ struct OneLine<'a>(&'a mut String);
 
 impl fmt::Write for OneLine<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.extend(s.chars().filter_map(crate::error::printable));
+        self.0.extend(s.chars().filter_map(crate::text::printable));
         Ok(())
     }
 }

@@ -450,14 +450,19 @@ fn every_error_type_is_in_operations() {
         fixed.len() >= 5,
         "found only {fixed:?} as \"Category.Reason\" literals in src/error.rs `fn error_type`"
     );
-    // `format!("SecretsManager.{code}")`: documented as `SecretsManager.<code>`.
-    let dynamic: Vec<String> = literals
+    // An AWS service's errors are `{service}.{code}` (`Error::Aws`): documented as
+    // `SecretsManager.<code>`, and `SecretsManager.Unreachable` for no answer.
+    let services: Vec<String> = string_literals(fn_body(&source, "name"))
+        .into_iter()
+        .filter(|s| is_ident(s))
+        .collect();
+    assert!(
+        services.len() >= 3,
+        "found only {services:?} as AWS service names in src/error.rs `fn name`"
+    );
+    let dynamic: Vec<String> = services
         .iter()
-        .filter_map(|s| {
-            let (category, rest) = s.split_once(".{")?;
-            let name = rest.strip_suffix('}')?;
-            (is_ident(category) && is_ident(name)).then(|| format!("{category}.<{name}>"))
-        })
+        .flat_map(|s| [format!("{s}.<code>"), format!("{s}.Unreachable")])
         .collect();
     let operations = read("docs/operations.md");
     let missing: Vec<String> = fixed

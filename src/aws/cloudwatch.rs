@@ -2,29 +2,20 @@
 //! (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`): the alarm's graph and its recent
 //! datapoints. Both are reads, so both are retried like any idempotent call.
 
-use super::{AwsError, Client, Operation, JSON_1_0 as CONTENT_TYPE};
-use crate::error::Error;
-use crate::http::{retry, Deadline, Failure};
+use super::{Client, Operation};
+use crate::error::{Error, Service};
+use crate::http::Deadline;
 use serde_json::Value;
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
 pub const SERVICE: &str = "monitoring";
 const TARGET: &str = "GraniteServiceVersion20100801.";
 
-fn service(e: AwsError) -> Error {
-    Error::CloudWatch {
-        status: e.status,
-        code: e.code,
-        message: e.message,
-    }
-}
-
 const READ: Operation = Operation {
+    service: Service::CloudWatch,
     step: "read the alarm's metric from CloudWatch",
     idempotent: true,
     answers: &[],
-    service,
-    unreachable: Error::CloudWatchUnreachable,
 };
 
 pub struct CloudWatch {
@@ -71,22 +62,13 @@ impl CloudWatch {
         request: &Value,
     ) -> Result<Value, Error> {
         let target = format!("{TARGET}{action}");
-        let body = request.to_string();
-        retry(deadline, || {
-            let (_, answer) =
-                self.client
-                    .call(agent, deadline, CONTENT_TYPE, &target, &body, &READ)?;
-            serde_json::from_str(&answer).map_err(|_| {
-                Failure::Final(not_cloudwatch(
-                    "the answer is not CloudWatch's JSON; check AWS_ENDPOINT_URL_CLOUDWATCH",
-                ))
-            })
-        })
+        self.client
+            .json(agent, deadline, &target, &request.to_string(), &READ)
     }
 }
 
 fn not_cloudwatch(why: &str) -> Error {
-    Error::CloudWatchUnreachable(why.to_string())
+    Error::aws_unreachable(Service::CloudWatch, why.to_string())
 }
 
 /// Standard base64 with padding, as JSON carries blobs; `None` for anything else. Twenty

@@ -1,38 +1,28 @@
 //! DynamoDB `GetItem`, `PutItem` and `UpdateItem` over the awsJson1_0 protocol: the
 //! incident store. Items are JSON in DynamoDB's `AttributeValue` form.
 
-use super::{AwsError, Client, Operation, JSON_1_0 as CONTENT_TYPE};
-use crate::error::Error;
-use crate::http::{retry, Deadline, Failure};
+use super::{Client, Operation};
+use crate::error::{Error, Service};
+use crate::http::Deadline;
 use serde_json::{Map, Value};
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
 pub const SERVICE: &str = "dynamodb";
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
-fn service(e: AwsError) -> Error {
-    Error::DynamoDb {
-        status: e.status,
-        code: e.code,
-        message: e.message,
-    }
-}
-
 const GET_ITEM: Operation = Operation {
+    service: Service::DynamoDb,
     step: "read the incident from DynamoDB",
     idempotent: true,
     answers: &[],
-    service,
-    unreachable: Error::DynamoDbUnreachable,
 };
 
 /// A conditional write sent twice could fail its own condition: not re-sent once sent.
 const WRITE: Operation = Operation {
+    service: Service::DynamoDb,
     step: "write the incident to DynamoDB",
     idempotent: false,
     answers: &[CONDITION_FAILED],
-    service,
-    unreachable: Error::DynamoDbUnreachable,
 };
 
 pub type Item = Map<String, Value>;
@@ -108,17 +98,8 @@ impl DynamoDb {
         op: &Operation,
     ) -> Result<Value, Error> {
         let target = format!("DynamoDB_20120810.{action}");
-        let body = request.to_string();
-        retry(deadline, || {
-            let (_, answer) =
-                self.client
-                    .call(agent, deadline, CONTENT_TYPE, &target, &body, op)?;
-            serde_json::from_str(&answer).map_err(|_| {
-                Failure::Final(Error::DynamoDbUnreachable(
-                    "the answer is not DynamoDB's JSON; check AWS_ENDPOINT_URL_DYNAMODB".into(),
-                ))
-            })
-        })
+        self.client
+            .json(agent, deadline, &target, &request.to_string(), op)
     }
 }
 

@@ -2,16 +2,10 @@
 //! and as emulators and proxies write auth errors (the query protocol's XML), and which
 //! codes are worth another try.
 
-use crate::error::{sanitize, Error};
+use crate::error::{AwsAnswer, Error, Service};
 use crate::http::Failure;
+use crate::text::sanitize;
 use serde::Deserialize;
-
-/// A refusal with an AWS error code, cut to the code (`ResourceNotFoundException`).
-pub struct AwsError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-}
 
 #[derive(Deserialize)]
 struct Body {
@@ -21,19 +15,13 @@ struct Body {
     message: Option<String>,
 }
 
-/// What a non-2xx answer (`parsed` by [`parse`]) asks of the retry loop. `service` builds
-/// the service's error from an AWS code; `unreachable` describes an answer without one (a
-/// proxy, a wrong URL).
-pub fn failure(
-    status: u16,
-    parsed: Option<AwsError>,
-    service: fn(AwsError) -> Error,
-    unreachable: fn(String) -> Error,
-) -> Failure {
+/// What a non-2xx answer (`parsed` by [`parse`]) of `service` asks of the retry loop; an
+/// answer without an AWS code (a proxy, a wrong URL) counts as the service unreachable.
+pub fn failure(status: u16, parsed: Option<AwsAnswer>, service: Service) -> Failure {
     match parsed {
-        Some(err) => {
-            let transient = is_transient(err.status, &err.code);
-            let err = service(err);
+        Some(answer) => {
+            let transient = is_transient(answer.status, &answer.code);
+            let err = Error::aws(service, answer, transient);
             if transient {
                 Failure::Backoff(err)
             } else {
@@ -41,9 +29,10 @@ pub fn failure(
             }
         }
         None => {
-            let err = unreachable(format!(
-                "HTTP {status} without an AWS error code; check AWS_ENDPOINT_URL"
-            ));
+            let err = Error::aws_unreachable(
+                service,
+                format!("HTTP {status} without an AWS error code; check AWS_ENDPOINT_URL"),
+            );
             // Only a gateway's 5xx is worth another try.
             if is_gateway_error(status) {
                 Failure::Backoff(err)
@@ -56,7 +45,7 @@ pub fn failure(
 
 /// The code from `X-Amzn-ErrorType` or the body, which may be namespaced
 /// (`com.amazonaws…#Code`) or suffixed (`Code:http://…`).
-pub fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsError> {
+pub fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsAnswer> {
     let mut parsed: Option<Body> = serde_json::from_str(body).ok();
     if parsed.is_none() && body.trim_start().starts_with('<') {
         parsed = Some(Body {
@@ -71,7 +60,7 @@ pub fn parse(status: u16, header_code: Option<&str>, body: &str) -> Option<AwsEr
             c.rsplit('#').next().unwrap_or(c)
         })
         .filter(|c| !c.trim().is_empty())?;
-    Some(AwsError {
+    Some(AwsAnswer {
         status,
         code: sanitize_code(code),
         message: parsed
@@ -108,7 +97,7 @@ fn is_gateway_error(status: u16) -> bool {
 
 /// One rule, for the retry within a call and for serving a stale secret: a gateway's
 /// 5xx, or a code the AWS SDKs' standard retry mode treats as throttling or transient.
-pub fn is_transient(status: u16, code: &str) -> bool {
+fn is_transient(status: u16, code: &str) -> bool {
     is_gateway_error(status)
         || code.starts_with("RequestTimeout")
         || matches!(
@@ -189,28 +178,23 @@ mod tests {
 
     #[test]
     fn answers_without_a_code_retry_only_at_gateways() {
-        let unreachable = Error::SecretsManagerUnreachable;
-        let service = |e: AwsError| Error::SecretsManager {
-            status: e.status,
-            code: e.code,
-            message: e.message,
+        let sm = Service::SecretsManager;
+        let unreachable = |f: Failure| match f {
+            Failure::Backoff(Error::Aws(e)) => (true, e.answer.is_none(), e.transient),
+            Failure::Final(Error::Aws(e)) => (false, e.answer.is_none(), e.transient),
+            _ => panic!("not an AWS error"),
         };
-        assert!(matches!(
-            failure(502, parse(502, None, "<html/>"), service, unreachable),
-            Failure::Backoff(Error::SecretsManagerUnreachable(_))
-        ));
-        assert!(matches!(
-            failure(404, parse(404, None, ""), service, unreachable),
-            Failure::Final(Error::SecretsManagerUnreachable(_))
-        ));
-        assert!(matches!(
-            failure(
-                400,
-                parse(400, Some("ThrottlingException"), ""),
-                service,
-                unreachable
-            ),
-            Failure::Backoff(Error::SecretsManager { .. })
-        ));
+        assert_eq!(
+            unreachable(failure(502, parse(502, None, "<html/>"), sm)),
+            (true, true, true)
+        );
+        assert_eq!(
+            unreachable(failure(404, parse(404, None, ""), sm)),
+            (false, true, true)
+        );
+        let throttled = failure(400, parse(400, Some("ThrottlingException"), ""), sm);
+        assert_eq!(unreachable(throttled), (true, false, true));
+        let denied = failure(400, parse(400, Some("AccessDeniedException"), ""), sm);
+        assert_eq!(unreachable(denied), (false, false, false));
     }
 }

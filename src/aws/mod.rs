@@ -11,11 +11,11 @@ pub mod secrets_manager;
 mod sign;
 
 pub use endpoint::Endpoint;
-pub use error::{is_transient, AwsError};
 
-use crate::error::Error;
-use crate::http::{Deadline, Failure, Peer};
+use crate::error::{Error, Service};
+use crate::http::{retry, Deadline, Failure, Peer};
 use aws_credential_types::Credentials;
+use serde_json::Value;
 use std::time::SystemTime;
 
 /// The awsJson1_0 protocol's content type (DynamoDB, CloudWatch); Secrets Manager speaks 1.1.
@@ -31,17 +31,21 @@ pub struct Client {
     pub service: &'static str,
 }
 
-/// One operation: what it is for, whether it may be sent twice, and how its failures are
-/// told (the service's error for an AWS code, and the one for a peer that is unreachable
-/// or does not speak the protocol).
+/// One operation: which service's errors it raises, what it is for, and whether it may be
+/// sent twice.
 pub struct Operation {
+    pub service: Service,
     pub step: &'static str,
     pub idempotent: bool,
     /// Error codes that are answers, not failures (`ConditionalCheckFailedException`):
     /// their body is returned like a success's.
     pub answers: &'static [&'static str],
-    pub service: fn(AwsError) -> Error,
-    pub unreachable: fn(String) -> Error,
+}
+
+impl Operation {
+    fn unreachable(&self, why: String) -> Error {
+        Error::aws_unreachable(self.service, why)
+    }
 }
 
 impl Client {
@@ -71,7 +75,7 @@ impl Client {
             body.as_bytes(),
             SystemTime::now(),
         )
-        .map_err(|why| Failure::Final((op.unreachable)(why)))?;
+        .map_err(|why| Failure::Final(op.unreachable(why)))?;
         let mut request = deadline
             .bound(agent.post(&self.endpoint.url), op.step)
             .map_err(Failure::Final)?;
@@ -81,11 +85,12 @@ impl Client {
         for (name, value) in &signed {
             request = request.header(*name, value);
         }
+        let unreachable = |why| op.unreachable(why);
         let peer = Peer {
             host: &self.endpoint.host,
             step: op.step,
-            unreachable: op.unreachable,
-            no_answer: op.unreachable,
+            unreachable: &unreachable,
+            no_answer: &unreachable,
             idempotent: op.idempotent,
         };
         let fail = |e: ureq::Error| peer.failure(&e, deadline);
@@ -112,6 +117,37 @@ impl Client {
         {
             return Ok((status, body));
         }
-        Err(error::failure(status, parsed, op.service, op.unreachable))
+        Err(error::failure(status, parsed, op.service))
+    }
+
+    /// An awsJson1_0 call (DynamoDB, CloudWatch) with its retries: the answer as JSON.
+    /// `target` is the whole `X-Amz-Target` (`DynamoDB_20120810.GetItem`).
+    pub fn json(
+        &self,
+        agent: &ureq::Agent,
+        deadline: Deadline,
+        target: &str,
+        request: &str,
+        op: &Operation,
+    ) -> Result<Value, Error> {
+        retry(deadline, || {
+            let (_, answer) = self.call(agent, deadline, JSON_1_0, target, request, op)?;
+            serde_json::from_str(&answer).map_err(|_| {
+                Failure::Final(op.unreachable(format!(
+                    "the answer is not {}'s JSON; check {}",
+                    op.service.name(),
+                    endpoint_variable(op.service)
+                )))
+            })
+        })
+    }
+}
+
+/// The variable that overrides `service`'s endpoint, for error messages that point at it.
+fn endpoint_variable(service: Service) -> &'static str {
+    match service {
+        Service::SecretsManager => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        Service::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
+        Service::CloudWatch => "AWS_ENDPOINT_URL_CLOUDWATCH",
     }
 }

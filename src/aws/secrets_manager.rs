@@ -1,7 +1,7 @@
 //! AWS Secrets Manager `GetSecretValue` over the awsJson1_1 protocol.
 
-use super::{AwsError, Client, Operation};
-use crate::error::Error;
+use super::{Client, Operation};
+use crate::error::{Error, Service};
 use crate::http::{retry, Deadline, Failure};
 use serde::Deserialize;
 
@@ -11,15 +11,10 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub const SERVICE: &str = "secretsmanager";
 
 const GET_SECRET_VALUE: Operation = Operation {
+    service: Service::SecretsManager,
     step: "fetch the secret from Secrets Manager",
     idempotent: true,
     answers: &[],
-    service: |e: AwsError| Error::SecretsManager {
-        status: e.status,
-        code: e.code,
-        message: e.message,
-    },
-    unreachable: Error::SecretsManagerUnreachable,
 };
 
 pub struct SecretsManager {
@@ -66,9 +61,12 @@ impl SecretsManager {
 
 fn secret_string(status: u16, body: &str) -> Result<String, Error> {
     let answer: Answer = serde_json::from_str(body).map_err(|_| {
-        Error::SecretsManagerUnreachable(format!(
-            "HTTP {status} with a body that is not GetSecretValue's JSON; check AWS_ENDPOINT_URL"
-        ))
+        Error::aws_unreachable(
+            Service::SecretsManager,
+            format!(
+                "HTTP {status} with a body that is not GetSecretValue's JSON; check AWS_ENDPOINT_URL"
+            ),
+        )
     })?;
     match (answer.secret_string, answer.secret_binary) {
         (Some(s), _) => Ok(s),
@@ -99,11 +97,12 @@ mod tests {
 
     #[test]
     fn aws_codes_become_typed_errors() {
-        let err = (GET_SECRET_VALUE.service)(AwsError {
+        let answer = crate::error::AwsAnswer {
             status: 400,
             code: "ResourceNotFoundException".into(),
             message: "not found".into(),
-        });
+        };
+        let err = Error::aws(GET_SECRET_VALUE.service, answer, false);
         assert_eq!(err.error_type(), "SecretsManager.ResourceNotFoundException");
         assert!(err
             .to_string()

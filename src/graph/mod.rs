@@ -10,7 +10,7 @@ pub mod widget;
 use crate::alarm::event::Notification;
 use crate::alarm::Alarm;
 use crate::aws::cloudwatch::CloudWatch;
-use crate::error::Error;
+use crate::error::{AwsAnswer, Error, Service};
 use crate::http::Deadline;
 use crate::log::{self, Level};
 use crate::slack::app::App;
@@ -148,12 +148,13 @@ fn budget(deadline: Deadline, cap: Duration, skipped: &'static str) -> Option<De
 }
 
 fn no_datapoints() -> Error {
-    Error::CloudWatch {
+    let answer = AwsAnswer {
         status: 200,
         code: "NoDatapoints".to_string(),
         message: "GetMetricData returned no datapoint for the alarm's metric in the window"
             .to_string(),
-    }
+    };
+    Error::aws(Service::CloudWatch, answer, false)
 }
 
 fn warn(what: &'static str, err: &Error) {

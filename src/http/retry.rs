@@ -108,9 +108,9 @@ pub struct Peer<'a> {
     /// What the request was for, in words: `post to Slack`.
     pub step: &'static str,
     /// Wraps the description of a failure that is not the peer's answer.
-    pub unreachable: fn(String) -> Error,
+    pub unreachable: &'a dyn Fn(String) -> Error,
     /// Wraps it when the request was sent and no answer came in time.
-    pub no_answer: fn(String) -> Error,
+    pub no_answer: &'a dyn Fn(String) -> Error,
     /// Sending it twice does no harm (a read). A post is not: once it was sent, a
     /// timeout may hide a delivery, and it is not sent again within the invocation.
     pub idempotent: bool,
@@ -235,8 +235,8 @@ mod tests {
         Peer {
             host: "hooks.slack.com",
             step: "post to Slack",
-            unreachable: Error::SlackUnreachable,
-            no_answer: Error::SlackNoAnswer,
+            unreachable: &Error::SlackUnreachable,
+            no_answer: &Error::SlackNoAnswer,
             idempotent,
         }
     }

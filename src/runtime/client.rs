@@ -2,9 +2,10 @@
 //! built by a pure function, so that its method, path and headers are unit-tested.
 
 use super::invocation::{Invocation, Rejected};
-use crate::error::{sanitize, Error};
+use crate::error::Error;
 use crate::http::{describe, is_dropped};
 use crate::log;
+use crate::text::sanitize;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,7 +1,7 @@
 //! Slack's mrkdwn text: escaping what we did not write, cutting to a length, and dates.
 
 use crate::alarm::timestamp::epoch_seconds;
-use crate::error::is_invisible;
+use crate::text::is_invisible;
 
 /// Slack treats `&`, `<` and `>` as control characters in any text we did not write; and
 /// characters that only change how the text around them displays are dropped, so that

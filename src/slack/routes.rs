@@ -76,7 +76,7 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
         )));
     };
     if let Some(unknown) = fields.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        let unknown = crate::error::sanitize(unknown, 40);
+        let unknown = crate::text::sanitize(unknown, 40);
         return Err(invalid(
             &unknown,
             "is not a route field; use alarm, state, account, region, namespace, channel, webhook, mention, mention_on or flap_seconds",

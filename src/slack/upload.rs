@@ -71,8 +71,8 @@ fn post_bytes(agent: &ureq::Agent, url: &str, png: &[u8], deadline: Deadline) ->
     let peer = Peer {
         host,
         step: STEP,
-        unreachable: Error::SlackUnreachable,
-        no_answer: Error::SlackNoAnswer,
+        unreachable: &Error::SlackUnreachable,
+        no_answer: &Error::SlackNoAnswer,
         idempotent: true,
     };
     retry(deadline, || {

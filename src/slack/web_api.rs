@@ -2,9 +2,10 @@
 //! method come as HTTP 200 `{"ok": false, "error": "<code>"}`.
 
 use super::secret::BotToken;
-use crate::error::{sanitize, Error};
+use crate::error::Error;
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
+use crate::text::sanitize;
 use serde_json::Value;
 
 pub struct WebApi {
@@ -49,8 +50,8 @@ impl WebApi {
         let peer = Peer {
             host: &self.host,
             step: "call Slack's Web API",
-            unreachable: Error::SlackUnreachable,
-            no_answer: Error::SlackNoAnswer,
+            unreachable: &Error::SlackUnreachable,
+            no_answer: &Error::SlackNoAnswer,
             idempotent,
         };
         let (content_type, body) = match args {

@@ -1,9 +1,10 @@
 //! The Slack incoming webhook and how we post to it.
 //! The webhook URL is a credential: it is only ever shown as its host.
 
-use crate::error::{sanitize, Error};
+use crate::error::Error;
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
+use crate::text::sanitize;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -89,8 +90,8 @@ fn post_once(
             let peer = Peer {
                 host: webhook.host(),
                 step: STEP,
-                unreachable: Error::SlackUnreachable,
-                no_answer: Error::SlackNoAnswer,
+                unreachable: &Error::SlackUnreachable,
+                no_answer: &Error::SlackNoAnswer,
                 idempotent: false,
             };
             peer.failure(&e, deadline)
