@@ -17,6 +17,7 @@ pub mod incident;
 mod json;
 pub mod log;
 pub mod preview;
+pub mod region;
 pub mod runtime;
 mod secret_cache;
 pub mod slack;

@@ -1,6 +1,6 @@
 //! Where an alarm lives: its ARN, and its page in the CloudWatch console.
 
-use crate::aws::partition::is_code;
+use crate::region::is_code;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// What JavaScript's `encodeURIComponent` leaves alone, which is what the console itself

@@ -8,7 +8,7 @@ pub mod event;
 pub mod timestamp;
 pub mod trigger;
 
-use crate::aws::partition;
+use crate::region as partition;
 use arn::Arn;
 use serde_json::Value;
 use trigger::{Child, Metric, Rule, Trigger};

@@ -1,4 +1,5 @@
-//! AWS partitions: which one a region belongs to, and the domains that follow from it.
+//! AWS regions and partitions: which partition a region belongs to, and the domains that
+//! follow from it. Plain facts, below both the AWS calls and the alarm model that use them.
 
 /// A region or partition code as AWS writes them (`us-east-1`, `aws-us-gov`): safe to
 /// put into a host name or a URL as it is.
