@@ -1,7 +1,6 @@
 //! A metric's recent values as one line of block characters, for a card field that works
 //! in every Slack mode (a webhook cannot carry an image): `▁▂▂▃▅▇█ 93.4 > 80`.
 
-use crate::slack::mrkdwn::escape;
 use serde_json::Value;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -64,13 +63,13 @@ pub fn line(
     let limit = threshold.and_then(|t| Some((t, super::widget::parse_number(t)?)));
     if let Some((text, limit)) = limit {
         let sign = if last > limit {
-            "&gt;"
+            ">"
         } else if last < limit {
-            "&lt;"
+            "<"
         } else {
             "="
         };
-        out.push_str(&format!(" {sign} {}", escape(text)));
+        out.push_str(&format!(" {sign} {text}"));
     }
     Some(out)
 }
@@ -107,11 +106,11 @@ mod tests {
             .collect();
         assert_eq!(
             line(&series, 1000, 300, 7, Some("80")).as_deref(),
-            Some("▁▂▃▄▅▇█ 93.4 &gt; 80")
+            Some("▁▂▃▄▅▇█ 93.4 > 80")
         );
         assert_eq!(
             line(&series[..5], 1000, 300, 7, Some("80")).as_deref(),
-            Some("▁▂▄▆█·· 60 &lt; 80")
+            Some("▁▂▄▆█·· 60 < 80")
         );
         assert_eq!(
             line(&series, 1000, 300, 7, None).as_deref(),

@@ -3,9 +3,10 @@
 //! coloured by its state.
 
 use super::mrkdwn::{self, cut, escape, escape_cut};
+use super::trigger_words;
 use crate::alarm::arn::{self, Arn};
 use crate::alarm::event::Notification;
-use crate::alarm::trigger::{self, Child, Trigger};
+use crate::alarm::trigger::{Child, Trigger};
 use crate::alarm::Alarm;
 use crate::json::{self, Object};
 
@@ -50,7 +51,7 @@ pub struct Options<'a> {
     /// mrkdwn of ours added on a line of its own after the alarm's line: a route's
     /// mentions, or a flap note.
     pub suffix: Option<&'a str>,
-    /// `METRIC_GRAPH`: the metric's recent values as a card field (mrkdwn of ours).
+    /// `METRIC_GRAPH`: the metric's recent values as a card field (plain text; escaped here).
     pub sparkline: Option<&'a str>,
     pub web_api: Option<WebApiFields<'a>>,
 }
@@ -230,8 +231,8 @@ fn card(alarm: &Alarm, seed: &str, incident: Option<&str>, sparkline: Option<&st
     }
     match &alarm.trigger {
         Trigger::Threshold(rule) => {
-            fields.push(Field::new("Trigger", rule.words(), false));
-            let lines = rule.metric_lines();
+            fields.push(Field::new("Trigger", trigger_words::words(rule), false));
+            let lines = trigger_words::metric_lines(rule);
             let title = if lines.len() == 1 {
                 "Metric"
             } else {
@@ -241,12 +242,12 @@ fn card(alarm: &Alarm, seed: &str, incident: Option<&str>, sparkline: Option<&st
                 fields.push(Field::new(title, lines.join("\n"), false));
             }
             if let Some(sparkline) = sparkline {
-                fields.push(Field::new("Recent values", sparkline.to_string(), false));
+                fields.push(Field::new("Recent values", escape(sparkline), false));
             }
         }
         Trigger::Composite { rule, children } => {
             if let Some(rule) = rule {
-                fields.push(Field::new("Rule", trigger::code(rule), false));
+                fields.push(Field::new("Rule", trigger_words::code(rule), false));
             }
             if !children.is_empty() {
                 fields.push(Field::new("Triggered by", child_list(children), false));

@@ -6,6 +6,7 @@ pub mod message;
 pub mod mrkdwn;
 pub mod routes;
 pub mod secret;
+pub mod trigger_words;
 pub mod upload;
 pub mod web_api;
 pub mod webhook;
