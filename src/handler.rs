@@ -1,36 +1,34 @@
-//! One invocation: read the records, get the Slack settings (cached), post each record
-//! to Slack (a webhook, or the Web API in app mode, in its incident's thread when
-//! threads are on), and log one line about it.
+//! One invocation: read the records, find each one's destinations in the Slack settings,
+//! have each delivered, and log one line about it. What a delivery does is `delivery/`'s;
+//! this file only sequences the records and reports.
 
 use crate::alarm::event::{self, Notification};
 use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
 use crate::config::Config;
+use crate::delivery::credentials::Credentials;
+use crate::delivery::delivered::Delivered;
+use crate::delivery::flaps::Flaps;
+use crate::delivery::{self, Context, Sent};
 use crate::error::Error;
 use crate::graph::Graphs;
-use crate::http::Deadline;
-use crate::incident::Incidents;
+use crate::http::{Deadline, Preconnect};
+use crate::incident::store::Store;
 use crate::log::{self, Level};
 use crate::runtime::Invocation;
-use crate::secret_cache::{Lookup, SecretCache};
-use crate::slack::app::{App, Tag};
-use crate::slack::message::{self, Options};
-use crate::slack::secret::{Destination, Settings, Target, To};
+use crate::secret_cache::SecretCache;
+use crate::slack::message;
 use crate::slack::web_api::WebApi;
-use crate::slack::webhook;
 use crate::text::sanitize;
-use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 pub struct Handler {
     agent: ureq::Agent,
-    secrets: SecretsManager,
-    cache: SecretCache<Settings>,
+    credentials: Credentials,
     format: message::Format,
     web_api: WebApi,
-    incidents: Option<Incidents>,
+    incidents: Option<Store>,
     graphs: Graphs,
     delivered: Delivered,
     flaps: Flaps,
@@ -47,18 +45,21 @@ struct Report {
 }
 
 impl Handler {
-    pub fn new(agent: ureq::Agent, config: &Config) -> Handler {
-        crate::http::set_preconnect(&agent, config.slack_preconnect.clone());
+    /// `preconnect` is the agent's: the handler aims it where Slack is expected.
+    pub fn new(agent: ureq::Agent, preconnect: Preconnect, config: &Config) -> Handler {
         Handler {
             agent,
-            secrets: SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
-            cache: SecretCache::new(config.secret_ttl, config.secret_max_stale),
+            credentials: Credentials::new(
+                SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
+                SecretCache::new(config.secret_ttl, config.secret_max_stale),
+                preconnect.to(config.slack_preconnect.clone()),
+            ),
             format: config.message_format,
             web_api: WebApi::new(&config.slack_api_url),
             incidents: config
                 .incident_table
                 .as_ref()
-                .map(|table| Incidents::new(DynamoDb::new(config.dynamodb.clone()), table.clone())),
+                .map(|table| Store::new(DynamoDb::new(config.dynamodb.clone()), table.clone())),
             graphs: Graphs::new(
                 config.metric_graph,
                 CloudWatch::new(config.cloudwatch.clone()),
@@ -135,8 +136,7 @@ impl Handler {
         // Stop at the first record that fails: Lambda retries the whole event, and the
         // targets that got it already are skipped then (see `delivered`).
         while let Some(notification) = notifications.get(next) {
-            let (settings, lookup) =
-                cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
+            let (settings, lookup) = self.credentials.settings(&self.agent, deadline)?;
             report.secret.get_or_insert(lookup);
             let mut failed = None;
             // Fetched once per record, before its first post: it is part of the card (the
@@ -157,7 +157,7 @@ impl Handler {
                     })
                     .as_deref();
                 let note = self.flaps.note(notification, destination.flap_seconds);
-                let sent = deliver(
+                let sent = delivery::deliver(
                     &Context {
                         agent: &self.agent,
                         settings,
@@ -193,9 +193,8 @@ impl Handler {
                 {
                     refreshed = true;
                     let old = settings.fingerprint();
-                    self.cache.invalidate();
-                    let (fresh, _) =
-                        cached_settings(&mut self.cache, &self.secrets, &self.agent, deadline)?;
+                    self.credentials.invalidate();
+                    let (fresh, _) = self.credentials.settings(&self.agent, deadline)?;
                     if fresh.fingerprint() == old {
                         return Err(revoked);
                     }
@@ -210,226 +209,6 @@ impl Handler {
         }
         Ok(report.posted)
     }
-}
-
-/// What every delivery of an invocation shares.
-struct Context<'a> {
-    agent: &'a ureq::Agent,
-    settings: &'a Settings,
-    format: message::Format,
-    web_api: &'a WebApi,
-    incidents: Option<&'a Incidents>,
-    graphs: &'a Graphs,
-    sparkline: Option<&'a str>,
-    deadline: Deadline,
-}
-
-/// What a delivery did.
-enum Sent {
-    /// Posted; the webhook's HTTP status, if it was a webhook.
-    Posted(Option<u16>),
-    /// The incident store says this transition was posted already (a retried event).
-    Already,
-}
-
-/// Posts one notification to one destination. `note` replaces the card with one line (a
-/// flap).
-fn deliver(
-    cx: &Context,
-    destination: &Destination,
-    note: Option<&str>,
-    notification: &Notification,
-) -> Result<Sent, Error> {
-    let settings = cx.settings;
-    let suffix = note.or(destination.mention.as_deref());
-    let options = Options {
-        format: if note.is_some() {
-            message::Format::Text
-        } else {
-            cx.format
-        },
-        channel: None,
-        username: settings.username.as_deref(),
-        icon_emoji: settings.icon_emoji.as_deref(),
-        suffix,
-        sparkline: cx.sparkline,
-        web_api: None,
-    };
-    match (&settings.target, &destination.to) {
-        (_, To::Webhook(hook, channel)) => {
-            let options = Options {
-                channel: *channel,
-                ..options
-            };
-            let payload = message::render(notification, &options);
-            log::debug(&"Slack payload")
-                .word("webhook", hook.redacted())
-                .str("payload", payload.as_str())
-                .emit();
-            webhook::post(cx.agent, hook, &payload, cx.deadline).map(|s| Sent::Posted(Some(s)))
-        }
-        (Target::App(token), To::Channel(channel)) => {
-            let app = App {
-                agent: cx.agent,
-                api: cx.web_api,
-                token,
-                channel,
-                options,
-                landed: Default::default(),
-            };
-            let new = match (cx.incidents, notification) {
-                (Some(incidents), Notification::Alarm(alarm)) if note.is_none() => {
-                    // One incident per alarm and channel: a routed channel has its own thread.
-                    let key = match settings.channel.as_deref() {
-                        Some(default) if default == *channel => alarm.key(),
-                        _ => format!("{}|{channel}", alarm.key()),
-                    };
-                    // `false`: a retried event, posted already; its graph was shared then.
-                    if !incidents.deliver(&app, alarm, &key, notification, cx.deadline)? {
-                        return Ok(Sent::Already);
-                    }
-                    true
-                }
-                (_, Notification::Alarm(alarm)) => {
-                    let key = alarm.key();
-                    let transition = crate::incident::transition_id(alarm);
-                    let tag = Tag {
-                        alarm: &key,
-                        transition: &transition,
-                    };
-                    app.post(notification, None, Some(&tag), cx.deadline)?;
-                    true
-                }
-                (_, Notification::Text { .. }) => {
-                    app.post(notification, None, None, cx.deadline)?;
-                    false
-                }
-            };
-            // The graph follows a card this invocation posted (a flap's one line has none).
-            if let (true, None, Notification::Alarm(alarm), Some(posted)) =
-                (new, note, notification, app.landed.take())
-            {
-                if !posted.found {
-                    let thread = (posted.channel.as_str(), posted.thread_ts.as_str());
-                    cx.graphs.image(&app, alarm, thread, cx.deadline);
-                }
-            }
-            Ok(Sent::Posted(None))
-        }
-        // A channel target exists only in app mode.
-        (Target::Webhook(_), To::Channel(_)) => Err(Error::InvalidSecret(
-            "a channel target needs app mode (SLACK_BOT_TOKEN)".to_string(),
-        )),
-    }
-}
-
-/// A hash that names an event (or a delivery of it) in memory, without keeping it.
-fn fingerprint(value: &impl Hash) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// The deliveries of events that failed elsewhere (another target, a later record), kept
-/// in the warm instance: Lambda's retry of such an event posts only what is missing. A
-/// success forgets them (an identical event is then a new one). Bounded: cleared when full.
-#[derive(Default)]
-struct Delivered(HashSet<u64>);
-
-impl Delivered {
-    const MAX: usize = 4096;
-
-    /// Whether an earlier, failed attempt at `event` made this delivery (record, target).
-    /// Nothing is hashed while no failed event is remembered: the common case.
-    fn contains(&self, event: &[u8], delivery: (usize, u64)) -> bool {
-        !self.0.is_empty()
-            && self
-                .0
-                .contains(&fingerprint(&(fingerprint(&event), delivery)))
-    }
-
-    /// After an attempt at `event`: what it `reached` is remembered if it `failed` (Lambda
-    /// retries it), and forgotten if it succeeded (it will not come back).
-    fn settle(&mut self, event: &[u8], reached: &[(usize, u64)], failed: bool) {
-        if reached.is_empty() || (!failed && self.0.is_empty()) {
-            return;
-        }
-        let event = fingerprint(&event);
-        let ids = reached
-            .iter()
-            .map(|delivery| fingerprint(&(event, *delivery)));
-        if !failed {
-            for id in ids {
-                self.0.remove(&id);
-            }
-            return;
-        }
-        if self.0.len() + reached.len() > Self::MAX {
-            self.0.clear();
-        }
-        self.0.extend(ids);
-    }
-}
-
-/// When this instance last posted each alarm's `ALARM`, for a route's `flap_seconds`.
-#[derive(Default)]
-struct Flaps(Vec<(u64, i64)>);
-
-impl Flaps {
-    const MAX: usize = 256;
-
-    /// A one-line note instead of the card, for an `OK` that follows this alarm's `ALARM`
-    /// within `within` seconds.
-    fn note(&self, notification: &Notification, within: Option<u64>) -> Option<String> {
-        let (Notification::Alarm(alarm), Some(within)) = (notification, within) else {
-            return None;
-        };
-        if alarm.new_state != "OK" {
-            return None;
-        }
-        let key = fingerprint(&alarm.key());
-        let at = alarm.changed_epoch()?;
-        let (_, fired) = self.0.iter().rev().find(|(k, _)| *k == key)?;
-        let after = at - fired;
-        (0..=within as i64)
-            .contains(&after)
-            .then(|| format!("(a flap: back to OK {after} s after the ALARM)"))
-    }
-
-    fn saw(&mut self, notification: &Notification) {
-        if let Notification::Alarm(alarm) = notification {
-            if let ("ALARM", Some(at)) = (alarm.new_state.as_str(), alarm.changed_epoch()) {
-                if self.0.len() >= Self::MAX {
-                    self.0.remove(0);
-                }
-                self.0.push((fingerprint(&alarm.key()), at));
-            }
-        }
-    }
-}
-
-/// The Slack settings from the cache, or from Secrets Manager when they are not fresh.
-fn cached_settings<'c>(
-    cache: &'c mut SecretCache<Settings>,
-    secrets: &SecretsManager,
-    agent: &ureq::Agent,
-    deadline: Deadline,
-) -> Result<(&'c Settings, &'static str), Error> {
-    let fetch = || {
-        // Where Slack probably is, connected while the secret is being fetched.
-        crate::http::preconnect(agent);
-        Settings::from_secret(&secrets.get_secret_string(agent, deadline)?)
-    };
-    let (webhook, lookup) = cache.get(Instant::now(), fetch)?;
-    if let Lookup::Stale(err) = &lookup {
-        log::line(
-            Level::Warn,
-            &"cannot refresh the secret; using the cached one past its TTL",
-        )
-        .error(err)
-        .emit();
-    }
-    Ok((webhook, lookup.as_str()))
 }
 
 #[cfg(test)]
@@ -452,7 +231,8 @@ mod tests {
             Some(value.to_string())
         };
         let config = Config::from_env(env).unwrap_or_else(|e| panic!("{e}"));
-        Handler::new(crate::http::agent(), &config)
+        let (agent, preconnect) = crate::http::agent();
+        Handler::new(agent, preconnect, &config)
     }
 
     fn invocation(body: &str, left: Duration) -> Invocation {

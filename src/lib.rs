@@ -7,6 +7,7 @@
 pub mod alarm;
 pub mod aws;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod graph;
 pub mod handler;

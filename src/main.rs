@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let agent = http::agent();
+    let (agent, preconnect) = http::agent();
     let api = runtime::RuntimeApi::new(agent.clone(), base);
 
     let config = match config::Config::from_env(env) {
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut handler = handler::Handler::new(agent, &config);
+    let mut handler = handler::Handler::new(agent, preconnect, &config);
     drop(config);
 
     let runtime::Fatal(why) = runtime::run(&api, |invocation| handler.handle(invocation));

@@ -1,8 +1,9 @@
-//! `METRIC_GRAPH`: the alarm's metric in Slack. `sparkline` adds a card field with its
-//! recent values (`GetMetricData`, fetched before the post, since it is part of the
-//! message); `image` also shares the graph as a PNG under the posted message in app mode
-//! (`GetMetricWidgetImage`, after the post). Never at the alarm's expense: each is bounded
-//! in time, and a failure only leaves it out, with one WARN.
+//! `METRIC_GRAPH`: the alarm's metric, as data for Slack. `sparkline` is a line of its
+//! recent values for a card field (`GetMetricData`, fetched before the post, since it is
+//! part of the message); `image` is also the graph as a PNG (`GetMetricWidgetImage`, after
+//! the post), which delivery shares under the posted message in app mode. Never at the
+//! alarm's expense: each is bounded in time, and a failure only leaves it out, with one
+//! WARN.
 
 pub mod sparkline;
 pub mod widget;
@@ -13,8 +14,6 @@ use crate::aws::cloudwatch::CloudWatch;
 use crate::error::{AwsAnswer, Error, Service};
 use crate::http::Deadline;
 use crate::log::{self, Level};
-use crate::slack::app::App;
-use crate::slack::upload;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The sparkline is fetched before the post: it may delay the alarm by this much at most.
@@ -45,6 +44,14 @@ impl Mode {
             _ => None,
         }
     }
+}
+
+/// The alarm's graph, for its thread.
+pub struct Image {
+    pub png: Vec<u8>,
+    pub title: String,
+    /// What is left of the graph's time budget, for sharing it.
+    pub deadline: Deadline,
 }
 
 pub struct Graphs {
@@ -101,36 +108,35 @@ impl Graphs {
             .ok()
     }
 
-    /// In app mode with `image`: the graph shared in `thread` (channel ID, parent ts), the
-    /// thread of the message just posted. Only for a post this invocation made: a retried
-    /// event whose message was there already gets no second graph.
-    pub fn image(&self, app: &App, alarm: &Alarm, thread: (&str, &str), deadline: Deadline) {
+    /// With `image`: the alarm's graph, or `None` (off, nothing to draw, no time,
+    /// CloudWatch failed: the last two logged). Only for a post this invocation made: a
+    /// retried event whose message was there already gets no second graph.
+    pub fn image(&self, agent: &ureq::Agent, alarm: &Alarm, deadline: Deadline) -> Option<Image> {
         if self.mode != Mode::Image {
-            return;
+            return None;
         }
-        let Ok(widget) = widget::widget(alarm) else {
-            return;
-        };
-        let Some(budget) = budget(
+        let widget = widget::widget(alarm).ok()?;
+        let budget = budget(
             deadline,
             IMAGE_BUDGET,
             "no graph image: too little time left",
-        ) else {
-            return;
-        };
-        let shared = self
-            .cloudwatch
-            .widget_image(app.agent, budget, &widget)
-            .and_then(|png| {
-                let title = format!("{} ({})", alarm.name, alarm.new_state);
-                upload::share(app, thread, &png, &title, budget)
-            });
-        match shared {
-            Ok(()) => log::debug(&"graph image shared").emit(),
-            Err(err) => warn("no graph image; the alarm was posted without it", &err),
+        )?;
+        match self.cloudwatch.widget_image(agent, budget, &widget) {
+            Ok(png) => Some(Image {
+                png,
+                title: format!("{} ({})", alarm.name, alarm.new_state),
+                deadline: budget,
+            }),
+            Err(err) => {
+                warn(IMAGE_LEFT_OUT, &err);
+                None
+            }
         }
     }
 }
+
+/// The WARN when the graph image could not be made or shared.
+pub const IMAGE_LEFT_OUT: &str = "no graph image; the alarm was posted without it";
 
 /// A deadline for one graph: at most `cap`, and never eating into [`RESERVE`]; `None`
 /// (with a DEBUG line) when too little is left.

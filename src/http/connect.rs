@@ -4,14 +4,14 @@
 //! ureq's pool only takes connections back after a request, so there is no way to put
 //! one in without sending something (a `HEAD /` to hooks.slack.com would be a request
 //! Slack logs, and answers with an error page). Instead the connector itself holds the
-//! spare: [`preconnect`] opens it on a thread of its own (DNS, TCP and TLS), and the
+//! spare: [`Preconnect::open`] opens it on a thread of its own (DNS, TCP and TLS), and the
 //! first request for that origin that finds the pool empty gets it, waiting for it if it
 //! is still being opened. A spare nobody asks for is simply dropped later.
 
 use super::dns::RecentAddrs;
 use super::socket::Socket;
 use crate::log;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use ureq::config::Config;
 use ureq::http::Uri;
@@ -28,7 +28,7 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
 type Chain =
     ChainedConnector<(), ChainedConnector<(), ConnectProxyConnector, Tcp>, RustlsConnector>;
 
-/// The agent's connector; [`preconnect`] reaches the same state through [`AGENTS`].
+/// The agent's connector; [`Preconnect`] shares its state.
 #[derive(Debug)]
 pub(super) struct Connect(Arc<Shared>);
 
@@ -38,8 +38,6 @@ pub(super) struct Shared {
     resolver: Arc<RecentAddrs<DefaultResolver>>,
     spares: Mutex<Vec<(String, Spare)>>,
     changed: Condvar,
-    /// Where [`preconnect`] opens a connection: the webhook's origin, guessed.
-    origin: Mutex<Option<String>>,
     /// A spare older than this is not handed out, as the pool would not keep it.
     max_idle: Duration,
 }
@@ -76,13 +74,9 @@ impl Resolver for Resolve {
     }
 }
 
-/// Agents by the address of their configuration, which their clones share: the handler
-/// holds a `ureq::Agent`, and this finds its connector.
-static AGENTS: Mutex<Vec<(usize, Weak<Shared>)>> = Mutex::new(Vec::new());
-
-/// The connector and resolver for one agent with this configuration; `register` must be
-/// called with the agent built from them.
-pub(super) fn parts(max_idle: Duration) -> (Connect, Resolve) {
+/// The connector and resolver for one agent, and the handle that opens connections ahead
+/// of need through that connector.
+pub(super) fn parts(max_idle: Duration) -> (Connect, Resolve, Preconnect) {
     let resolver = Arc::new(RecentAddrs::default());
     let shared = Arc::new(Shared {
         chain: ConnectProxyConnector::default()
@@ -91,31 +85,13 @@ pub(super) fn parts(max_idle: Duration) -> (Connect, Resolve) {
         resolver: Arc::clone(&resolver),
         spares: Mutex::new(Vec::new()),
         changed: Condvar::new(),
-        origin: Mutex::new(None),
         max_idle,
     });
-    (Connect(shared), Resolve(resolver))
-}
-
-impl Connect {
-    /// What registers the agent once it is built around this connector.
-    pub(super) fn registry(&self) -> Registration {
-        Registration(Arc::downgrade(&self.0))
-    }
-}
-
-pub(super) struct Registration(Weak<Shared>);
-
-impl Registration {
-    pub(super) fn register(self, agent: &ureq::Agent) {
-        let mut agents = lock(&AGENTS);
-        agents.retain(|(_, shared)| shared.strong_count() > 0);
-        agents.push((key(agent), self.0));
-    }
-}
-
-fn key(agent: &ureq::Agent) -> usize {
-    std::ptr::from_ref(agent.config()) as usize
+    let preconnect = Preconnect {
+        shared: Arc::clone(&shared),
+        origin: None,
+    };
+    (Connect(shared), Resolve(resolver), preconnect)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -278,29 +254,28 @@ fn origin(uri: &Uri) -> Option<String> {
     Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
-fn shared(agent: &ureq::Agent) -> Option<Arc<Shared>> {
-    let agents = lock(&AGENTS);
-    agents
-        .iter()
-        .find(|(k, _)| *k == key(agent))
-        .and_then(|(_, shared)| shared.upgrade())
+/// Opens a connection ahead of need through one agent's connector: owned by whoever knows
+/// where the next request will probably go (the handler: the webhook's origin, guessed).
+#[derive(Clone, Debug)]
+pub struct Preconnect {
+    shared: Arc<Shared>,
+    origin: Option<String>,
 }
 
-/// Where [`preconnect`] opens a connection for this agent: an origin such as
-/// `https://hooks.slack.com`, or `None` for nowhere.
-pub fn set_preconnect(agent: &ureq::Agent, origin: Option<String>) {
-    if let Some(shared) = shared(agent) {
-        *lock(&shared.origin) = origin;
+impl Preconnect {
+    /// The same handle aimed at `origin` (such as `https://hooks.slack.com`), or at
+    /// nowhere.
+    pub fn to(self, origin: Option<String>) -> Preconnect {
+        Preconnect { origin, ..self }
     }
-}
 
-/// Opens a connection to the agent's preconnect origin on another thread, for its next
-/// request there; nothing when there is none, or one is open or opening already.
-pub fn preconnect(agent: &ureq::Agent) {
-    let Some(shared) = shared(agent) else { return };
-    let origin = lock(&shared.origin).clone();
-    if let Some(origin) = origin {
-        shared.preconnect(agent.config(), &origin);
+    /// Opens a connection to the origin on another thread, for `agent`'s next request
+    /// there (`agent` must be the one built with this handle); nothing when there is no
+    /// origin, or a connection is open or opening already.
+    pub fn open(&self, agent: &ureq::Agent) {
+        if let Some(origin) = &self.origin {
+            Arc::clone(&self.shared).preconnect(agent.config(), origin);
+        }
     }
 }
 
@@ -388,7 +363,7 @@ mod tests {
         (format!("https://localhost:{port}"), connections)
     }
 
-    fn agent() -> ureq::Agent {
+    fn agent() -> (ureq::Agent, Preconnect) {
         let root = Certificate::from_pem(ROOT).expect("test root");
         super::super::agent_trusting(RootCerts::Specific(Arc::new(vec![root])))
     }
@@ -401,7 +376,7 @@ mod tests {
     #[test]
     fn tls_over_our_socket_reuses_the_connection() {
         let (origin, connections) = server();
-        let agent = agent();
+        let (agent, _) = agent();
         assert_eq!(get(&agent, &format!("{origin}/a")), "ok");
         assert_eq!(get(&agent, &format!("{origin}/b")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1);
@@ -410,9 +385,8 @@ mod tests {
     #[test]
     fn a_preconnected_connection_serves_the_first_request() {
         let (origin, connections) = server();
-        let agent = agent();
-        set_preconnect(&agent, Some(origin.clone()));
-        preconnect(&agent);
+        let (agent, spare) = agent();
+        spare.to(Some(origin.clone())).open(&agent);
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1, "the spare was used");
@@ -422,9 +396,8 @@ mod tests {
     fn a_spare_for_another_origin_is_left_alone() {
         let (origin, connections) = server();
         let (elsewhere, spare_connections) = server();
-        let agent = agent();
-        set_preconnect(&agent, Some(elsewhere));
-        preconnect(&agent);
+        let (agent, spare) = agent();
+        spare.clone().to(Some(elsewhere)).open(&agent);
         assert_eq!(get(&agent, &format!("{origin}/x")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1);
         // Nowhere to connect: the spare fails quietly and the request reports its own error.
@@ -434,8 +407,7 @@ mod tests {
             closed.local_addr().expect("a").port()
         );
         drop(closed);
-        set_preconnect(&agent, Some(nowhere.clone()));
-        preconnect(&agent);
+        spare.to(Some(nowhere.clone())).open(&agent);
         assert!(agent.get(&format!("{nowhere}/x")).call().is_err());
         assert!(spare_connections.load(Ordering::SeqCst) <= 1);
     }

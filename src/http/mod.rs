@@ -11,7 +11,7 @@ mod socket;
 mod tls;
 pub mod url;
 
-pub use connect::{preconnect, set_preconnect};
+pub use connect::Preconnect;
 pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
 
@@ -36,12 +36,14 @@ const IO_BUFFER: usize = 16 * 1024;
 /// quarter of a minute apart.
 const MAX_IDLE: Duration = Duration::from_secs(340);
 
-pub fn agent() -> ureq::Agent {
+/// The one agent, and the handle that opens connections ahead of need through it (aimed
+/// at nowhere until its owner aims it).
+pub fn agent() -> (ureq::Agent, Preconnect) {
     agent_trusting(RootCerts::WebPki)
 }
 
 /// The agent, trusting `roots`: the compiled-in Mozilla roots, or a test root.
-fn agent_trusting(roots: RootCerts) -> ureq::Agent {
+fn agent_trusting(roots: RootCerts) -> (ureq::Agent, Preconnect) {
     let config = ureq::Agent::config_builder()
         // Non-2xx answers carry the reason (Slack's `no_service`, AWS's `__type`): read them.
         .http_status_as_error(false)
@@ -63,11 +65,11 @@ fn agent_trusting(roots: RootCerts) -> ureq::Agent {
                 .build(),
         )
         .build();
-    let (connector, resolver) = connect::parts(MAX_IDLE);
-    let registry = connector.registry();
-    let agent = ureq::Agent::with_parts(config, connector, resolver);
-    registry.register(&agent);
-    agent
+    let (connector, resolver, preconnect) = connect::parts(MAX_IDLE);
+    (
+        ureq::Agent::with_parts(config, connector, resolver),
+        preconnect,
+    )
 }
 
 /// A transport failure in words that are safe to log: the host it concerns (never a

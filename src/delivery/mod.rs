@@ -1,0 +1,134 @@
+//! Carries one notification to one destination: an incoming webhook, or the Web API in
+//! app mode, in its incident's thread when threads are on, with the graph under what it
+//! posted. What the handler keeps across invocations for this lives here too: the Slack
+//! settings, the deliveries of failed events, the flaps.
+
+pub mod credentials;
+pub mod delivered;
+pub mod flaps;
+mod graph;
+mod threads;
+
+use crate::alarm::event::Notification;
+use crate::error::Error;
+use crate::graph::Graphs;
+use crate::http::Deadline;
+use crate::incident::store::Store;
+use crate::incident::transition_id;
+use crate::log;
+use crate::slack::app::{App, Tag};
+use crate::slack::message::{self, Options};
+use crate::slack::secret::{Destination, Settings, Target, To};
+use crate::slack::web_api::WebApi;
+use crate::slack::webhook;
+
+/// What every delivery of an invocation shares.
+pub struct Context<'a> {
+    pub agent: &'a ureq::Agent,
+    pub settings: &'a Settings,
+    pub format: message::Format,
+    pub web_api: &'a WebApi,
+    pub incidents: Option<&'a Store>,
+    pub graphs: &'a Graphs,
+    pub sparkline: Option<&'a str>,
+    pub deadline: Deadline,
+}
+
+/// What a delivery did.
+pub enum Sent {
+    /// Posted; the webhook's HTTP status, if it was a webhook.
+    Posted(Option<u16>),
+    /// The incident store says this transition was posted already (a retried event).
+    Already,
+}
+
+/// Posts one notification to one destination. `note` replaces the card with one line (a
+/// flap).
+pub fn deliver(
+    cx: &Context,
+    destination: &Destination,
+    note: Option<&str>,
+    notification: &Notification,
+) -> Result<Sent, Error> {
+    let settings = cx.settings;
+    let suffix = note.or(destination.mention.as_deref());
+    let options = Options {
+        format: if note.is_some() {
+            message::Format::Text
+        } else {
+            cx.format
+        },
+        channel: None,
+        username: settings.username.as_deref(),
+        icon_emoji: settings.icon_emoji.as_deref(),
+        suffix,
+        sparkline: cx.sparkline,
+        web_api: None,
+    };
+    match (&settings.target, &destination.to) {
+        (_, To::Webhook(hook, channel)) => {
+            let options = Options {
+                channel: *channel,
+                ..options
+            };
+            let payload = message::render(notification, &options);
+            log::debug(&"Slack payload")
+                .word("webhook", hook.redacted())
+                .str("payload", payload.as_str())
+                .emit();
+            webhook::post(cx.agent, hook, &payload, cx.deadline).map(|s| Sent::Posted(Some(s)))
+        }
+        (Target::App(token), To::Channel(channel)) => {
+            let app = App {
+                agent: cx.agent,
+                api: cx.web_api,
+                token,
+                channel,
+                options,
+                landed: Default::default(),
+            };
+            let new = match (cx.incidents, notification) {
+                (Some(incidents), Notification::Alarm(alarm)) if note.is_none() => {
+                    // One incident per alarm and channel: a routed channel has its own thread.
+                    let key = match settings.channel.as_deref() {
+                        Some(default) if default == *channel => alarm.key(),
+                        _ => format!("{}|{channel}", alarm.key()),
+                    };
+                    // `false`: a retried event, posted already; its graph was shared then.
+                    if !threads::deliver(incidents, &app, alarm, &key, notification, cx.deadline)? {
+                        return Ok(Sent::Already);
+                    }
+                    true
+                }
+                (_, Notification::Alarm(alarm)) => {
+                    let key = alarm.key();
+                    let transition = transition_id(alarm);
+                    let tag = Tag {
+                        alarm: &key,
+                        transition: &transition,
+                    };
+                    app.post(notification, None, Some(&tag), cx.deadline)?;
+                    true
+                }
+                (_, Notification::Text { .. }) => {
+                    app.post(notification, None, None, cx.deadline)?;
+                    false
+                }
+            };
+            // The graph follows a card this invocation posted (a flap's one line has none).
+            if let (true, None, Notification::Alarm(alarm), Some(posted)) =
+                (new, note, notification, app.landed.take())
+            {
+                if !posted.found {
+                    let thread = (posted.channel.as_str(), posted.thread_ts.as_str());
+                    graph::share(&app, cx.graphs, alarm, thread, cx.deadline);
+                }
+            }
+            Ok(Sent::Posted(None))
+        }
+        // A channel target exists only in app mode.
+        (Target::Webhook(_), To::Channel(_)) => Err(Error::InvalidSecret(
+            "a channel target needs app mode (SLACK_BOT_TOKEN)".to_string(),
+        )),
+    }
+}
