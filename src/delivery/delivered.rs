@@ -51,3 +51,30 @@ impl Delivered {
         self.0.extend(ids);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_event_remembers_what_it_reached_until_it_succeeds() {
+        let mut delivered = Delivered::default();
+        let event = b"{\"Records\":[]}".as_slice();
+        assert!(!delivered.contains(event, (0, 1)));
+        delivered.settle(event, &[(0, 1)], true);
+        assert!(delivered.contains(event, (0, 1)));
+        assert!(!delivered.contains(event, (0, 2)), "another target");
+        assert!(!delivered.contains(b"{}", (0, 1)), "another event");
+        delivered.settle(event, &[(0, 1), (0, 2)], false);
+        assert!(!delivered.contains(event, (0, 1)), "forgotten on success");
+    }
+
+    #[test]
+    fn it_stays_bounded() {
+        let mut delivered = Delivered::default();
+        for i in 0..(Delivered::MAX + 10) {
+            delivered.settle(&i.to_le_bytes(), &[(0, 0)], true);
+        }
+        assert!(delivered.0.len() <= Delivered::MAX);
+    }
+}

@@ -40,3 +40,34 @@ impl Flaps {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::Alarm;
+
+    fn alarm(state: &str, at: &str) -> Notification {
+        Notification::Alarm(Box::new(Alarm {
+            name: "cpu".into(),
+            new_state: state.into(),
+            changed_at: Some(at.into()),
+            ..Alarm::default()
+        }))
+    }
+
+    #[test]
+    fn an_ok_soon_after_its_alarm_is_a_note() {
+        let mut flaps = Flaps::default();
+        let ok = alarm("OK", "2026-11-30T10:01:00.000+0000");
+        assert_eq!(flaps.note(&ok, Some(120)), None, "no ALARM seen yet");
+        flaps.saw(&alarm("ALARM", "2026-11-30T10:00:00.000+0000"));
+        assert_eq!(
+            flaps.note(&ok, Some(120)).as_deref(),
+            Some("(a flap: back to OK 60 s after the ALARM)")
+        );
+        assert_eq!(flaps.note(&ok, Some(30)), None, "outside the window");
+        assert_eq!(flaps.note(&ok, None), None, "the route has no window");
+        let late = alarm("OK", "2026-11-30T09:59:00.000+0000");
+        assert_eq!(flaps.note(&late, Some(120)), None, "before the ALARM");
+    }
+}
