@@ -175,6 +175,11 @@ impl Alarm {
         timestamp::epoch_seconds(self.changed_at.as_deref()?)
     }
 
+    /// The same in milliseconds: the order of two transitions within a second.
+    pub fn changed_millis(&self) -> Option<i64> {
+        timestamp::epoch_millis(self.changed_at.as_deref()?)
+    }
+
     /// Region, partition (and the account when the message has none) from the first ARN
     /// that reads as one, else from a region code.
     fn locate(&mut self, arns: [Option<&str>; 2], region: Option<String>) {

@@ -4,6 +4,12 @@
 
 /// Seconds since the Unix epoch, or `None` for anything that is not such a timestamp.
 pub fn epoch_seconds(s: &str) -> Option<i64> {
+    epoch_millis(s).map(|ms| ms.div_euclid(1000))
+}
+
+/// Milliseconds since the Unix epoch (digits past the third are cut): what orders two
+/// transitions of one alarm that happened in the same second.
+pub fn epoch_millis(s: &str) -> Option<i64> {
     let b = s.trim().as_bytes();
     let num = |at: usize, len: usize| -> Option<i64> {
         b.get(at..at + len)?.iter().try_fold(0i64, |n, &c| {
@@ -25,9 +31,13 @@ pub fn epoch_seconds(s: &str) -> Option<i64> {
         return None;
     }
     let mut at = 19;
+    let mut millis = 0;
     if b.get(at) == Some(&b'.') {
         at += 1;
-        while b.get(at).is_some_and(u8::is_ascii_digit) {
+        let mut scale = 100;
+        while let Some(d) = b.get(at).filter(|d| d.is_ascii_digit()) {
+            millis += i64::from(d - b'0') * scale;
+            scale /= 10;
             at += 1;
         }
     }
@@ -56,7 +66,7 @@ pub fn epoch_seconds(s: &str) -> Option<i64> {
     let month = time::Month::try_from(month as u8).ok()?;
     let date = time::Date::from_calendar_date(year as i32, month, day as u8).ok()?;
     let midnight = date.midnight().assume_utc().unix_timestamp();
-    Some(midnight + hour * 3600 + minute * 60 + second - offset)
+    Some((midnight + hour * 3600 + minute * 60 + second - offset) * 1000 + millis)
 }
 
 /// `2026-11-28T11:38:08Z`, the form CloudWatch's widget JSON takes; the epoch for a time
@@ -102,6 +112,22 @@ mod tests {
         assert_eq!(epoch_seconds("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(epoch_seconds("2024-02-29T00:00:00Z"), Some(1_709_164_800));
         assert_eq!(epoch_seconds("1969-12-31T23:59:59Z"), Some(-1));
+        assert_eq!(epoch_seconds("1969-12-31T23:59:59.5Z"), Some(-1));
+    }
+
+    #[test]
+    fn milliseconds_order_transitions_within_a_second() {
+        let second = 1_795_865_888_000;
+        assert_eq!(
+            epoch_millis("2026-11-28T11:38:08.123+0000"),
+            Some(second + 123)
+        );
+        assert_eq!(epoch_millis("2026-11-28T11:38:08.5Z"), Some(second + 500));
+        assert_eq!(
+            epoch_millis("2026-11-28T11:38:08.123456Z"),
+            Some(second + 123)
+        );
+        assert_eq!(epoch_millis("2026-11-28T11:38:08Z"), Some(second));
     }
 
     #[test]

@@ -1,34 +1,49 @@
-//! Carries out the incident state machine's steps (`incident::step`) for one transition:
-//! the posts and updates in Slack, and the writes to the incident store around them.
+//! Carries out the incident state machine (`incident::step`) for one transition: reads the
+//! record, takes the step it names against Slack, and writes what happened back, again
+//! until the step is done. Writes are conditional on the version read: when another
+//! instance wrote first, the step is decided again on what it wrote.
+//!
+//! Time: the store gets at most a third of what is left (and at most [`STORE_MAX`]) before
+//! the post, so that Slack always keeps the larger part; what is written after the post
+//! never turns a posted alarm into a failure.
 
 use crate::alarm::event::Notification;
 use crate::alarm::Alarm;
 use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::store::{Outcome, Store};
-use crate::incident::{self, Parent, Record, Step, Transition};
+use crate::incident::{self, Post, Record, Step, Transition};
 use crate::log::{self, Level};
-use crate::slack::app::{App, Tag};
+use crate::slack::app::{App, Posted, Tag};
 use crate::slack::incident_words::incident_words;
-use serde_json::Value;
+use crate::slack::message::Options;
+use crate::slack::mrkdwn::escape;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How long an instance that lost the race for a parent waits for the winner's `ts`.
-const PARENT_WAIT: Duration = Duration::from_secs(3);
-const PARENT_POLL: Duration = Duration::from_millis(150);
+/// The store's share of the time left, before the post and after it.
+const STORE_SHARE: u32 = 3;
+const STORE_MAX: Duration = Duration::from_secs(3);
+/// How often a transition waiting for another instance's parent reads the record again.
+const POLL: Duration = Duration::from_millis(150);
+/// Rounds of read, decide, write: each lost race costs one.
+const ROUNDS: usize = 8;
 
 /// One transition on its way to Slack.
 struct Run<'a> {
     store: &'a Store,
     app: &'a App<'a>,
     t: Transition,
+    /// This invocation's mark on the claims it makes.
+    nonce: String,
     notification: &'a Notification,
     deadline: Deadline,
 }
 
 /// Posts an alarm in its incident's thread. `Ok(false)`: this transition was posted
-/// already (a retried event), nothing was posted again. `key` names the alarm's incident
-/// in this channel.
+/// already (a retried or duplicated event), nothing was posted again. `key` names the
+/// alarm's incident in this channel.
 pub fn deliver(
     store: &Store,
     app: &App,
@@ -37,158 +52,284 @@ pub fn deliver(
     notification: &Notification,
     deadline: Deadline,
 ) -> Result<bool, Error> {
-    let now = epoch_now();
     let run = Run {
         store,
         app,
-        t: Transition::of(alarm, key.to_string(), now),
+        t: Transition::of(alarm, key.to_string(), now_ms()),
+        nonce: nonce(),
         notification,
         deadline,
     };
-    let step = match store.get(app.agent, key, deadline) {
-        Ok(record) => incident::step(&record, &run.t, now),
-        Err(err) => {
+    let share = store_share(deadline);
+    match run.settle(share) {
+        Ok(done) => Ok(done),
+        Err(Fallback::Store(err)) => {
             warn(
+                &run.t,
                 "the incident store failed; posting the alarm without a thread",
                 &err,
             );
-            Step::Unthreaded
+            run.post(None, None).map(|_| true)
         }
-    };
-    run.take(step)
+        Err(Fallback::NoThread) => {
+            log::line(Level::Warn, &"another instance is posting this incident's parent and it did not come in time; posting the alarm without a thread")
+                .str("incident", run.t.key.as_str())
+                .emit();
+            run.post(None, None).map(|_| true)
+        }
+        Err(Fallback::Fail(err)) => Err(err),
+    }
+}
+
+/// How a transition ends up without its thread.
+enum Fallback {
+    /// The store failed or ran out of its share: post without a thread (the alarm first).
+    Store(Error),
+    /// Another instance's parent did not come in time: post without a thread.
+    NoThread,
+    /// Slack failed, or the same transition is being posted elsewhere: the invocation fails
+    /// and Lambda's retry finds the record as this attempt left it.
+    Fail(Error),
 }
 
 impl Run<'_> {
-    fn take(&self, step: Step) -> Result<bool, Error> {
-        match step {
-            Step::Already => {
-                log::line(
-                    Level::Info,
-                    &"this transition was posted already; not posting it again",
-                )
-                .str("transition", self.t.id.as_str())
-                .emit();
-                return Ok(false);
-            }
-            Step::Reply {
-                parent,
-                stale,
-                opened,
-            } => self.reply(&parent, stale, opened)?,
-            Step::Join => {
-                let next = incident::after_wait(self.wait_for_parent().as_ref(), &self.t);
-                if next == Step::Unthreaded {
-                    log::line(Level::Warn, &"another instance is opening this incident and its thread is not there yet; posting the alarm without a thread").emit();
+    fn settle(&self, share: Deadline) -> Result<bool, Fallback> {
+        let store = |e| Fallback::Store(e);
+        let mut record = self
+            .store
+            .get(self.app.agent, &self.t.key, share)
+            .map_err(store)?;
+        for _ in 0..ROUNDS {
+            match incident::step(&record, &self.t, &self.nonce, now_ms()) {
+                Step::Already => {
+                    log::line(
+                        Level::Info,
+                        &"this transition was posted already; not posting it again",
+                    )
+                    .str("transition", self.t.id.as_str())
+                    .emit();
+                    return Ok(false);
                 }
-                return self.take(next);
-            }
-            Step::Alone { stale } => {
-                self.post(None)?;
-                self.best_effort(self.store.record_alone(&self.t, stale));
-            }
-            Step::Claim => match self.store.write(
-                self.app.agent,
-                self.store.claim(&self.t, epoch_now()),
-                self.deadline,
-            ) {
-                Ok(Outcome::Done) => self.post_parent()?,
-                Ok(Outcome::Refused(now)) => {
-                    return self.take(incident::after_refused_claim(&now, &self.t))
+                Step::Reply {
+                    parent,
+                    late,
+                    update,
+                    opened,
+                } => {
+                    self.reply(&record, &parent, late.as_deref(), update, opened)?;
+                    return Ok(true);
                 }
-                Err(err) => {
-                    warn(
-                        "the incident store failed; posting the alarm without a thread",
-                        &err,
-                    );
-                    self.post(None)?;
+                Step::Open => {
+                    let claimed = record.claimed(&self.t, &self.nonce, self.until());
+                    match self.put(&record, &claimed, share).map_err(store)? {
+                        Outcome::Done(written) => {
+                            self.open(&written)?;
+                            return Ok(true);
+                        }
+                        Outcome::Refused(now) => record = now,
+                    }
                 }
-            },
-            Step::PostParent => self.post_parent()?,
-            Step::Unthreaded => {
-                self.post(None)?;
+                Step::Wait { until, same } => {
+                    let wait = Duration::from_millis((until - now_ms()).clamp(1, 1000) as u64);
+                    if !share.sleep(POLL.min(wait)) {
+                        return Err(if same {
+                            Fallback::Fail(Error::Timeout(
+                                "wait for the instance that is posting the same transition",
+                            ))
+                        } else {
+                            Fallback::NoThread
+                        });
+                    }
+                    record = self
+                        .store
+                        .get(self.app.agent, &self.t.key, share)
+                        .map_err(store)?;
+                }
+                Step::Recover { id } => record = self.recover(&record, &id, share)?,
             }
         }
-        Ok(true)
+        Err(Fallback::NoThread)
     }
 
-    fn post(&self, thread: Option<&Parent>) -> Result<crate::slack::app::Posted, Error> {
-        let tag = Tag {
-            alarm: &self.t.key,
-            transition: &self.t.id,
+    /// Posts the claimed parent, then records where it is. A post that certainly did not
+    /// happen gives the claim back; one that may have (no answer) keeps it, so that
+    /// Lambda's retry looks for it in Slack first.
+    fn open(&self, claimed: &Record) -> Result<(), Fallback> {
+        match self.post(None, None) {
+            Ok(posted) => {
+                let post = Post {
+                    channel: posted.channel,
+                    ts: posted.ts,
+                    top: true,
+                };
+                self.record_after_post(claimed, post);
+                Ok(())
+            }
+            Err(err) => {
+                if !matches!(err, Error::SlackNoAnswer(_)) {
+                    let share = store_share(self.deadline);
+                    let _ = self.put(claimed, &claimed.released(&self.t.id), share);
+                }
+                Err(Fallback::Fail(err))
+            }
+        }
+    }
+
+    /// A reply under `parent`, marked late when it is; then the parent brought up to date.
+    fn reply(
+        &self,
+        read: &Record,
+        parent: &Post,
+        late: Option<&str>,
+        update: bool,
+        opened: Option<i64>,
+    ) -> Result<(), Fallback> {
+        let note = late.map(|now| format!("_(arrived late: the alarm is {} now)_", escape(now)));
+        self.post(Some(parent), note.as_deref())
+            .map_err(Fallback::Fail)?;
+        let post = Post {
+            top: false,
+            ..parent.clone()
         };
-        let thread = thread.map(|p| (p.channel.as_str(), p.ts.as_str()));
-        self.app
-            .post(self.notification, thread, Some(&tag), self.deadline)
-    }
-
-    /// The incident's parent, then where it is, for the replies to come.
-    fn post_parent(&self) -> Result<(), Error> {
-        let posted = self.post(None)?;
-        let parent = Parent {
-            channel: posted.channel,
-            ts: posted.ts,
-        };
-        self.best_effort(self.store.set_parent(&self.t, &parent));
-        Ok(())
-    }
-
-    /// A reply in the open incident's thread, then the parent brought up to date (unless the
-    /// transition is older than what the parent shows).
-    fn reply(&self, parent: &Parent, stale: bool, opened: i64) -> Result<(), Error> {
-        self.post(Some(parent))?;
-        self.best_effort(self.store.record_reply(&self.t, &parent.ts, stale));
-        if !stale {
-            let words = incident_words(&self.t.state, opened, self.t.at);
+        self.record_after_post(read, post);
+        if update {
+            let opened = opened.unwrap_or(self.t.at).div_euclid(1000);
+            let words = incident_words(&self.t.state, opened, self.t.at.div_euclid(1000));
             let parent = (parent.channel.as_str(), parent.ts.as_str());
             if let Err(err) = self
                 .app
                 .update(parent, self.notification, &words, self.deadline)
             {
-                warn("cannot update the incident's parent message", &err);
+                warn(&self.t, "cannot update the incident's parent message", &err);
             }
         }
         Ok(())
     }
 
-    /// A write that the alarm does not depend on: its failure is a WARN, and a refused
-    /// condition (a newer transition got there first) is expected.
-    fn best_effort(&self, request: Value) {
-        match self.store.write(self.app.agent, request, self.deadline) {
-            Ok(Outcome::Done) => {}
-            Ok(Outcome::Refused(_)) => log::debug(&"a newer transition is stored already")
-                .str("transition", self.t.id.as_str())
-                .emit(),
-            Err(err) => warn("cannot record the transition in the incident store", &err),
+    /// `chat.postMessage`, in `thread` when given, with `note` instead of the destination's
+    /// mentions (a late transition pings nobody).
+    fn post(&self, thread: Option<&Post>, note: Option<&str>) -> Result<Posted, Error> {
+        let tag = Tag {
+            alarm: &self.t.key,
+            transition: &self.t.id,
+        };
+        let thread = thread.map(|p| (p.channel.as_str(), p.ts.as_str()));
+        match note {
+            None => self
+                .app
+                .post(self.notification, thread, Some(&tag), self.deadline),
+            Some(note) => {
+                let app = App {
+                    options: Options {
+                        suffix: Some(note),
+                        ..self.app.options.clone()
+                    },
+                    landed: Default::default(),
+                    ..*self.app
+                };
+                app.post(self.notification, thread, Some(&tag), self.deadline)
+            }
         }
     }
 
-    /// The record once the winning instance stored its parent, polled for a few seconds.
-    fn wait_for_parent(&self) -> Option<Record> {
-        let mut waited = Duration::ZERO;
-        while waited < PARENT_WAIT && self.deadline.sleep(PARENT_POLL) {
-            waited += PARENT_POLL;
-            match self.store.get(self.app.agent, &self.t.key, self.deadline) {
-                Ok(record) if record.open_parent().is_some() => return Some(record),
-                Ok(_) => {}
+    /// Records where this transition was posted: it is done, so a failure here is a WARN,
+    /// and a lost race is written again over what the other instance wrote.
+    fn record_after_post(&self, read: &Record, post: Post) {
+        let share = store_share(self.deadline);
+        let mut read = read.clone();
+        for _ in 0..ROUNDS {
+            match self.put(&read, &read.posted(&self.t, post.clone()), share) {
+                Ok(Outcome::Done(_)) => return,
+                Ok(Outcome::Refused(now)) => read = now,
                 Err(err) => {
                     warn(
-                        "the incident store failed while waiting for the thread",
+                        &self.t,
+                        "cannot record the transition in the incident store",
                         &err,
                     );
-                    return None;
+                    return;
                 }
             }
         }
-        None
+    }
+
+    /// The claim on entry `id` outlived its instance: its parent is in Slack if that
+    /// instance posted it before it died. Found: recorded; not found: the claim is dropped.
+    fn recover(&self, read: &Record, id: &str, share: Deadline) -> Result<Record, Fallback> {
+        let Some(entry) = read.log.iter().find(|e| e.id == id) else {
+            return Ok(read.clone());
+        };
+        let claimed = Transition {
+            key: self.t.key.clone(),
+            id: entry.id.clone(),
+            state: entry.state.clone(),
+            old: entry.old.clone(),
+            at: entry.at,
+        };
+        let tag = Tag {
+            alarm: &self.t.key,
+            transition: id,
+        };
+        let found = self
+            .app
+            .find(self.app.channel, &tag, share)
+            .map_err(Fallback::Fail)?;
+        let next = match found {
+            Some(ts) => {
+                log::line(Level::Warn, &"an instance died after posting an incident's parent; found it in the channel's history")
+                    .str("incident", self.t.key.as_str())
+                    .emit();
+                read.posted(
+                    &claimed,
+                    Post {
+                        channel: self.app.channel.to_string(),
+                        ts,
+                        top: true,
+                    },
+                )
+            }
+            None => read.released(id),
+        };
+        Ok(
+            match self.put(read, &next, share).map_err(Fallback::Store)? {
+                Outcome::Done(now) | Outcome::Refused(now) => now,
+            },
+        )
+    }
+
+    fn put(&self, read: &Record, next: &Record, share: Deadline) -> Result<Outcome, Error> {
+        self.store
+            .put(self.app.agent, &self.t.key, read, next, share)
+    }
+
+    /// A claim lasts as long as this invocation can: after its deadline, whoever finds it
+    /// knows this instance is done with it.
+    fn until(&self) -> i64 {
+        now_ms() + self.deadline.left().as_millis() as i64
     }
 }
 
-fn warn(what: &str, err: &Error) {
-    log::line(Level::Warn, &what).error(err).emit();
+/// The store's share of what is left of `deadline`.
+fn store_share(deadline: Deadline) -> Deadline {
+    Deadline::after((deadline.left() / STORE_SHARE).min(STORE_MAX))
 }
 
-fn epoch_now() -> i64 {
+/// A mark no other invocation's claim carries.
+fn nonce() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(now_ms() as u128);
+    format!("{:016x}", hasher.finish())
+}
+
+fn warn(t: &Transition, what: &str, err: &Error) {
+    log::line(Level::Warn, &what)
+        .str("incident", t.key.as_str())
+        .error(err)
+        .emit();
+}
+
+fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| d.as_millis() as i64)
 }

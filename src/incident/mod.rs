@@ -1,41 +1,61 @@
-//! Incidents as threads (app mode with `INCIDENT_TABLE`): an `ALARM` opens a thread, every
-//! later transition of the same alarm replies in it and updates its parent, and `OK`
-//! closes it. This file is the state machine as a pure function: what is stored for an
-//! alarm and one transition in, the step to take out. `store.rs` keeps the record in
-//! DynamoDB; `delivery/threads.rs` carries the step out against Slack and the store.
+//! Incidents as threads (app mode with `INCIDENT_TABLE`), as a pure function: what the
+//! store holds for an alarm and one transition in, the step to take out. `store.rs` keeps
+//! the record in DynamoDB; `delivery/threads.rs` carries the steps out against Slack.
 //!
-//! Order and races: the store's writes are conditional, so an older transition never moves
-//! the parent backwards, and of two instances that see the same `ALARM` at once only one
-//! posts a parent (the other replies in its thread). The store failing never costs an
-//! alarm: it is then posted as a message of its own, with a WARN.
+//! The record is the alarm's recent transitions in time order, each with where its message
+//! went, or a claim while an instance is posting it. From them, the timeline falls into
+//! segments: an *incident* runs from an `ALARM` (after an `OK`, or first) up to and
+//! including the next `OK`; the transitions between two incidents form a *quiet* segment.
+//! A segment has at most one top-level message, its parent; everything else in it replies
+//! under that parent, whatever order the transitions arrive in. A transition that arrives
+//! out of order is placed where its time puts it, and one older than the newest known
+//! never becomes a top-level message: it says in its thread that it is late and what the
+//! state is now (docs/app-mode.md, "Invariants").
 
 pub mod store;
 
 use crate::alarm::Alarm;
 
-/// A claim whose parent never came (its instance died, and Lambda gave up retrying) is
-/// taken over after this: longer than any invocation can run.
-pub const CLAIM_EXPIRES_SECS: i64 = 15 * 60;
+/// Transitions kept per alarm: enough for any retry Lambda or SNS makes to find its own.
+pub const LOG_LEN: usize = 32;
 
 /// One transition of one alarm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transition {
     /// The incident's key: the alarm, and the channel when a route sends it elsewhere.
     pub key: String,
-    /// `STATE@timestamp`: the same for every delivery of this transition.
+    /// `STATE@StateChangeTime`: the same for every delivery of this transition.
     pub id: String,
     pub state: String,
-    /// When the state changed (epoch s); the time it arrived when the event does not say.
+    /// The state it left (`OldStateValue`): an `OK` or `INSUFFICIENT_DATA` that left
+    /// `ALARM` is inside an incident even before that incident's `ALARM` arrives.
+    pub old: Option<String>,
+    /// When the state changed (epoch ms); when it arrived, if the event does not say.
     pub at: i64,
 }
 
 impl Transition {
-    pub fn of(alarm: &Alarm, key: String, now: i64) -> Transition {
+    pub fn of(alarm: &Alarm, key: String, now_ms: i64) -> Transition {
         Transition {
             key,
             id: transition_id(alarm),
             state: alarm.new_state.clone(),
-            at: alarm.changed_epoch().unwrap_or(now),
+            old: alarm.old_state.clone(),
+            at: alarm.changed_millis().unwrap_or(now_ms),
+        }
+    }
+}
+
+impl Transition {
+    /// Its entry in the record, not yet posted nor claimed.
+    fn entry(&self) -> Entry {
+        Entry {
+            id: self.id.clone(),
+            state: self.state.clone(),
+            old: self.old.clone(),
+            at: self.at,
+            post: None,
+            claim: None,
         }
     }
 }
@@ -49,274 +69,543 @@ pub fn transition_id(alarm: &Alarm) -> String {
     )
 }
 
-/// Whether an incident is open; `None` for an alarm the store has never seen.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Status {
-    Open,
-    Closed,
-}
-
-/// The incident's parent message.
+/// Where a transition's message is: a top-level message, or a reply in a thread.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Parent {
+pub struct Post {
     /// The channel ID Slack answered with.
     pub channel: String,
+    /// The thread's parent: the message itself when it is top-level.
     pub ts: String,
+    /// A top-level message: its segment's parent.
+    pub top: bool,
+}
+
+/// An instance posting a transition's top-level message: which invocation (`nonce`), and
+/// until when it can still be at it (its deadline, epoch ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub nonce: String,
+    pub until: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub id: String,
+    pub state: String,
+    pub old: Option<String>,
+    pub at: i64,
+    /// Set once posted.
+    pub post: Option<Post>,
+    /// Set while an instance posts it as a parent.
+    pub claim: Option<Claim>,
 }
 
 /// What the store holds for one alarm (in one channel).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
-    pub status: Option<Status>,
-    /// The newest transition applied, and when it happened.
-    pub state: Option<String>,
-    pub changed: Option<i64>,
-    /// When the open incident's `ALARM` happened.
-    pub opened: Option<i64>,
-    /// The transition that opened the incident, and when it claimed it (before its parent
-    /// was posted).
-    pub claim: Option<String>,
-    pub claimed: Option<i64>,
-    pub parent: Option<Parent>,
-    /// Transitions of this incident already posted.
-    pub seen: Vec<String>,
-}
-
-impl Record {
-    /// The open incident's parent, to reply under.
-    pub fn open_parent(&self) -> Option<&Parent> {
-        match self.status {
-            Some(Status::Open) => self.parent.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// Claimed and not yet given its parent (its claimer is posting it), and not abandoned.
-    pub fn opening(&self, now: i64) -> bool {
-        self.status == Some(Status::Open)
-            && self.parent.is_none()
-            && self
-                .claimed
-                .is_some_and(|claimed| now - claimed < CLAIM_EXPIRES_SECS)
-    }
-
-    /// `t` is older than the newest transition applied.
-    pub fn is_newer_than(&self, t: &Transition) -> bool {
-        self.changed.is_some_and(|changed| t.at < changed)
-    }
+    /// The item's version, for conditional writes; `None` when there is no item yet (or
+    /// one written by an earlier version of this function, which the next write replaces).
+    pub version: Option<u64>,
+    /// In time order, at most [`LOG_LEN`].
+    pub log: Vec<Entry>,
 }
 
 /// The step to take for one transition.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    /// Posted already (a retried event): post nothing.
+    /// Posted already (a retried or duplicated event): post nothing.
     Already,
-    /// Reply in the open incident's thread and record it; unless the transition is older
-    /// than what the parent shows (`stale`), also bring the parent up to date.
+    /// Reply under `parent`.
     Reply {
-        parent: Parent,
-        stale: bool,
-        /// When the incident opened, for the parent's words.
-        opened: i64,
+        parent: Post,
+        /// The transition is older than the newest known: this is the state now.
+        late: Option<String>,
+        /// The transition is the newest of the parent's segment: the parent shows it.
+        update: bool,
+        /// When the segment's incident opened (its `ALARM`), for the parent's words.
+        opened: Option<i64>,
     },
-    /// Another instance is posting this incident's parent: wait for it, then reply.
-    Join,
-    /// Nothing open to reply to (an `OK` before its `ALARM`, a late old `ALARM`): post on
-    /// its own and record it, its state too unless `stale`.
-    Alone { stale: bool },
-    /// Open the incident: claim it, then post its parent.
-    Claim,
-    /// The claim is this transition's own (a retry of the instance that claimed it): post
-    /// the parent, which the history lookup finds if the earlier attempt posted it.
-    PostParent,
-    /// The store failed, or the thread did not come in time: post without a thread and
-    /// record nothing.
-    Unthreaded,
+    /// Claim this transition as its segment's parent, then post it top-level.
+    Open,
+    /// Another instance is posting this segment's parent (or this very transition) until
+    /// `until` at the latest: read the record again in a moment.
+    Wait { until: i64, same: bool },
+    /// An instance that claimed entry `id` is gone: its post may be in Slack. Look for it
+    /// there before anything else.
+    Recover { id: String },
 }
 
-/// What to do with `t`, given what the store holds.
-pub fn step(record: &Record, t: &Transition, now: i64) -> Step {
-    if record.seen.contains(&t.id) {
-        return Step::Already;
+/// What to do with `t`, given what the store holds, at `now` (epoch ms).
+pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
+    if let Some(own) = record.log.iter().find(|e| e.id == t.id) {
+        return match (&own.post, &own.claim) {
+            (Some(_), _) => Step::Already,
+            (None, Some(claim)) if claim.nonce == nonce => Step::Open,
+            (None, Some(claim)) if claim.until > now => Step::Wait {
+                until: claim.until,
+                same: true,
+            },
+            (None, _) => Step::Recover { id: own.id.clone() },
+        };
     }
-    let stale = record.is_newer_than(t);
-    if let Some(parent) = record.open_parent() {
-        return reply(record, parent, t);
+    let mut log: Vec<&Entry> = record.log.iter().collect();
+    let probe = t.entry();
+    let at = log.partition_point(|e| order(e, &probe).is_lt());
+    log.insert(at, &probe);
+    let segment = segment_of(&log, at);
+    let members = || segment.clone().filter(|&i| i != at).map(|i| log[i]);
+    let newest = record.log.iter().max_by(|a, b| order(a, b));
+    let late = newest
+        .filter(|n| order(n, &probe).is_gt())
+        .map(|n| n.state.clone());
+    let opened = segment
+        .clone()
+        .map(|i| log[i])
+        .find(|e| e.state == "ALARM")
+        .map(|e| e.at);
+
+    // The parent shows the newest transition of its thread.
+    let newest_in = |thread: &Post| {
+        record
+            .log
+            .iter()
+            .filter(|e| e.post.as_ref().is_some_and(|p| p.ts == thread.ts))
+            .all(|e| order(e, &probe).is_lt())
+    };
+    if let Some(parent) = members().find_map(top) {
+        let update = newest_in(parent);
+        return Step::Reply {
+            parent: parent.clone(),
+            late,
+            update,
+            opened,
+        };
     }
-    if record.opening(now) && record.claim.as_deref() != Some(t.id.as_str()) {
-        // Whatever this transition is (an older ALARM, an OK), it belongs in that thread.
-        return Step::Join;
+    // Replies only (a late transition split the segment it was in): the same thread.
+    if let Some(thread) = members().find_map(|e| e.post.as_ref().filter(|p| !p.ts.is_empty())) {
+        return Step::Reply {
+            parent: thread.clone(),
+            update: newest_in(thread),
+            late,
+            opened,
+        };
     }
-    if t.state != "ALARM" || stale {
-        return Step::Alone { stale };
+    if let Some(claimed) = members().find(|e| e.post.is_none() && e.claim.is_some()) {
+        return match &claimed.claim {
+            Some(claim) if claim.until > now => Step::Wait {
+                until: claim.until,
+                same: false,
+            },
+            _ => Step::Recover {
+                id: claimed.id.clone(),
+            },
+        };
     }
-    Step::Claim
+    if late.is_none() {
+        return Step::Open;
+    }
+    // Older than the newest known and nothing of its own segment is posted: it goes in the
+    // thread nearest in time after it (else before it), never to the top.
+    let later = log[at..].iter().find_map(|e| top(e));
+    let earlier = log[..at].iter().rev().find_map(|e| top(e));
+    match later.or(earlier) {
+        Some(parent) => Step::Reply {
+            parent: parent.clone(),
+            update: newest_in(parent),
+            late,
+            opened,
+        },
+        None => match log.iter().find_map(|e| e.claim.as_ref()) {
+            // Only claims are known: wait for the first to be posted.
+            Some(claim) if claim.until > now => Step::Wait {
+                until: claim.until,
+                same: false,
+            },
+            _ => Step::Open,
+        },
+    }
 }
 
-/// What to do after the claim was refused, given what the store holds now.
-pub fn after_refused_claim(record: &Record, t: &Transition) -> Step {
-    if record.claim.as_deref() == Some(t.id.as_str()) {
-        Step::PostParent
-    } else {
-        Step::Join
-    }
+/// The entry's message, if it is a parent (an item of the previous version may know a post
+/// without knowing where it is).
+fn top(e: &Entry) -> Option<&Post> {
+    e.post.as_ref().filter(|p| p.top && !p.ts.is_empty())
 }
 
-/// What to do once waiting for another instance's parent is over: the record then, or
-/// `None` when the store failed meanwhile.
-pub fn after_wait(record: Option<&Record>, t: &Transition) -> Step {
-    match record.and_then(|r| Some((r, r.open_parent()?))) {
-        Some((record, parent)) => reply(record, parent, t),
-        None => Step::Unthreaded,
-    }
+/// Time order; transitions at the same millisecond by id, so that every instance agrees.
+fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id))
 }
 
-fn reply(record: &Record, parent: &Parent, t: &Transition) -> Step {
-    Step::Reply {
-        parent: parent.clone(),
-        stale: record.is_newer_than(t),
-        opened: record.opened.unwrap_or(t.at),
+/// The indexes of `log` (in time order) in the segment of entry `at`.
+fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
+    let mut start = 0;
+    let mut incident = false;
+    for (i, e) in log.iter().enumerate() {
+        // Inside an incident from its ALARM on, or from a transition that left ALARM (the
+        // incident's ALARM is older, and not here yet).
+        let in_incident = e.state == "ALARM" || e.old.as_deref() == Some("ALARM");
+        // An incident after a quiet stretch opens a segment; the first entry opens one
+        // either way.
+        let begins = !incident && (i == 0 || in_incident);
+        if begins {
+            if i > at {
+                return start..i;
+            }
+            start = i;
+            incident = in_incident;
+        }
+        if incident && e.state == "OK" {
+            incident = false;
+            if i >= at {
+                return start..i + 1;
+            }
+            start = i + 1;
+        }
+    }
+    start..log.len()
+}
+
+impl Record {
+    /// The record with `t` claimed by `nonce` until `until`: what an instance writes before
+    /// posting `t` as a parent.
+    pub fn claimed(&self, t: &Transition, nonce: &str, until: i64) -> Record {
+        self.with(t, |e| {
+            e.claim = Some(Claim {
+                nonce: nonce.to_string(),
+                until,
+            });
+        })
+    }
+
+    /// The record with `t` posted at `post`, its claim done.
+    pub fn posted(&self, t: &Transition, post: Post) -> Record {
+        self.with(t, |e| {
+            e.post = Some(post);
+            e.claim = None;
+        })
+    }
+
+    /// The record without the claim on entry `id` (its post did not happen).
+    pub fn released(&self, id: &str) -> Record {
+        let mut next = self.clone();
+        next.log.retain(|e| e.id != id || e.post.is_some());
+        next
+    }
+
+    /// `t`'s entry changed by `f`, added in its place if new, the oldest dropped past
+    /// [`LOG_LEN`].
+    fn with(&self, t: &Transition, f: impl FnOnce(&mut Entry)) -> Record {
+        let mut next = self.clone();
+        let i = match next.log.iter().position(|e| e.id == t.id) {
+            Some(i) => i,
+            None => {
+                let entry = t.entry();
+                let i = next.log.partition_point(|e| order(e, &entry).is_lt());
+                next.log.insert(i, entry);
+                i
+            }
+        };
+        f(&mut next.log[i]);
+        if next.log.len() > LOG_LEN {
+            let extra = next.log.len() - LOG_LEN;
+            next.log.drain(..extra);
+        }
+        next
+    }
+
+    /// The newest transition known, for the late note and the item's expiry.
+    pub fn newest(&self) -> Option<&Entry> {
+        self.log.iter().max_by(|a, b| order(a, b))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
-    const NOW: i64 = 1_796_000_000;
+    const NOW: i64 = 1_796_000_000_000;
 
     fn t(state: &str, at: i64) -> Transition {
         Transition {
             key: "arn:aws:cloudwatch:us-east-1:1:alarm:cpu".into(),
             id: format!("{state}@{at}"),
             state: state.into(),
+            old: None,
             at,
         }
     }
 
-    fn parent() -> Parent {
-        Parent {
-            channel: "C1".into(),
-            ts: "1.2".into(),
+    fn after(old: &str, state: &str, at: i64) -> Transition {
+        Transition {
+            old: Some(old.into()),
+            ..t(state, at)
         }
     }
 
-    /// Every kind of record the store can hold, by name.
-    fn records() -> Vec<(&'static str, Record)> {
-        let open = Record {
-            status: Some(Status::Open),
-            state: Some("ALARM".into()),
-            changed: Some(NOW - 100),
-            opened: Some(NOW - 100),
-            claim: Some(format!("ALARM@{}", NOW - 100)),
-            claimed: Some(NOW - 99),
-            parent: Some(parent()),
-            seen: vec![format!("ALARM@{}", NOW - 100)],
-        };
-        let opening = Record {
-            parent: None,
-            seen: vec![],
-            ..open.clone()
-        };
-        let abandoned = Record {
-            claimed: Some(NOW - CLAIM_EXPIRES_SECS),
-            ..opening.clone()
-        };
-        let closed = Record {
-            status: Some(Status::Closed),
-            state: Some("OK".into()),
-            changed: Some(NOW - 50),
-            ..open.clone()
-        };
-        vec![
-            ("none", Record::default()),
-            ("open", open),
-            ("opening", opening),
-            ("abandoned", abandoned),
-            ("closed", closed),
-        ]
+    /// Slack as the model sees it: top-level messages (with the transition each shows
+    /// now), and every post by transition id.
+    #[derive(Default)]
+    struct Slack {
+        tops: Vec<(String, String)>,
+        posts: BTreeMap<String, Vec<String>>,
     }
 
-    /// The whole table: each record against a newer, an older and a retried transition of
-    /// each state.
-    #[test]
-    fn every_record_and_transition() {
-        use Step::*;
-        let reply = |stale| Reply {
-            parent: parent(),
-            stale,
-            opened: NOW - 100,
+    /// One instance delivering `t` against the record, sequentially, as
+    /// `delivery/threads.rs` does; returns the step taken.
+    fn deliver(record: &mut Record, slack: &mut Slack, t: &Transition) -> Step {
+        let nonce = format!("n-{}", t.id);
+        let step = step(record, t, &nonce, NOW);
+        match &step {
+            Step::Already => {}
+            Step::Open => {
+                let ts = format!("{}", slack.tops.len() + 1);
+                slack.tops.push((ts.clone(), t.id.clone()));
+                slack
+                    .posts
+                    .entry(t.id.clone())
+                    .or_default()
+                    .push(ts.clone());
+                let post = Post {
+                    channel: "C1".into(),
+                    ts,
+                    top: true,
+                };
+                *record = record.claimed(t, &nonce, NOW + 1).posted(t, post);
+            }
+            Step::Reply { parent, update, .. } => {
+                slack
+                    .posts
+                    .entry(t.id.clone())
+                    .or_default()
+                    .push(format!("re:{}", parent.ts));
+                if *update {
+                    let shown = slack.tops.iter_mut().find(|(ts, _)| *ts == parent.ts);
+                    shown.expect("a parent").1 = t.id.clone();
+                }
+                *record = record.posted(t, parent.clone().with_top(false));
+            }
+            Step::Wait { .. } | Step::Recover { .. } => panic!("no claims in flight: {step:?}"),
+        }
+        step
+    }
+
+    impl Post {
+        fn with_top(self, top: bool) -> Post {
+            Post { top, ..self }
+        }
+    }
+
+    /// Every delivery order of `states` (at 0, 10, 20, … s), each once and each twice:
+    /// one top-level message per segment, each transition posted once, and the newest
+    /// top-level message shows the newest transition.
+    fn every_order(states: &[&str]) {
+        let ts: Vec<Transition> = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Transition {
+                old: i.checked_sub(1).map(|p| states[p].to_string()),
+                ..t(s, NOW - 100_000 + i as i64 * 10_000)
+            })
+            .collect();
+        let mut orders: Vec<Vec<usize>> = vec![vec![]];
+        for _ in 0..ts.len() {
+            let mut longer = Vec::new();
+            for o in &orders {
+                for i in (0..ts.len()).filter(|i| !o.contains(i)) {
+                    longer.push([o.clone(), vec![i]].concat());
+                }
+            }
+            orders = longer;
+        }
+        let spans = {
+            let entries: Vec<Entry> = ts.iter().map(Transition::entry).collect();
+            let refs: Vec<&Entry> = entries.iter().collect();
+            let mut spans = Vec::new();
+            let mut i = 0;
+            while i < refs.len() {
+                let span = segment_of(&refs, i);
+                i = span.end;
+                spans.push(span);
+            }
+            spans
         };
-        let newer = NOW - 10;
-        let older = NOW - 200;
-        let expected: &[(&str, &str, i64, Step)] = &[
-            ("none", "ALARM", newer, Claim),
-            ("none", "OK", newer, Alone { stale: false }),
-            ("none", "INSUFFICIENT_DATA", newer, Alone { stale: false }),
-            ("open", "ALARM", newer, reply(false)),
-            ("open", "OK", newer, reply(false)),
-            ("open", "OK", older, reply(true)),
-            ("open", "ALARM", older, reply(true)),
-            ("opening", "OK", newer, Join),
-            ("opening", "ALARM", older, Join),
-            ("abandoned", "ALARM", newer, Claim),
-            ("abandoned", "OK", newer, Alone { stale: false }),
-            ("closed", "ALARM", newer, Claim),
-            ("closed", "ALARM", older, Alone { stale: true }),
-            ("closed", "OK", older, Alone { stale: true }),
-            ("closed", "INSUFFICIENT_DATA", newer, Alone { stale: false }),
-        ];
-        let records = records();
-        for (name, state, at, want) in expected {
-            let (_, record) = records.iter().find(|(n, _)| n == name).expect("a record");
+        let segments = spans.len();
+        for order in orders {
+            let mut record = Record::default();
+            let mut slack = Slack::default();
+            let mut firsts = Vec::new();
+            for &i in order.iter().chain(order.iter()) {
+                firsts.push(deliver(&mut record, &mut slack, &ts[i]));
+            }
+            let names: Vec<&str> = order.iter().map(|&i| states[i]).collect();
+            for posts in slack.posts.values() {
+                assert_eq!(posts.len(), 1, "{names:?}: posted twice: {:?}", slack.posts);
+            }
+            assert_eq!(slack.posts.len(), ts.len(), "{names:?}: one post each");
+            assert!(
+                slack.tops.len() <= segments,
+                "{names:?}: {} top-level messages for {segments} segments: {:?}",
+                slack.tops.len(),
+                slack.tops
+            );
+            // One thread per segment: every member's post is the parent or under it.
+            for span in &spans {
+                let threads: std::collections::BTreeSet<&str> = span
+                    .clone()
+                    .map(|i| {
+                        let post = &slack.posts[&ts[i].id][0];
+                        post.strip_prefix("re:").unwrap_or(post)
+                    })
+                    .collect();
+                assert_eq!(
+                    threads.len(),
+                    1,
+                    "{names:?}: {span:?} spread over {threads:?}"
+                );
+            }
+            let newest = &ts[ts.len() - 1].id;
+            let last_top = &slack.tops.last().expect("a top-level message").1;
             assert_eq!(
-                &step(record, &t(state, *at), NOW),
-                want,
-                "{state} at {at} on a {name} record"
+                last_top, newest,
+                "{names:?}: the newest top-level message is stale"
             );
         }
     }
 
     #[test]
-    fn a_transition_seen_before_posts_nothing_whatever_the_record() {
-        for (name, mut record) in records() {
-            let again = t("OK", NOW - 5);
-            record.seen.push(again.id.clone());
-            assert_eq!(step(&record, &again, NOW), Step::Already, "{name}");
+    fn an_incident_in_any_order_is_one_thread_that_ends_current() {
+        every_order(&["ALARM", "OK"]);
+        every_order(&["ALARM", "INSUFFICIENT_DATA", "OK"]);
+        every_order(&["ALARM", "INSUFFICIENT_DATA", "ALARM", "OK"]);
+    }
+
+    #[test]
+    fn two_incidents_and_quiet_stretches_in_any_order() {
+        every_order(&["INSUFFICIENT_DATA", "OK", "ALARM", "OK"]);
+        every_order(&["ALARM", "OK", "ALARM", "OK"]);
+        every_order(&[
+            "OK",
+            "INSUFFICIENT_DATA",
+            "ALARM",
+            "INSUFFICIENT_DATA",
+            "OK",
+        ]);
+    }
+
+    #[test]
+    fn segments_run_from_an_alarm_to_its_ok() {
+        let log: Vec<Entry> = [
+            "INSUFFICIENT_DATA",
+            "OK",
+            "ALARM",
+            "INSUFFICIENT_DATA",
+            "ALARM",
+            "OK",
+            "OK",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Entry {
+            id: format!("{s}@{i}"),
+            state: s.to_string(),
+            old: None,
+            at: i as i64,
+            post: None,
+            claim: None,
+        })
+        .collect();
+        let refs: Vec<&Entry> = log.iter().collect();
+        let segments: Vec<_> = (0..refs.len()).map(|i| segment_of(&refs, i)).collect();
+        assert_eq!(
+            segments,
+            [0..2, 0..2, 2..6, 2..6, 2..6, 2..6, 6..7],
+            "quiet, incident, quiet"
+        );
+    }
+
+    #[test]
+    fn the_seven_cases_of_the_issue() {
+        // 1. OK first, then its ALARM late: the ALARM replies under the OK, which stays.
+        let (alarm, ok) = (
+            after("OK", "ALARM", NOW - 60_000),
+            after("ALARM", "OK", NOW),
+        );
+        let mut record = Record::default();
+        let mut slack = Slack::default();
+        assert_eq!(deliver(&mut record, &mut slack, &ok), Step::Open);
+        let late = deliver(&mut record, &mut slack, &alarm);
+        assert!(
+            matches!(&late, Step::Reply { late: Some(now), update: false, .. } if now == "OK"),
+            "{late:?}"
+        );
+        // 2. and 4. Another transition while the parent is being posted: wait for it.
+        let claimed = Record::default().claimed(&alarm, "other", NOW + 5_000);
+        let insufficient = after("ALARM", "INSUFFICIENT_DATA", NOW - 59_000);
+        assert_eq!(
+            step(&claimed, &insufficient, "mine", NOW),
+            Step::Wait {
+                until: NOW + 5_000,
+                same: false
+            }
+        );
+        assert_eq!(
+            step(&claimed, &ok, "mine", NOW),
+            Step::Wait {
+                until: NOW + 5_000,
+                same: false
+            }
+        );
+        // 3. The same transition twice at once: the second waits, and never opens.
+        assert_eq!(
+            step(&claimed, &alarm, "mine", NOW),
+            Step::Wait {
+                until: NOW + 5_000,
+                same: true
+            }
+        );
+        // A claim whose instance is gone: look in Slack before posting again.
+        assert_eq!(
+            step(&claimed, &alarm, "mine", NOW + 6_000),
+            Step::Recover {
+                id: alarm.id.clone()
+            }
+        );
+        assert_eq!(
+            step(&claimed, &ok, "mine", NOW + 6_000),
+            Step::Recover {
+                id: alarm.id.clone()
+            }
+        );
+        assert_eq!(
+            step(&claimed.released(&alarm.id), &alarm, "mine", NOW),
+            Step::Open
+        );
+        // 4. After ALARM and OK, the next ALARM opens a new incident.
+        let mut record = Record::default();
+        let mut slack = Slack::default();
+        deliver(&mut record, &mut slack, &alarm);
+        deliver(&mut record, &mut slack, &ok);
+        assert_eq!(
+            deliver(&mut record, &mut slack, &t("ALARM", NOW + 120_000)),
+            Step::Open
+        );
+        assert_eq!(slack.tops.len(), 2);
+    }
+
+    #[test]
+    fn the_log_is_bounded_and_keeps_the_newest() {
+        let mut record = Record::default();
+        for i in 0..(LOG_LEN as i64 + 5) {
+            let post = Post {
+                channel: "C".into(),
+                ts: "1".into(),
+                top: false,
+            };
+            record = record.posted(&t("OK", i), post);
         }
-    }
-
-    #[test]
-    fn the_claimer_itself_posts_the_parent_and_others_join() {
-        let (_, opening) = records().swap_remove(2);
-        let own = t("ALARM", NOW - 100);
-        assert_eq!(step(&opening, &own, NOW), Step::Claim);
-        assert_eq!(after_refused_claim(&opening, &own), Step::PostParent);
-        let other = t("ALARM", NOW - 90);
-        assert_eq!(after_refused_claim(&opening, &other), Step::Join);
-    }
-
-    #[test]
-    fn waiting_ends_in_the_thread_or_without_one() {
-        let records = records();
-        let ok = t("OK", NOW - 10);
-        let open = &records[1].1;
-        assert!(matches!(
-            after_wait(Some(open), &ok),
-            Step::Reply { stale: false, .. }
-        ));
-        assert_eq!(after_wait(Some(&records[2].1), &ok), Step::Unthreaded);
-        assert_eq!(after_wait(None, &ok), Step::Unthreaded);
-    }
-
-    #[test]
-    fn a_transition_without_a_time_is_dated_when_it_arrived() {
-        let alarm = Alarm {
-            name: "cpu".into(),
-            new_state: "ALARM".into(),
-            ..Alarm::default()
-        };
-        let t = Transition::of(&alarm, "k".into(), NOW);
-        assert_eq!((t.id.as_str(), t.at), ("ALARM@unknown", NOW));
+        assert_eq!(record.log.len(), LOG_LEN);
+        assert_eq!(record.newest().map(|e| e.at), Some(LOG_LEN as i64 + 4));
     }
 }

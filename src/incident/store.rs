@@ -1,26 +1,30 @@
-//! The incident store: one DynamoDB item per alarm (and channel), read into a [`Record`]
-//! and changed only by conditional `UpdateItem`s (no `PutItem`, so the role needs only
-//! `GetItem` and `UpdateItem`).
+//! The incident store: one DynamoDB item per alarm (and channel) holding its [`Record`],
+//! written only by `UpdateItem`s conditional on the version read (no `PutItem`, so the role
+//! needs only `GetItem` and `UpdateItem`).
 //!
 //! | attribute | |
 //! |---|---|
 //! | `alarm` (S, key) | the alarm's ARN, else `account/region/name`; `|channel` for a routed channel |
-//! | `status` (S) | `open` or `closed` |
-//! | `state` (S), `changed` (N) | the newest transition applied, and when it happened (epoch s) |
-//! | `opened` (N) | when the open incident's `ALARM` happened |
-//! | `claim` (S), `claimed` (N) | the transition that opened it, and when (set before its parent is posted) |
-//! | `channel`, `ts` (S) | the parent message, once posted |
-//! | `seen` (SS) | transitions of this incident already posted: a retried event posts nothing |
-//! | `expires` (N) | TTL, 30 days after the incident closed |
+//! | `v` (N) | the version: every write is conditional on the one it read, and adds one |
+//! | `log` (S) | the recent transitions as JSON: `id`, `state`, `at` (epoch ms); `channel`, `ts`, `top` once posted; `claim`, `until` while an instance posts it |
+//! | `expires` (N) | TTL: 30 days after the newest transition |
+//!
+//! An item written by the previous version (`status`, `claim`, `channel`, `ts`, `seen`, …)
+//! is read into a record (its parent and the transitions it saw), and the next write
+//! replaces it.
 
-use super::{Parent, Record, Status, Transition, CLAIM_EXPIRES_SECS};
+use super::{Claim, Entry, Post, Record};
+use crate::alarm::timestamp::epoch_millis;
 use crate::aws::dynamodb::{self, DynamoDb, Item, Written};
 use crate::error::Error;
 use crate::http::Deadline;
 use serde_json::{json, Value};
 
-/// Closed incidents are kept this long, then DynamoDB's TTL deletes them.
-const KEEP_CLOSED_SECS: i64 = 30 * 86_400;
+/// Incidents are kept this long after their newest transition, then DynamoDB's TTL
+/// deletes them.
+const KEEP_SECS: i64 = 30 * 86_400;
+/// The attributes of the previous version's items, removed by the first write.
+const LEGACY: &str = "#status, #state, changed, opened, claim, claimed, channel, ts, seen";
 
 pub struct Store {
     db: DynamoDb,
@@ -30,8 +34,9 @@ pub struct Store {
 /// What a conditional write did.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
-    Done,
-    /// The condition did not hold: the record as it is now.
+    /// Written: the record as it now is.
+    Done(Record),
+    /// Another instance wrote first: the record as it now is.
     Refused(Record),
 }
 
@@ -46,16 +51,23 @@ impl Store {
         Ok(item.as_ref().map(record).unwrap_or_default())
     }
 
-    /// Sends one of the writes below.
-    pub fn write(
+    /// Writes `next` in place of `read`, if the item is still as it was read.
+    pub fn put(
         &self,
         agent: &ureq::Agent,
-        request: Value,
+        key: &str,
+        read: &Record,
+        next: &Record,
         deadline: Deadline,
     ) -> Result<Outcome, Error> {
+        let request = self.request(key, read, next);
+        let version = read.version.unwrap_or(0) + 1;
         Ok(
             match self.db.write(agent, deadline, "UpdateItem", request)? {
-                Written::Done => Outcome::Done,
+                Written::Done => Outcome::Done(Record {
+                    version: Some(version),
+                    log: next.log.clone(),
+                }),
                 Written::Refused(item) => {
                     Outcome::Refused(item.as_ref().map(record).unwrap_or_default())
                 }
@@ -63,129 +75,145 @@ impl Store {
         )
     }
 
-    /// Opens the incident, unless one is open or a newer transition was stored.
-    pub fn claim(&self, t: &Transition, now: i64) -> Value {
-        json!({
-            "TableName": self.table,
-            "Key": {"alarm": {"S": t.key}},
-            "UpdateExpression": "SET #status = :open, #state = :state, opened = :at, changed = :at, claim = :id, claimed = :now REMOVE ts, channel, seen, expires",
-            "ConditionExpression": "attribute_not_exists(alarm) \
-                OR (#status = :closed AND (attribute_not_exists(changed) OR changed <= :at)) \
-                OR (#status = :open AND attribute_not_exists(ts) AND claimed < :expired)",
-            "ExpressionAttributeNames": {"#status": "status", "#state": "state"},
-            "ExpressionAttributeValues": {
-                ":open": {"S": "open"}, ":closed": {"S": "closed"}, ":state": {"S": t.state},
-                ":at": {"N": t.at.to_string()}, ":id": {"S": t.id},
-                ":now": {"N": now.to_string()}, ":expired": {"N": (now - CLAIM_EXPIRES_SECS).to_string()},
-            },
-        })
-    }
-
-    /// The claimed incident's parent was posted: where it is.
-    pub fn set_parent(&self, t: &Transition, parent: &Parent) -> Value {
-        json!({
-            "TableName": self.table,
-            "Key": {"alarm": {"S": t.key}},
-            "UpdateExpression": "SET channel = :channel, ts = :ts ADD seen :seen",
-            "ConditionExpression": "claim = :id",
-            "ExpressionAttributeValues": {
-                ":channel": {"S": parent.channel}, ":ts": {"S": parent.ts}, ":seen": {"SS": [t.id]},
-                ":id": {"S": t.id},
-            },
-        })
-    }
-
-    /// A reply was posted: remember it, and unless it is older than the parent, the state
-    /// (`OK` closes the incident).
-    pub fn record_reply(&self, t: &Transition, parent_ts: &str, stale: bool) -> Value {
-        let mut values = json!({
-            ":seen": {"SS": [t.id]}, ":ts": {"S": parent_ts},
-        });
-        let (update, condition) = if stale {
-            ("ADD seen :seen".to_string(), "ts = :ts")
-        } else {
-            values[":state"] = json!({"S": t.state});
-            values[":at"] = json!({"N": t.at.to_string()});
-            let mut update = "SET #state = :state, changed = :at".to_string();
-            if t.state == "OK" {
-                values[":closed"] = json!({"S": "closed"});
-                values[":expires"] = json!({"N": (t.at + KEEP_CLOSED_SECS).to_string()});
-                update.push_str(", #status = :closed, expires = :expires");
-            }
-            update.push_str(" ADD seen :seen");
-            (update, "ts = :ts AND changed <= :at")
+    fn request(&self, key: &str, read: &Record, next: &Record) -> Value {
+        let version = read.version.unwrap_or(0);
+        let newest = next.newest().map_or(0, |e| e.at.div_euclid(1000));
+        let condition = match read.version {
+            Some(_) => "v = :read",
+            None => "attribute_not_exists(v)",
         };
-        let mut request = json!({
+        let mut values = json!({
+            ":next": {"N": (version + 1).to_string()},
+            ":log": {"S": log_json(&next.log)},
+            ":expires": {"N": (newest + KEEP_SECS).to_string()},
+        });
+        if read.version.is_some() {
+            values[":read"] = json!({"N": version.to_string()});
+        }
+        json!({
             "TableName": self.table,
-            "Key": {"alarm": {"S": t.key}},
-            "UpdateExpression": update,
+            "Key": {"alarm": {"S": key}},
+            "UpdateExpression": format!("SET v = :next, #log = :log, expires = :expires REMOVE {LEGACY}"),
             "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#log": "log", "#status": "status", "#state": "state"},
             "ExpressionAttributeValues": values,
-        });
-        if !stale {
-            request["ExpressionAttributeNames"] = json!({"#state": "state"});
-            if t.state == "OK" {
-                request["ExpressionAttributeNames"]["#status"] = "status".into();
-            }
-        }
-        request
-    }
-
-    /// A message without a thread was posted: remember it, and its state unless older.
-    pub fn record_alone(&self, t: &Transition, stale: bool) -> Value {
-        let mut request = json!({
-            "TableName": self.table,
-            "Key": {"alarm": {"S": t.key}},
-            "UpdateExpression": "ADD seen :seen",
-            "ExpressionAttributeValues": {":seen": {"SS": [t.id]}},
-        });
-        if !stale {
-            request["UpdateExpression"] =
-                "SET #state = :state, changed = :at, #status = if_not_exists(#status, :closed), expires = :expires ADD seen :seen".into();
-            request["ConditionExpression"] =
-                "attribute_not_exists(changed) OR changed <= :at".into();
-            request["ExpressionAttributeNames"] = json!({"#state": "state", "#status": "status"});
-            let values = &mut request["ExpressionAttributeValues"];
-            values[":state"] = json!({"S": t.state});
-            values[":at"] = json!({"N": t.at.to_string()});
-            values[":closed"] = json!({"S": "closed"});
-            values[":expires"] = json!({"N": (t.at + KEEP_CLOSED_SECS).to_string()});
-        }
-        request
+        })
     }
 }
 
-/// An item as a record. Attributes of another type or missing read as unknown, so an
-/// item written by another version never fails the alarm.
+fn log_json(log: &[Entry]) -> String {
+    let entries: Vec<Value> = log
+        .iter()
+        .map(|e| {
+            let mut entry = json!({"id": e.id, "state": e.state, "at": e.at});
+            if let Some(old) = &e.old {
+                entry["old"] = old.as_str().into();
+            }
+            if let Some(post) = &e.post {
+                entry["channel"] = post.channel.as_str().into();
+                entry["ts"] = post.ts.as_str().into();
+                entry["top"] = post.top.into();
+            }
+            if let Some(claim) = &e.claim {
+                entry["claim"] = claim.nonce.as_str().into();
+                entry["until"] = claim.until.into();
+            }
+            entry
+        })
+        .collect();
+    Value::Array(entries).to_string()
+}
+
+/// An item as a record. What does not read (another shape, another type) is left out, so
+/// an item no version of ours wrote never fails the alarm.
 fn record(item: &Item) -> Record {
-    let string = |name| dynamodb::string(item, name).map(str::to_string);
-    let status = match dynamodb::string(item, "status") {
-        Some("open") => Some(Status::Open),
-        Some("closed") => Some(Status::Closed),
-        _ => None,
+    let Some(version) = dynamodb::number(item, "v") else {
+        return legacy(item);
     };
-    let parent = match (string("channel"), string("ts")) {
-        (Some(channel), Some(ts)) => Some(Parent { channel, ts }),
-        _ => None,
-    };
+    let log: Vec<Value> = dynamodb::string(item, "log")
+        .and_then(|log| serde_json::from_str(log).ok())
+        .unwrap_or_default();
+    let mut log: Vec<Entry> = log.iter().filter_map(entry).collect();
+    log.sort_by(super::order);
     Record {
-        status,
-        state: string("state"),
-        changed: dynamodb::number(item, "changed"),
-        opened: dynamodb::number(item, "opened"),
-        claim: string("claim"),
-        claimed: dynamodb::number(item, "claimed"),
-        parent,
-        seen: dynamodb::strings(item, "seen")
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
+        version: u64::try_from(version).ok(),
+        log,
     }
+}
+
+fn entry(v: &Value) -> Option<Entry> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let post = match (text("channel"), text("ts")) {
+        (Some(channel), Some(ts)) => Some(Post {
+            channel,
+            ts,
+            top: v.get("top").and_then(Value::as_bool).unwrap_or(false),
+        }),
+        _ => None,
+    };
+    let claim = match (text("claim"), v.get("until").and_then(Value::as_i64)) {
+        (Some(nonce), Some(until)) => Some(Claim { nonce, until }),
+        _ => None,
+    };
+    Some(Entry {
+        id: text("id")?,
+        state: text("state")?,
+        old: text("old"),
+        at: v.get("at")?.as_i64()?,
+        post,
+        claim,
+    })
+}
+
+/// An item of the previous version: its parent (the claim that opened it, at `channel`,
+/// `ts`) and the transitions it posted (`seen`), whose threads are not known but which a
+/// retry must not post again.
+fn legacy(item: &Item) -> Record {
+    let string = |name| dynamodb::string(item, name);
+    let parent = match (string("claim"), string("channel"), string("ts")) {
+        (Some(claim), Some(channel), Some(ts)) => Some((claim, channel, ts)),
+        _ => None,
+    };
+    let mut ids: Vec<&str> = dynamodb::strings(item, "seen");
+    if let Some((claim, ..)) = parent {
+        ids.push(claim);
+    }
+    let mut log: Vec<Entry> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let (state, at) = id.split_once('@')?;
+            let post = match parent {
+                Some((claim, channel, ts)) => Post {
+                    channel: channel.to_string(),
+                    ts: ts.to_string(),
+                    top: claim == id,
+                },
+                // Posted without a thread: where is not known.
+                None => Post {
+                    channel: String::new(),
+                    ts: String::new(),
+                    top: false,
+                },
+            };
+            Some(Entry {
+                id: id.to_string(),
+                state: state.to_string(),
+                old: None,
+                at: epoch_millis(at)?,
+                post: Some(post),
+                claim: None,
+            })
+        })
+        .collect();
+    log.sort_by(super::order);
+    log.dedup_by(|a, b| a.id == b.id);
+    Record { version: None, log }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::incident::Transition;
 
     fn store() -> Store {
         Store::new(
@@ -203,56 +231,68 @@ mod tests {
         serde_json::from_value(v).expect("item")
     }
 
+    fn t(state: &str, at: i64) -> Transition {
+        Transition {
+            key: "k".into(),
+            id: format!("{state}@{at}"),
+            state: state.into(),
+            old: Some("OK".into()),
+            at,
+        }
+    }
+
     #[test]
-    fn only_an_open_item_with_a_parent_has_a_thread() {
-        let open = record(&item(
-            json!({"status": {"S": "open"}, "channel": {"S": "C1"}, "ts": {"S": "1.2"}}),
-        ));
-        let parent = Parent {
+    fn a_record_survives_its_round_trip_through_the_item() {
+        let post = Post {
             channel: "C1".into(),
             ts: "1.2".into(),
+            top: true,
         };
-        assert_eq!(open.open_parent(), Some(&parent));
-        let opening = record(&item(
-            json!({"status": {"S": "open"}, "claim": {"S": "ALARM@t"}}),
-        ));
-        assert_eq!(opening.open_parent(), None);
-        let closed = record(&item(
-            json!({"status": {"S": "closed"}, "channel": {"S": "C1"}, "ts": {"S": "1.2"}}),
-        ));
-        assert_eq!(closed.open_parent(), None);
+        let next = Record::default()
+            .claimed(&t("ALARM", 1_000), "n1", 9_000)
+            .posted(&t("ALARM", 1_000), post)
+            .claimed(&t("OK", 2_000), "n2", 9_500);
+        let request = store().request("k", &Record::default(), &next);
+        assert_eq!(request["ConditionExpression"], "attribute_not_exists(v)");
+        let values = &request["ExpressionAttributeValues"];
+        let written = item(json!({
+            "alarm": {"S": "k"}, "v": values[":next"], "log": values[":log"],
+        }));
+        assert_eq!(
+            record(&written),
+            Record {
+                version: Some(1),
+                log: next.log.clone()
+            }
+        );
+        let again = store().request("k", &record(&written), &next);
+        assert_eq!(again["ConditionExpression"], "v = :read");
+        assert_eq!(again["ExpressionAttributeValues"][":read"]["N"], "1");
+        assert_eq!(again["ExpressionAttributeValues"][":next"]["N"], "2");
     }
 
     #[test]
-    fn an_item_of_another_shape_reads_as_unknown() {
+    fn an_item_of_the_previous_version_is_read_not_failed() {
+        let old = record(&item(json!({
+            "alarm": {"S": "k"}, "status": {"S": "open"}, "state": {"S": "OK"},
+            "claim": {"S": "ALARM@2026-11-30T10:00:00.000+0000"},
+            "channel": {"S": "C1"}, "ts": {"S": "1.2"},
+            "seen": {"SS": ["ALARM@2026-11-30T10:00:00.000+0000", "OK@2026-11-30T10:05:00.000+0000"]},
+        })));
+        assert_eq!(old.version, None);
+        assert_eq!(old.log.len(), 2);
+        assert_eq!(
+            old.log[0].post.as_ref().map(|p| (p.ts.as_str(), p.top)),
+            Some(("1.2", true))
+        );
+        assert_eq!(old.log[1].post.as_ref().map(|p| p.top), Some(false));
         let odd = record(&item(json!({
-            "status": {"S": "reopened"}, "changed": {"S": "yesterday"}, "seen": {"S": "x"},
-            "ts": {"N": "1"},
+            "status": {"S": "reopened"}, "seen": {"S": "x"}, "ts": {"N": "1"},
         })));
         assert_eq!(odd, Record::default());
-    }
-
-    #[test]
-    fn replies_never_move_the_parent_backwards() {
-        let store = store();
-        let t = Transition {
-            key: "arn:aws:cloudwatch:us-east-1:1:alarm:cpu".into(),
-            id: "OK@2026-11-30T10:00:00Z".into(),
-            state: "OK".into(),
-            at: 1_796_032_800,
-        };
-        let newer = store.record_reply(&t, "1.2", false);
-        assert_eq!(newer["ConditionExpression"], "ts = :ts AND changed <= :at");
-        assert!(newer["UpdateExpression"]
-            .as_str()
-            .unwrap_or("")
-            .contains("#status = :closed"));
-        assert_eq!(
-            newer["ExpressionAttributeValues"][":expires"]["N"],
-            (1_796_032_800 + KEEP_CLOSED_SECS).to_string()
-        );
-        let older = store.record_reply(&t, "1.2", true);
-        assert_eq!(older["UpdateExpression"], "ADD seen :seen");
-        assert!(older.get("ExpressionAttributeNames").is_none());
+        let garbage = record(&item(
+            json!({"v": {"N": "3"}, "log": {"S": "[{\"id\":1}, 7]"}}),
+        ));
+        assert_eq!((garbage.version, garbage.log.len()), (Some(3), 0));
     }
 }

@@ -134,7 +134,12 @@ impl App<'_> {
     }
 
     /// The `ts` of our post about `tag` in the channel's recent history, if it is there.
-    fn find(&self, channel: &str, tag: &Tag, deadline: Deadline) -> Result<Option<String>, Error> {
+    pub fn find(
+        &self,
+        channel: &str,
+        tag: &Tag,
+        deadline: Deadline,
+    ) -> Result<Option<String>, Error> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

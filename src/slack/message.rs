@@ -42,7 +42,7 @@ impl Format {
 
 /// How and to whom: the format, and what the secret says about the channel and sender.
 /// The rest is for the Web API only; a webhook payload never carries it.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Options<'a> {
     pub format: Format,
     pub channel: Option<&'a str>,
@@ -58,7 +58,7 @@ pub struct Options<'a> {
 
 /// What a Web API message adds: where it goes in a thread, which message it updates,
 /// the incident's state in words, and the metadata that finds it again.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct WebApiFields<'a> {
     /// The parent's `ts`: post as a reply in its thread.
     pub thread_ts: Option<&'a str>,
