@@ -1,10 +1,18 @@
-//! JSON written by hand where serde would cost more binary than it saves: the Slack
-//! payload's few flat objects, string literals for them and for log lines, and JSON
-//! laid out for reading.
+//! JSON written by hand: everything the bootstrap sends (the Slack payloads, the request
+//! bodies to AWS and Slack, the Runtime API's error bodies, the CloudWatch widget), string
+//! literals for them and for log lines, and JSON laid out for reading. What arrives is
+//! read with serde_json.
+
+use serde_json::Number;
+use std::fmt::Write;
 
 /// A JSON object written key by key, in the order written. Deriving `Serialize` for these
-/// three flat shapes cost several KB of generic serialiser code; this costs a few hundred bytes.
+/// shapes cost several KB of generic serialiser code; this costs a few hundred bytes.
+/// Nested objects and arrays are written in place, by the closure given for them.
 pub struct Object(String);
+
+/// A JSON array written item by item, inside an [`Object`].
+pub struct Array(String);
 
 impl Object {
     pub fn new() -> Object {
@@ -12,9 +20,7 @@ impl Object {
     }
 
     fn key(&mut self, key: &str) {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
+        comma(&mut self.0);
         quote(&mut self.0, key);
         self.0.push(':');
     }
@@ -22,6 +28,35 @@ impl Object {
     pub fn string(&mut self, key: &str, value: &str) {
         self.key(key);
         quote(&mut self.0, value);
+    }
+
+    /// Written as serde_json writes it: integers in full, floats as the shortest text that
+    /// reads back as the same `f64`.
+    pub fn number(&mut self, key: &str, value: impl Into<Number>) {
+        self.key(key);
+        // Writing to a String cannot fail.
+        let _ = write!(self.0, "{}", value.into());
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.0.push_str(if value { "true" } else { "false" });
+    }
+
+    pub fn object(&mut self, key: &str, fill: impl FnOnce(&mut Object)) {
+        self.key(key);
+        self.0.push('{');
+        fill(self);
+        self.0.push('}');
+    }
+
+    pub fn array(&mut self, key: &str, fill: impl FnOnce(&mut Array)) {
+        self.key(key);
+        let mut array = Array(std::mem::take(&mut self.0));
+        array.0.push('[');
+        fill(&mut array);
+        array.0.push(']');
+        self.0 = array.0;
     }
 
     /// `json` must already be JSON.
@@ -33,6 +68,38 @@ impl Object {
     pub fn finish(mut self) -> String {
         self.0.push('}');
         self.0
+    }
+}
+
+impl Array {
+    pub fn string(&mut self, value: &str) {
+        comma(&mut self.0);
+        quote(&mut self.0, value);
+    }
+
+    pub fn object(&mut self, fill: impl FnOnce(&mut Object)) {
+        comma(&mut self.0);
+        let mut object = Object(std::mem::take(&mut self.0));
+        object.0.push('{');
+        fill(&mut object);
+        object.0.push('}');
+        self.0 = object.0;
+    }
+
+    pub fn array(&mut self, fill: impl FnOnce(&mut Array)) {
+        comma(&mut self.0);
+        self.0.push('[');
+        fill(self);
+        self.0.push(']');
+    }
+}
+
+/// The comma before a member or item, unless it is the first of its object or array: every
+/// value written ends in a quote, digit, letter, `}` or `]`, so only a container just
+/// opened ends in `{` or `[`.
+fn comma(out: &mut String) {
+    if !matches!(out.as_bytes().last(), Some(b'{' | b'[')) {
+        out.push(',');
     }
 }
 
@@ -159,6 +226,77 @@ mod tests {
         o.raw("a", "[1]");
         assert_eq!(o.finish(), r#"{"b":"x","a":[1]}"#);
         assert_eq!(Object::new().finish(), "{}");
+    }
+
+    #[test]
+    fn nested_objects_and_arrays_are_written_in_place() {
+        let mut o = Object::new();
+        o.object("empty", |_| {});
+        o.array("none", |_| {});
+        o.object("n", |n| {
+            n.bool("t", true);
+            n.bool("f", false);
+            n.object("in", |i| i.string("k", "v"));
+        });
+        o.array("a", |a| {
+            a.string("s");
+            a.object(|_| {});
+            a.object(|i| {
+                i.number("x", 1u32);
+                i.array("y", |y| y.string("\""));
+            });
+            a.array(|_| {});
+            a.array(|i| {
+                i.array(|_| {});
+                i.string("z");
+            });
+        });
+        o.string("last", "");
+        assert_eq!(
+            o.finish(),
+            r#"{"empty":{},"none":[],"n":{"t":true,"f":false,"in":{"k":"v"}},"a":["s",{},{"x":1,"y":["\""]},[],[[],"z"]],"last":""}"#
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        let floats = [
+            0.1,
+            -0.5,
+            1.5,
+            80.5,
+            1e15,
+            1.5e15,
+            1e16,
+            1e20,
+            1e21,
+            1e22,
+            1e-5,
+            1e-7,
+            1.5e-7,
+            123456.789,
+            0.30000000000000004,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -0.0,
+        ];
+        for f in floats {
+            let Some(n) = Number::from_f64(f) else {
+                panic!("{f} is finite")
+            };
+            let mut o = Object::new();
+            o.number("v", n);
+            assert_eq!(o.finish(), serde_json::json!({ "v": f }).to_string(), "{f}");
+        }
+        let mut o = Object::new();
+        o.number("u", u64::MAX);
+        o.number("i", i64::MIN);
+        o.number("w", 800u32);
+        assert_eq!(
+            o.finish(),
+            r#"{"u":18446744073709551615,"i":-9223372036854775808,"w":800}"#
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::{Client, Operation};
 use crate::error::{Error, Service};
 use crate::http::Deadline;
+use crate::json::Object;
 use serde_json::Value;
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
@@ -34,8 +35,10 @@ impl CloudWatch {
         deadline: Deadline,
         widget: &str,
     ) -> Result<Vec<u8>, Error> {
-        let request = serde_json::json!({"MetricWidget": widget, "OutputFormat": "png"});
-        let answer = self.call(agent, deadline, "GetMetricWidgetImage", &request)?;
+        let mut request = Object::new();
+        request.string("MetricWidget", widget);
+        request.string("OutputFormat", "png");
+        let answer = self.call(agent, deadline, "GetMetricWidgetImage", &request.finish())?;
         answer
             .get("MetricWidgetImage")
             .and_then(Value::as_str)
@@ -49,7 +52,7 @@ impl CloudWatch {
         &self,
         agent: &ureq::Agent,
         deadline: Deadline,
-        request: &Value,
+        request: &str,
     ) -> Result<Value, Error> {
         self.call(agent, deadline, "GetMetricData", request)
     }
@@ -59,11 +62,10 @@ impl CloudWatch {
         agent: &ureq::Agent,
         deadline: Deadline,
         action: &str,
-        request: &Value,
+        request: &str,
     ) -> Result<Value, Error> {
         let target = format!("{TARGET}{action}");
-        self.client
-            .json(agent, deadline, &target, &request.to_string(), &READ)
+        self.client.json(agent, deadline, &target, request, &READ)
     }
 }
 

@@ -4,6 +4,7 @@
 use super::{Client, Operation};
 use crate::error::{Error, Service};
 use crate::http::Deadline;
+use crate::json::Object;
 use serde_json::{Map, Value};
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
@@ -52,12 +53,11 @@ impl DynamoDb {
         table: &str,
         key: (&str, &str),
     ) -> Result<Option<Item>, Error> {
-        let request = serde_json::json!({
-            "TableName": table,
-            "Key": {key.0: {"S": key.1}},
-            "ConsistentRead": true,
-        });
-        let answer = self.call(agent, deadline, "GetItem", &request, &GET_ITEM)?;
+        let mut request = Object::new();
+        request.string("TableName", table);
+        request.object("Key", |k| k.object(key.0, |v| v.string("S", key.1)));
+        request.bool("ConsistentRead", true);
+        let answer = self.call(agent, deadline, "GetItem", &request.finish(), &GET_ITEM)?;
         Ok(match answer {
             Value::Object(mut answer) => match answer.remove("Item") {
                 Some(Value::Object(item)) => Some(item),
@@ -77,7 +77,7 @@ impl DynamoDb {
         mut request: Value,
     ) -> Result<Written, Error> {
         request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD".into();
-        let answer = self.call(agent, deadline, action, &request, &WRITE)?;
+        let answer = self.call(agent, deadline, action, &request.to_string(), &WRITE)?;
         Ok(match answer {
             Value::Object(mut body) if is_condition_failure(&body) => {
                 Written::Refused(match body.remove("Item") {
@@ -94,12 +94,11 @@ impl DynamoDb {
         agent: &ureq::Agent,
         deadline: Deadline,
         action: &str,
-        request: &Value,
+        request: &str,
         op: &Operation,
     ) -> Result<Value, Error> {
         let target = format!("DynamoDB_20120810.{action}");
-        self.client
-            .json(agent, deadline, &target, &request.to_string(), op)
+        self.client.json(agent, deadline, &target, request, op)
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{Client, Operation};
 use crate::error::{Error, Service};
 use crate::http::{retry, Deadline, Failure};
+use crate::json::Object;
 use serde::Deserialize;
 
 const TARGET: &str = "secretsmanager.GetSecretValue";
@@ -33,9 +34,11 @@ struct Answer {
 
 impl SecretsManager {
     pub fn new(client: Client, secret_id: &str) -> SecretsManager {
+        let mut body = Object::new();
+        body.string("SecretId", secret_id);
         SecretsManager {
             client,
-            body: serde_json::json!({ "SecretId": secret_id }).to_string(),
+            body: body.finish(),
         }
     }
 

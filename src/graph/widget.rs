@@ -5,7 +5,8 @@
 use crate::alarm::timestamp;
 use crate::alarm::trigger::{stat_words, Metric, Rule, Trigger};
 use crate::alarm::Alarm;
-use serde_json::{json, Map, Value};
+use crate::json::{Array, Object};
+use serde_json::Number;
 
 /// Readable in Slack's preview and in the console (the API allows 1–2000 px).
 const WIDTH: u32 = 800;
@@ -55,103 +56,147 @@ pub fn widget(alarm: &Alarm) -> Result<String, &'static str> {
     let rule = rule(alarm)?;
     let period = period(rule);
     let history = history(rule);
-    let mut w = Map::new();
-    let metrics: Vec<Value> = rule
-        .metrics
-        .iter()
-        .filter_map(|m| entry(m, period))
-        .collect();
-    w.insert("metrics".into(), metrics.into());
-    w.insert("view".into(), "timeSeries".into());
-    w.insert("stacked".into(), false.into());
-    w.insert("title".into(), alarm.name.clone().into());
-    if let Some(region) = &alarm.region {
-        w.insert("region".into(), region.clone().into());
-    }
-    w.insert("period".into(), period.into());
-    if let Some(stat) = rule.subject().and_then(|m| m.stat.as_deref()) {
-        w.insert("stat".into(), stat_words(stat).into());
-    }
-    let mut annotations = Map::new();
-    match alarm.changed_epoch() {
+    let changed = alarm.changed_epoch();
+    let (start, end) = match changed {
+        // The change a little off the right edge, so that it is not lost in the frame.
         Some(at) => {
-            // The change a little off the right edge, so that it is not lost in the frame.
             let end = at + period.max(60) as i64;
-            w.insert("start".into(), iso(end - history as i64).into());
-            w.insert("end".into(), iso(end).into());
-            let mark = json!({"value": iso(at), "label": alarm.new_state});
-            annotations.insert("vertical".into(), json!([mark]));
+            (iso(end - history as i64), iso(end))
         }
         // No readable time: relative to whenever the graph is drawn.
-        None => {
-            w.insert("start".into(), format!("-PT{history}S").into());
-            w.insert("end".into(), "-PT0H".into());
+        None => (format!("-PT{history}S"), "-PT0H".to_string()),
+    };
+    let line = threshold_line(rule);
+    // Keys in alphabetical order, here and below: the order serde_json wrote them in, which
+    // the golden widgets (and graph sources users have pasted) keep.
+    let mut w = Object::new();
+    if changed.is_some() || line.is_some() {
+        w.object("annotations", |a| {
+            if let Some(line) = &line {
+                a.array("horizontal", |h| h.object(|o| line.write(o)));
+            }
+            if let Some(at) = changed {
+                a.array("vertical", |v| {
+                    v.object(|o| {
+                        o.string("label", &alarm.new_state);
+                        o.string("value", &iso(at));
+                    })
+                });
+            }
+        });
+    }
+    w.string("end", &end);
+    w.number("height", HEIGHT);
+    w.array("metrics", |list| {
+        for m in &rule.metrics {
+            entry(list, m, period);
         }
+    });
+    w.number("period", period);
+    if let Some(region) = &alarm.region {
+        w.string("region", region);
     }
-    if let Some(line) = threshold_line(rule) {
-        annotations.insert("horizontal".into(), json!([line]));
+    w.bool("stacked", false);
+    w.string("start", &start);
+    if let Some(stat) = rule.subject().and_then(|m| m.stat.as_deref()) {
+        w.string("stat", stat_words(stat));
     }
-    if !annotations.is_empty() {
-        w.insert("annotations".into(), annotations.into());
-    }
-    w.insert("timezone".into(), "+0000".into());
-    w.insert("width".into(), WIDTH.into());
-    w.insert("height".into(), HEIGHT.into());
-    Ok(Value::Object(w).to_string())
+    w.string("timezone", "+0000");
+    w.string("title", &alarm.name);
+    w.string("view", "timeSeries");
+    w.number("width", WIDTH);
+    Ok(w.finish())
 }
 
-/// The threshold as a horizontal line, shaded on the side that fires. An anomaly band is
-/// drawn by its own expression instead.
-fn threshold_line(rule: &Rule) -> Option<Value> {
+/// The threshold as a horizontal line, shaded on the side that fires.
+struct Line<'r> {
+    value: Number,
+    threshold: &'r str,
+    fill: Option<&'static str>,
+}
+
+impl Line<'_> {
+    fn write(&self, o: &mut Object) {
+        o.string("color", THRESHOLD_COLOR);
+        if let Some(fill) = self.fill {
+            o.string("fill", fill);
+        }
+        o.string("label", &format!("Threshold {}", self.threshold));
+        o.number("value", self.value.clone());
+    }
+}
+
+/// The threshold line; an anomaly band is drawn by its own expression instead.
+fn threshold_line(rule: &Rule) -> Option<Line<'_>> {
     if rule.band.is_some() {
         return None;
     }
-    let text = rule.threshold.as_deref()?;
-    let value = number(text)?;
+    let threshold = rule.threshold.as_deref()?;
+    let value = number(threshold)?;
     let comparison = rule.comparison.as_deref().unwrap_or("");
-    let mut line =
-        json!({"value": value, "label": format!("Threshold {text}"), "color": THRESHOLD_COLOR});
-    if comparison.starts_with("GreaterThan") {
-        line["fill"] = "above".into();
+    let fill = if comparison.starts_with("GreaterThan") {
+        Some("above")
     } else if comparison.starts_with("LessThan") {
-        line["fill"] = "below".into();
-    }
-    Some(line)
+        Some("below")
+    } else {
+        None
+    };
+    Some(Line {
+        value,
+        threshold,
+        fill,
+    })
 }
 
-/// A metric or expression as a widget's `metrics` entry.
-fn entry(m: &Metric, period: u64) -> Option<Value> {
-    let mut options = Map::new();
-    if let Some(id) = m.id.as_deref().filter(|id| is_id(id)) {
-        options.insert("id".into(), id.into());
+/// What a metric stands for: an expression, or a metric by namespace and name.
+enum Series<'m> {
+    Expression(&'m str),
+    Metric { namespace: &'m str, name: &'m str },
+}
+
+fn series(m: &Metric) -> Option<Series<'_>> {
+    match (&m.expression, &m.namespace, &m.name) {
+        (Some(expression), _, _) => Some(Series::Expression(expression)),
+        (None, Some(namespace), Some(name)) => Some(Series::Metric { namespace, name }),
+        _ => None,
     }
-    if let Some(label) = &m.label {
-        options.insert("label".into(), label.clone().into());
-    }
-    if !m.returned {
-        options.insert("visible".into(), false.into());
-    }
-    if let Some(expression) = &m.expression {
-        options.insert("expression".into(), expression.clone().into());
-        return Some(json!([options]));
-    }
-    let (namespace, name) = (m.namespace.as_deref()?, m.name.as_deref()?);
-    options.insert(
-        "stat".into(),
-        stat_words(m.stat.as_deref().unwrap_or("Average")).into(),
-    );
-    options.insert("period".into(), m.period.unwrap_or(period).into());
-    let mut entry: Vec<Value> = vec![namespace.into(), name.into()];
-    for (key, value) in &m.dimensions {
-        entry.push(key.clone().into());
-        entry.push(value.clone().into());
-    }
-    entry.push(options.into());
-    Some(entry.into())
+}
+
+/// A metric or expression as a widget's `metrics` entry; nothing for one that is neither.
+fn entry(list: &mut Array, m: &Metric, period: u64) {
+    let Some(series) = series(m) else { return };
+    list.array(|entry| {
+        if let Series::Metric { namespace, name } = series {
+            entry.string(namespace);
+            entry.string(name);
+            for (key, value) in &m.dimensions {
+                entry.string(key);
+                entry.string(value);
+            }
+        }
+        entry.object(|options| {
+            if let Series::Expression(expression) = series {
+                options.string("expression", expression);
+            }
+            if let Some(id) = m.id.as_deref().filter(|id| is_id(id)) {
+                options.string("id", id);
+            }
+            if let Some(label) = &m.label {
+                options.string("label", label);
+            }
+            if let Series::Metric { .. } = series {
+                options.number("period", m.period.unwrap_or(period));
+                options.string("stat", stat_words(m.stat.as_deref().unwrap_or("Average")));
+            }
+            if !m.returned {
+                options.bool("visible", false);
+            }
+        });
+    });
 }
 
 fn is_drawable(m: &Metric) -> bool {
-    m.expression.is_some() || (m.namespace.is_some() && m.name.is_some())
+    series(m).is_some()
 }
 
 /// CloudWatch's rule for ids: a lowercase letter, then letters, digits and `_`.
@@ -169,12 +214,12 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// A threshold as a JSON number: whole numbers without `.0`.
-fn number(text: &str) -> Option<Value> {
+fn number(text: &str) -> Option<Number> {
     let value = parse_number(text)?;
     if value.fract() == 0.0 && value.abs() < 1e15 {
         Some((value as i64).into())
     } else {
-        serde_json::Number::from_f64(value).map(Value::Number)
+        Number::from_f64(value)
     }
 }
 
@@ -185,55 +230,61 @@ pub fn iso(epoch: i64) -> String {
 
 /// A `GetMetricData` request for the alarm's subject (the series compared with the
 /// threshold) over the `points` periods that end at `end`; the query id of that series.
-pub fn metric_data(rule: &Rule, end: i64, points: u64) -> Option<(Value, String)> {
+pub fn metric_data(rule: &Rule, end: i64, points: u64) -> Option<(String, String)> {
     let subject = rule.subject()?;
     let period = period(rule);
     let mut subject_id = None;
-    let mut queries = Vec::new();
-    for (i, m) in rule.metrics.iter().enumerate() {
-        if rule.is_band(m) || !is_drawable(m) {
-            continue;
-        }
-        let id = match m.id.as_deref().filter(|id| is_id(id)) {
-            Some(id) => id.to_string(),
-            None => format!("q{i}"),
-        };
-        let returned = std::ptr::eq(m, subject);
-        if returned {
-            subject_id = Some(id.clone());
-        }
-        let mut query = json!({"Id": id, "ReturnData": returned});
-        match &m.expression {
-            Some(expression) => query["Expression"] = expression.clone().into(),
-            None => {
-                let dimensions: Vec<Value> = m
-                    .dimensions
-                    .iter()
-                    .map(|(name, value)| json!({"Name": name, "Value": value}))
-                    .collect();
-                query["MetricStat"] = json!({
-                    "Metric": {"Namespace": m.namespace, "MetricName": m.name, "Dimensions": dimensions},
-                    "Period": m.period.unwrap_or(period),
-                    "Stat": stat_words(m.stat.as_deref().unwrap_or("Average")),
-                });
+    let mut request = Object::new();
+    request.array("MetricDataQueries", |queries| {
+        for (i, m) in rule.metrics.iter().enumerate() {
+            let Some(series) = series(m).filter(|_| !rule.is_band(m)) else {
+                continue;
+            };
+            let id = match m.id.as_deref().filter(|id| is_id(id)) {
+                Some(id) => id.to_string(),
+                None => format!("q{i}"),
+            };
+            let returned = std::ptr::eq(m, subject);
+            queries.object(|query| {
+                query.string("Id", &id);
+                query.bool("ReturnData", returned);
+                match series {
+                    Series::Expression(expression) => query.string("Expression", expression),
+                    Series::Metric { namespace, name } => query.object("MetricStat", |stat| {
+                        stat.object("Metric", |metric| {
+                            metric.string("Namespace", namespace);
+                            metric.string("MetricName", name);
+                            metric.array("Dimensions", |dimensions| {
+                                for (name, value) in &m.dimensions {
+                                    dimensions.object(|d| {
+                                        d.string("Name", name);
+                                        d.string("Value", value);
+                                    });
+                                }
+                            });
+                        });
+                        stat.number("Period", m.period.unwrap_or(period));
+                        stat.string("Stat", stat_words(m.stat.as_deref().unwrap_or("Average")));
+                    }),
+                }
+            });
+            if returned {
+                subject_id = Some(id);
             }
         }
-        queries.push(query);
-    }
-    let start = end - (points * period) as i64;
-    let request = json!({
-        "MetricDataQueries": queries,
-        "StartTime": start,
-        "EndTime": end,
-        "ScanBy": "TimestampAscending",
     });
-    Some((request, subject_id?))
+    let start = end - (points * period) as i64;
+    request.number("StartTime", start);
+    request.number("EndTime", end);
+    request.string("ScanBy", "TimestampAscending");
+    Some((request.finish(), subject_id?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::alarm::event::{self, Notification};
+    use serde_json::{json, Value};
 
     fn alarm(file: &str) -> Alarm {
         let body = std::fs::read(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR")))
@@ -352,11 +403,16 @@ mod tests {
         assert!(!is_id("8b3c0e4a") && !is_id("M1") && !is_id("a-b") && !is_id(""));
     }
 
+    fn metric_data_of(rule: &Rule) -> (Value, String) {
+        let (request, id) = metric_data(rule, 1_000_000, 24).expect("request");
+        (serde_json::from_str(&request).expect("JSON"), id)
+    }
+
     #[test]
     fn metric_data_returns_only_the_subject() {
         let a = alarm("cloudwatch-alarm-metric-math.json");
         let Ok(rule) = rule(&a) else { panic!() };
-        let (request, id) = metric_data(rule, 1_000_000, 24).expect("request");
+        let (request, id) = metric_data_of(rule);
         assert_eq!(id, "rate");
         assert_eq!(
             (request["StartTime"].as_i64(), request["EndTime"].as_i64()),
@@ -376,7 +432,7 @@ mod tests {
         let Ok(rule) = self::rule(&anomaly) else {
             panic!()
         };
-        let (request, id) = metric_data(rule, 1_000_000, 24).expect("request");
+        let (request, id) = metric_data_of(rule);
         assert_eq!(id, "m1");
         assert_eq!(
             request["MetricDataQueries"].as_array().map(Vec::len),
@@ -386,7 +442,7 @@ mod tests {
         let Ok(rule) = self::rule(&direct) else {
             panic!()
         };
-        let (request, id) = metric_data(rule, 1_000_000, 24).expect("request");
+        let (request, id) = metric_data_of(rule);
         assert_eq!(id, "q0");
         assert_eq!(
             request["MetricDataQueries"][0]["MetricStat"]["Stat"],

@@ -4,6 +4,7 @@
 use super::invocation::{Invocation, Rejected};
 use crate::error::Error;
 use crate::http::{describe, is_dropped};
+use crate::json::Object;
 use crate::log;
 use crate::text::sanitize;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -248,12 +249,11 @@ fn error_post(base: &str, request_id: Option<&str>, err: &Error) -> Post {
         None => format!("{base}/runtime/init/error"),
     };
     let error_type = err.error_type();
-    let body = serde_json::json!({
-        "errorMessage": err.to_string(),
-        "errorType": error_type,
-        "stackTrace": [],
-    })
-    .to_string();
+    let mut body = Object::new();
+    body.string("errorMessage", &err.to_string());
+    body.string("errorType", &error_type);
+    body.raw("stackTrace", "[]");
+    let body = body.finish();
     Post {
         url,
         body,

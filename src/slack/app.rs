@@ -8,6 +8,7 @@ use super::web_api::{form, Args, WebApi};
 use crate::alarm::event::Notification;
 use crate::error::Error;
 use crate::http::Deadline;
+use crate::json::Object;
 use crate::log;
 use serde_json::Value;
 use std::cell::Cell;
@@ -191,11 +192,13 @@ impl App<'_> {
 
 /// The `metadata` of a post about a transition.
 pub fn metadata(tag: &Tag) -> String {
-    serde_json::json!({
-        "event_type": EVENT_TYPE,
-        "event_payload": {"alarm": tag.alarm, "transition": tag.transition},
-    })
-    .to_string()
+    let mut metadata = Object::new();
+    metadata.string("event_type", EVENT_TYPE);
+    metadata.object("event_payload", |p| {
+        p.string("alarm", tag.alarm);
+        p.string("transition", tag.transition);
+    });
+    metadata.finish()
 }
 
 fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {

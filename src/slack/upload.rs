@@ -7,6 +7,7 @@ use super::web_api::{form, Args};
 use crate::error::Error;
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
+use crate::json::Object;
 use serde_json::Value;
 
 const STEP: &str = "upload the graph to Slack";
@@ -39,12 +40,16 @@ pub fn share(
         ));
     };
     post_bytes(app.agent, url, png, deadline)?;
-    let complete = serde_json::json!({
-        "files": [{"id": file_id, "title": title}],
-        "channel_id": thread.0,
-        "thread_ts": thread.1,
-    })
-    .to_string();
+    let mut complete = Object::new();
+    complete.array("files", |files| {
+        files.object(|file| {
+            file.string("id", file_id);
+            file.string("title", title);
+        })
+    });
+    complete.string("channel_id", thread.0);
+    complete.string("thread_ts", thread.1);
+    let complete = complete.finish();
     // Slack says to call it exactly once: not re-sent after a timeout.
     app.call(
         "files.completeUploadExternal",
