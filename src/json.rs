@@ -11,7 +11,7 @@ use std::fmt::Write;
 /// Nested objects and arrays are written in place, by the closure given for them.
 pub struct Object(String);
 
-/// A JSON array written item by item, inside an [`Object`].
+/// A JSON array written item by item, inside an [`Object`] or on its own.
 pub struct Array(String);
 
 impl Object {
@@ -72,6 +72,15 @@ impl Object {
 }
 
 impl Array {
+    pub fn new() -> Array {
+        Array(String::from("["))
+    }
+
+    pub fn finish(mut self) -> String {
+        self.0.push(']');
+        self.0
+    }
+
     pub fn string(&mut self, value: &str) {
         comma(&mut self.0);
         quote(&mut self.0, value);

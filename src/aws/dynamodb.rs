@@ -74,10 +74,10 @@ impl DynamoDb {
         agent: &ureq::Agent,
         deadline: Deadline,
         action: &'static str,
-        mut request: Value,
+        mut request: Object,
     ) -> Result<Written, Error> {
-        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD".into();
-        let answer = self.call(agent, deadline, action, &request.to_string(), &WRITE)?;
+        request.string("ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+        let answer = self.call(agent, deadline, action, &request.finish(), &WRITE)?;
         Ok(match answer {
             Value::Object(mut body) if is_condition_failure(&body) => {
                 Written::Refused(match body.remove("Item") {

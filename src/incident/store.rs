@@ -18,7 +18,8 @@ use crate::alarm::timestamp::epoch_millis;
 use crate::aws::dynamodb::{self, DynamoDb, Item, Written};
 use crate::error::Error;
 use crate::http::Deadline;
-use serde_json::{json, Value};
+use crate::json::{Array, Object};
+use serde_json::Value;
 
 /// Incidents are kept this long after their newest transition, then DynamoDB's TTL
 /// deletes them.
@@ -75,53 +76,65 @@ impl Store {
         )
     }
 
-    fn request(&self, key: &str, read: &Record, next: &Record) -> Value {
+    fn request(&self, key: &str, read: &Record, next: &Record) -> Object {
         let version = read.version.unwrap_or(0);
         let newest = next.newest().map_or(0, |e| e.at.div_euclid(1000));
-        let condition = match read.version {
-            Some(_) => "v = :read",
-            None => "attribute_not_exists(v)",
+        let number = |o: &mut Object, name: &str, n: i64| {
+            o.object(name, |v| v.string("N", &n.to_string()));
         };
-        let mut values = json!({
-            ":next": {"N": (version + 1).to_string()},
-            ":log": {"S": log_json(&next.log)},
-            ":expires": {"N": (newest + KEEP_SECS).to_string()},
+        let mut request = Object::new();
+        request.string("TableName", &self.table);
+        request.object("Key", |k| k.object("alarm", |v| v.string("S", key)));
+        request.string(
+            "UpdateExpression",
+            &format!("SET v = :next, #log = :log, expires = :expires REMOVE {LEGACY}"),
+        );
+        request.string(
+            "ConditionExpression",
+            match read.version {
+                Some(_) => "v = :read",
+                None => "attribute_not_exists(v)",
+            },
+        );
+        request.object("ExpressionAttributeNames", |names| {
+            names.string("#log", "log");
+            names.string("#status", "status");
+            names.string("#state", "state");
         });
-        if read.version.is_some() {
-            values[":read"] = json!({"N": version.to_string()});
-        }
-        json!({
-            "TableName": self.table,
-            "Key": {"alarm": {"S": key}},
-            "UpdateExpression": format!("SET v = :next, #log = :log, expires = :expires REMOVE {LEGACY}"),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#log": "log", "#status": "status", "#state": "state"},
-            "ExpressionAttributeValues": values,
-        })
+        request.object("ExpressionAttributeValues", |values| {
+            number(values, ":next", version as i64 + 1);
+            values.object(":log", |v| v.string("S", &log_json(&next.log)));
+            number(values, ":expires", newest + KEEP_SECS);
+            if read.version.is_some() {
+                number(values, ":read", version as i64);
+            }
+        });
+        request
     }
 }
 
 fn log_json(log: &[Entry]) -> String {
-    let entries: Vec<Value> = log
-        .iter()
-        .map(|e| {
-            let mut entry = json!({"id": e.id, "state": e.state, "at": e.at});
+    let mut entries = Array::new();
+    for e in log {
+        entries.object(|entry| {
+            entry.string("id", &e.id);
+            entry.string("state", &e.state);
             if let Some(old) = &e.old {
-                entry["old"] = old.as_str().into();
+                entry.string("old", old);
             }
+            entry.number("at", e.at);
             if let Some(post) = &e.post {
-                entry["channel"] = post.channel.as_str().into();
-                entry["ts"] = post.ts.as_str().into();
-                entry["top"] = post.top.into();
+                entry.string("channel", &post.channel);
+                entry.string("ts", &post.ts);
+                entry.bool("top", post.top);
             }
             if let Some(claim) = &e.claim {
-                entry["claim"] = claim.nonce.as_str().into();
-                entry["until"] = claim.until.into();
+                entry.string("claim", &claim.nonce);
+                entry.number("until", claim.until);
             }
-            entry
-        })
-        .collect();
-    Value::Array(entries).to_string()
+        });
+    }
+    entries.finish()
 }
 
 /// An item as a record. What does not read (another shape, another type) is left out, so
@@ -214,6 +227,7 @@ fn legacy(item: &Item) -> Record {
 mod tests {
     use super::*;
     use crate::incident::Transition;
+    use serde_json::json;
 
     fn store() -> Store {
         Store::new(
@@ -225,6 +239,10 @@ mod tests {
             }),
             "incidents".into(),
         )
+    }
+
+    fn parsed(request: Object) -> Value {
+        serde_json::from_str(&request.finish()).expect("JSON")
     }
 
     fn item(v: Value) -> Item {
@@ -252,7 +270,7 @@ mod tests {
             .claimed(&t("ALARM", 1_000), "n1", 9_000)
             .posted(&t("ALARM", 1_000), post)
             .claimed(&t("OK", 2_000), "n2", 9_500);
-        let request = store().request("k", &Record::default(), &next);
+        let request = parsed(store().request("k", &Record::default(), &next));
         assert_eq!(request["ConditionExpression"], "attribute_not_exists(v)");
         let values = &request["ExpressionAttributeValues"];
         let written = item(json!({
@@ -265,7 +283,7 @@ mod tests {
                 log: next.log.clone()
             }
         );
-        let again = store().request("k", &record(&written), &next);
+        let again = parsed(store().request("k", &record(&written), &next));
         assert_eq!(again["ConditionExpression"], "v = :read");
         assert_eq!(again["ExpressionAttributeValues"][":read"]["N"], "1");
         assert_eq!(again["ExpressionAttributeValues"][":next"]["N"], "2");
