@@ -69,6 +69,21 @@ pub fn deliver(
                 "the incident store failed; posting the alarm without a thread",
                 &err,
             );
+            // Without the store, a retry of an attempt whose answer was lost cannot tell it
+            // posted already; the message's metadata in the channel can.
+            let tag = Tag {
+                alarm: &run.t.key,
+                transition: &run.t.id,
+            };
+            if let Ok(Some(_)) = app.find(app.channel, &tag, deadline) {
+                log::line(
+                    Level::Info,
+                    &"this transition was posted already; not posting it again",
+                )
+                .str("transition", run.t.id.as_str())
+                .emit();
+                return Ok(false);
+            }
             run.post(None, None).map(|_| true)
         }
         Err(Fallback::NoThread) => {

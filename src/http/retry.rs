@@ -133,15 +133,17 @@ impl Peer<'_> {
         if is_tls(err) {
             // A certificate or protocol the peer will present again: no retry can help.
             Failure::Final(why())
-        } else if timed_out && deadline.budget().is_none() {
-            Failure::Final(Error::Timeout(self.step))
         } else if timed_out && !before_sending && !self.idempotent {
+            // Before the deadline check: a post that may have arrived is reported as such,
+            // so that what retries it looks for it first (not as a plain timeout).
             Failure::Final((self.no_answer)(format!(
                 "{} waiting for the answer from {}; the request may have arrived, so it is \
                  not sent again (Lambda's retry decides)",
                 describe(err, self.host),
                 self.host
             )))
+        } else if timed_out && deadline.budget().is_none() {
+            Failure::Final(Error::Timeout(self.step))
         } else if is_dropped(err) {
             Failure::Dropped(why())
         } else {
@@ -259,9 +261,15 @@ mod tests {
             peer(false).failure(&connecting, deadline),
             Failure::Backoff(_)
         ));
+        // At the deadline: a post that was sent may have arrived (Lambda's retry looks for
+        // it), one that was not is a plain timeout.
         let late = Deadline::after(Duration::ZERO);
         assert!(matches!(
             peer(false).failure(&waiting, late),
+            Failure::Final(Error::SlackNoAnswer(_))
+        ));
+        assert!(matches!(
+            peer(false).failure(&connecting, late),
             Failure::Final(Error::Timeout("post to Slack"))
         ));
     }

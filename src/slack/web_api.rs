@@ -75,19 +75,32 @@ impl WebApi {
                 })?;
             let status = response.status().as_u16();
             let retry_after = super::retry_after(&response);
+            // Once an answer has begun, a post was received: if its body cannot be read (too
+            // large, cut off) the post may be stored, which only a history lookup can tell.
             let text = response
                 .body_mut()
                 .with_config()
                 .limit(1 << 20)
                 .read_to_string()
-                .map_err(|e| peer.failure(&e, deadline))?;
-            answer(status, retry_after, &text)
+                .map_err(|e| match peer.failure(&e, deadline) {
+                    _ if !idempotent => Failure::Final(Error::SlackNoAnswer(format!(
+                        "HTTP {status} with an answer that could not be read: {}",
+                        crate::http::describe(&e, &self.host)
+                    ))),
+                    other => other,
+                })?;
+            answer(status, retry_after, &text, idempotent)
         })
     }
 }
 
 /// Sorts an answer: the JSON when `ok`, else what the failure asks of the retry loop.
-fn answer(status: u16, retry_after: Option<u64>, text: &str) -> Result<Value, Failure> {
+fn answer(
+    status: u16,
+    retry_after: Option<u64>,
+    text: &str,
+    idempotent: bool,
+) -> Result<Value, Failure> {
     let json: Option<Value> = serde_json::from_str(text).ok();
     let code = json
         .as_ref()
@@ -104,6 +117,12 @@ fn answer(status: u16, retry_after: Option<u64>, text: &str) -> Result<Value, Fa
     match (json, code) {
         (Some(json), _) if json.get("ok") == Some(&Value::Bool(true)) => Ok(json),
         (_, Some(code)) => Err(method_failure(status, code)),
+        // A 2xx without the answer's JSON: a post may be stored all the same.
+        _ if !idempotent && (200..300).contains(&status) => {
+            Err(Failure::Final(Error::SlackNoAnswer(format!(
+                "HTTP {status} without the Web API's JSON; the post may have arrived"
+            ))))
+        }
         _ => Err(Failure::Final(Error::SlackUnreachable(format!(
             "HTTP {status} without the Web API's JSON; check SLACK_API_URL"
         )))),
@@ -164,6 +183,7 @@ mod tests {
             200,
             None,
             r#"{"ok":true,"channel":"C1","ts":"1.2","warning":"superfluous_charset"}"#,
+            true,
         )
         .unwrap_or_else(|_| panic!("ok"));
         assert_eq!(v["ts"], "1.2");
@@ -172,14 +192,20 @@ mod tests {
     #[test]
     fn method_errors_are_typed() {
         assert_eq!(
-            error_type(answer(200, None, r#"{"ok":false,"error":"token_revoked"}"#)),
+            error_type(answer(
+                200,
+                None,
+                r#"{"ok":false,"error":"token_revoked"}"#,
+                true
+            )),
             "Slack.TokenRevoked"
         );
         assert_eq!(
             error_type(answer(
                 200,
                 None,
-                r#"{"ok":false,"error":"not_in_channel"}"#
+                r#"{"ok":false,"error":"not_in_channel"}"#,
+                true
             )),
             "Slack.ChannelUnavailable"
         );
@@ -187,29 +213,42 @@ mod tests {
             error_type(answer(
                 200,
                 None,
-                r#"{"ok":false,"error":"invalid_blocks"}"#
+                r#"{"ok":false,"error":"invalid_blocks"}"#,
+                true
             )),
             "Slack.Rejected"
         );
         assert!(matches!(
-            answer(200, None, r#"{"ok":false,"error":"internal_error"}"#),
+            answer(200, None, r#"{"ok":false,"error":"internal_error"}"#, true),
             Err(Failure::Backoff(_))
         ));
         assert!(matches!(
-            answer(200, None, r#"{"ok":false,"error":"fatal_error"}"#),
+            answer(200, None, r#"{"ok":false,"error":"fatal_error"}"#, true),
             Err(Failure::Final(_))
         ));
-        assert_eq!(error_type(answer(200, None, "<html>")), "Slack.Unreachable");
+        assert_eq!(
+            error_type(answer(200, None, "<html>", true)),
+            "Slack.Unreachable"
+        );
+        // A post answered 200 with something else: it may be stored.
+        assert_eq!(
+            error_type(answer(200, None, "<html>", false)),
+            "Slack.NoAnswer"
+        );
+        assert_eq!(
+            error_type(answer(404, None, "<html>", false)),
+            "Slack.Unreachable"
+        );
     }
 
     #[test]
     fn rate_limits_and_5xx_are_retried() {
-        match answer(429, Some(7), r#"{"ok":false,"error":"ratelimited"}"#) {
+        match answer(429, Some(7), r#"{"ok":false,"error":"ratelimited"}"#, true) {
             Err(Failure::After(wait, _)) => assert_eq!(wait, std::time::Duration::from_secs(7)),
             _ => panic!("not a wait"),
         }
         assert!(matches!(
-            answer(503, None, "<html>down</html>"),
+            answer(503, None, "<html>down</html>", true),
             Err(Failure::Backoff(_))
         ));
     }
