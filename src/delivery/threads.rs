@@ -110,12 +110,13 @@ enum Fallback {
 impl Run<'_> {
     fn settle(&self, share: Deadline) -> Result<bool, Fallback> {
         let store = |e| Fallback::Store(e);
-        let mut record = self
-            .store
-            .get(self.app.agent, &self.t.key, share)
-            .map_err(store)?;
+        // Decided from what this instance last saw, without a read: the claim written before
+        // the post is conditional on that version, and a refusal returns the record as it is.
+        let mut record = self.store.remembered(&self.t.key);
+        let mut fresh = false;
         for _ in 0..ROUNDS {
-            match incident::step(&record, &self.t, &self.nonce, now_ms()) {
+            let step = incident::step(&record, &self.t, &self.nonce, now_ms());
+            match step {
                 Step::Already => {
                     log::line(
                         Level::Info,
@@ -125,24 +126,13 @@ impl Run<'_> {
                     .emit();
                     return Ok(false);
                 }
-                Step::Reply {
-                    parent,
-                    late,
-                    update,
-                    opened,
-                } => {
-                    self.reply(&record, &parent, late.as_deref(), update, opened)?;
-                    return Ok(true);
-                }
-                Step::Open => {
-                    let claimed = record.claimed(&self.t, &self.nonce, self.until());
-                    match self.put(&record, &claimed, share).map_err(store)? {
-                        Outcome::Done(written) => {
-                            self.open(&written)?;
-                            return Ok(true);
-                        }
-                        Outcome::Refused(now) => record = now,
-                    }
+                // Claims seen in memory may be long settled: read before waiting on one.
+                Step::Wait { .. } | Step::Recover { .. } if !fresh => {
+                    record = self
+                        .store
+                        .get(self.app.agent, &self.t.key, share)
+                        .map_err(store)?;
+                    fresh = true;
                 }
                 Step::Wait { until, same } => {
                     let wait = Duration::from_millis((until - now_ms()).clamp(1, 1000) as u64);
@@ -161,53 +151,80 @@ impl Run<'_> {
                         .map_err(store)?;
                 }
                 Step::Recover { id } => record = self.recover(&record, &id, share)?,
+                Step::Open | Step::Reply { .. } => {
+                    let claimed = record.claimed(&self.t, &self.nonce, self.until());
+                    match self.put(&record, &claimed, share).map_err(store)? {
+                        Outcome::Done(written) => {
+                            match step {
+                                Step::Reply {
+                                    parent,
+                                    late,
+                                    opened,
+                                    ..
+                                } => self.reply(&written, &parent, late.as_deref(), opened)?,
+                                _ => self.open(&written)?,
+                            }
+                            return Ok(true);
+                        }
+                        Outcome::Refused(now) => {
+                            record = now;
+                            fresh = true;
+                        }
+                    }
+                }
             }
         }
         Err(Fallback::NoThread)
     }
 
-    /// Posts the claimed parent, then records where it is. A post that certainly did not
-    /// happen gives the claim back; one that may have (no answer) keeps it, so that
-    /// Lambda's retry looks for it in Slack first.
-    fn open(&self, claimed: &Record) -> Result<(), Fallback> {
-        match self.post(None, None) {
-            Ok(posted) => {
-                let post = Post {
-                    channel: posted.channel,
-                    ts: posted.ts,
-                    top: true,
-                };
-                self.record_after_post(claimed, post);
-                Ok(())
+    /// Posts `t`, claimed in `claimed`: in `thread`, else as its segment's parent. A post
+    /// that certainly did not happen gives the claim back; one that may have (no answer)
+    /// keeps it, so that Lambda's retry looks for it in Slack first.
+    fn post_claimed(
+        &self,
+        claimed: &Record,
+        thread: Option<&Post>,
+        note: Option<&str>,
+    ) -> Result<Posted, Fallback> {
+        self.post(thread, note).map_err(|err| {
+            if !matches!(err, Error::SlackNoAnswer(_)) {
+                let share = store_share(self.deadline);
+                let _ = self.put(claimed, &claimed.released(&self.t.id), share);
             }
-            Err(err) => {
-                if !matches!(err, Error::SlackNoAnswer(_)) {
-                    let share = store_share(self.deadline);
-                    let _ = self.put(claimed, &claimed.released(&self.t.id), share);
-                }
-                Err(Fallback::Fail(err))
-            }
-        }
+            Fallback::Fail(err)
+        })
     }
 
-    /// A reply under `parent`, marked late when it is; then the parent brought up to date.
+    /// The segment's parent, then where it is.
+    fn open(&self, claimed: &Record) -> Result<(), Fallback> {
+        let posted = self.post_claimed(claimed, None, None)?;
+        let post = Post {
+            channel: posted.channel,
+            ts: posted.ts,
+            top: true,
+        };
+        self.record_after_post(claimed, post);
+        Ok(())
+    }
+
+    /// A reply under `parent`, marked late when it is; then, if it is the newest of its
+    /// thread once recorded, the parent brought up to date.
     fn reply(
         &self,
-        read: &Record,
+        claimed: &Record,
         parent: &Post,
         late: Option<&str>,
-        update: bool,
         opened: Option<i64>,
     ) -> Result<(), Fallback> {
         let note = late.map(|now| format!("_(arrived late: the alarm is {} now)_", escape(now)));
-        self.post(Some(parent), note.as_deref())
-            .map_err(Fallback::Fail)?;
+        self.post_claimed(claimed, Some(parent), note.as_deref())?;
         let post = Post {
             top: false,
             ..parent.clone()
         };
-        self.record_after_post(read, post);
-        if update {
+        let recorded = self.record_after_post(claimed, post);
+        let record = recorded.as_ref().unwrap_or(claimed);
+        if incident::newest_in_thread(record, &self.t, parent) {
             let opened = opened.unwrap_or(self.t.at).div_euclid(1000);
             let words = incident_words(&self.t.state, opened, self.t.at.div_euclid(1000));
             let parent = (parent.channel.as_str(), parent.ts.as_str());
@@ -249,12 +266,13 @@ impl Run<'_> {
 
     /// Records where this transition was posted: it is done, so a failure here is a WARN,
     /// and a lost race is written again over what the other instance wrote.
-    fn record_after_post(&self, read: &Record, post: Post) {
+    /// The record as written, `None` when it could not be.
+    fn record_after_post(&self, read: &Record, post: Post) -> Option<Record> {
         let share = store_share(self.deadline);
         let mut read = read.clone();
         for _ in 0..ROUNDS {
             match self.put(&read, &read.posted(&self.t, post.clone()), share) {
-                Ok(Outcome::Done(_)) => return,
+                Ok(Outcome::Done(written)) => return Some(written),
                 Ok(Outcome::Refused(now)) => read = now,
                 Err(err) => {
                     warn(
@@ -262,10 +280,11 @@ impl Run<'_> {
                         "cannot record the transition in the incident store",
                         &err,
                     );
-                    return;
+                    return None;
                 }
             }
         }
+        None
     }
 
     /// The claim on entry `id` outlived its instance: its parent is in Slack if that

@@ -103,8 +103,8 @@ pub struct Entry {
 /// What the store holds for one alarm (in one channel).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
-    /// The item's version, for conditional writes; `None` when there is no item yet (or
-    /// one written by an earlier version of this function, which the next write replaces).
+    /// The item's version, for conditional writes: `None` when there is no item, 0 for an
+    /// item written by the previous version of this function (the next write replaces it).
     pub version: Option<u64>,
     /// In time order, at most [`LOG_LEN`].
     pub log: Vec<Entry>,
@@ -125,7 +125,7 @@ pub enum Step {
         /// When the segment's incident opened (its `ALARM`), for the parent's words.
         opened: Option<i64>,
     },
-    /// Claim this transition as its segment's parent, then post it top-level.
+    /// Post it as its segment's parent (top-level).
     Open,
     /// Another instance is posting this segment's parent (or this very transition) until
     /// `until` at the latest: read the record again in a moment.
@@ -138,23 +138,29 @@ pub enum Step {
 /// What to do with `t`, given what the store holds, at `now` (epoch ms).
 pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
     if let Some(own) = record.log.iter().find(|e| e.id == t.id) {
-        return match (&own.post, &own.claim) {
-            (Some(_), _) => Step::Already,
-            (None, Some(claim)) if claim.nonce == nonce => Step::Open,
-            (None, Some(claim)) if claim.until > now => Step::Wait {
-                until: claim.until,
-                same: true,
-            },
-            (None, _) => Step::Recover { id: own.id.clone() },
-        };
+        match (&own.post, &own.claim) {
+            (Some(_), _) => return Step::Already,
+            // Our own claim: decided afresh below, as if it were not there.
+            (None, Some(claim)) if claim.nonce == nonce => {}
+            (None, Some(claim)) if claim.until > now => {
+                return Step::Wait {
+                    until: claim.until,
+                    same: true,
+                }
+            }
+            (None, _) => return Step::Recover { id: own.id.clone() },
+        }
     }
-    let mut log: Vec<&Entry> = record.log.iter().collect();
+    let mut log: Vec<&Entry> = record.log.iter().filter(|e| e.id != t.id).collect();
     let probe = t.entry();
     let at = log.partition_point(|e| order(e, &probe).is_lt());
     log.insert(at, &probe);
     let segment = segment_of(&log, at);
     let members = || segment.clone().filter(|&i| i != at).map(|i| log[i]);
-    let newest = record.log.iter().max_by(|a, b| order(a, b));
+    let newest = log
+        .iter()
+        .filter(|e| e.id != t.id)
+        .max_by(|a, b| order(a, b));
     let late = newest
         .filter(|n| order(n, &probe).is_gt())
         .map(|n| n.state.clone());
@@ -165,13 +171,7 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
         .map(|e| e.at);
 
     // The parent shows the newest transition of its thread.
-    let newest_in = |thread: &Post| {
-        record
-            .log
-            .iter()
-            .filter(|e| e.post.as_ref().is_some_and(|p| p.ts == thread.ts))
-            .all(|e| order(e, &probe).is_lt())
-    };
+    let newest_in = |thread: &Post| newest_in_thread(record, t, thread);
     if let Some(parent) = members().find_map(top) {
         let update = newest_in(parent);
         return Step::Reply {
@@ -226,6 +226,17 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
     }
 }
 
+/// Whether `t` is newer than every transition posted in `thread`: then the thread's parent
+/// shows it.
+pub fn newest_in_thread(record: &Record, t: &Transition, thread: &Post) -> bool {
+    let probe = t.entry();
+    record
+        .log
+        .iter()
+        .filter(|e| e.id != t.id && e.post.as_ref().is_some_and(|p| p.ts == thread.ts))
+        .all(|e| order(e, &probe).is_lt())
+}
+
 /// The entry's message, if it is a parent (an item of the previous version may know a post
 /// without knowing where it is).
 fn top(e: &Entry) -> Option<&Post> {
@@ -268,7 +279,7 @@ fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
 
 impl Record {
     /// The record with `t` claimed by `nonce` until `until`: what an instance writes before
-    /// posting `t` as a parent.
+    /// posting `t`, so that no other instance posts it too.
     pub fn claimed(&self, t: &Transition, nonce: &str, until: i64) -> Record {
         self.with(t, |e| {
             e.claim = Some(Claim {

@@ -10,8 +10,10 @@
 //! | `expires` (N) | TTL: 30 days after the newest transition |
 //!
 //! An item written by the previous version (`status`, `claim`, `channel`, `ts`, `seen`, …)
-//! is read into a record (its parent and the transitions it saw), and the next write
-//! replaces it.
+//! is read into a record of version 0 (its parent and the transitions it saw), and the next
+//! write replaces it. A write made without reading first (from what this instance
+//! remembers, or nothing) is refused when the item is not as assumed, and the refusal
+//! returns it.
 
 use super::{Claim, Entry, Post, Record};
 use crate::alarm::timestamp::epoch_millis;
@@ -20,6 +22,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::json::{Array, Object};
 use serde_json::Value;
+use std::cell::RefCell;
 
 /// Incidents are kept this long after their newest transition, then DynamoDB's TTL
 /// deletes them.
@@ -30,7 +33,14 @@ const LEGACY: &str = "#status, #state, changed, opened, claim, claimed, channel,
 pub struct Store {
     db: DynamoDb,
     table: String,
+    /// The records this instance last read or wrote, newest last: a warm invocation
+    /// decides from its alarm's record without reading it first, and the conditional write
+    /// it makes anyway tells whether the record was still current (issue 22).
+    recent: RefCell<Vec<(String, Record)>>,
 }
+
+/// Records kept in memory: a few alarms' worth of the last storm.
+const RECENT: usize = 64;
 
 /// What a conditional write did.
 #[derive(Debug, PartialEq)]
@@ -43,13 +53,40 @@ pub enum Outcome {
 
 impl Store {
     pub fn new(db: DynamoDb, table: String) -> Store {
-        Store { db, table }
+        Store {
+            db,
+            table,
+            recent: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The alarm's record as this instance last saw it: possibly behind, never wrong about
+    /// what was posted. An empty one for an alarm it has not seen.
+    pub fn remembered(&self, key: &str) -> Record {
+        let recent = self.recent.borrow();
+        recent
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    }
+
+    fn remember(&self, key: &str, record: &Record) {
+        let mut recent = self.recent.borrow_mut();
+        recent.retain(|(k, _)| k != key);
+        if recent.len() >= RECENT {
+            recent.remove(0);
+        }
+        recent.push((key.to_string(), record.clone()));
     }
 
     /// The alarm's record, strongly consistent; an empty one for an alarm never seen.
     pub fn get(&self, agent: &ureq::Agent, key: &str, deadline: Deadline) -> Result<Record, Error> {
         let item = self.db.get(agent, deadline, &self.table, ("alarm", key))?;
-        Ok(item.as_ref().map(record).unwrap_or_default())
+        let record = item.as_ref().map(record).unwrap_or_default();
+        self.remember(key, &record);
+        Ok(record)
     }
 
     /// Writes `next` in place of `read`, if the item is still as it was read.
@@ -92,8 +129,10 @@ impl Store {
         request.string(
             "ConditionExpression",
             match read.version {
+                None => "attribute_not_exists(alarm)",
+                // An item of the previous version, as read: not yet replaced by anyone.
+                Some(0) => "attribute_not_exists(v)",
                 Some(_) => "v = :read",
-                None => "attribute_not_exists(v)",
             },
         );
         request.object("ExpressionAttributeNames", |names| {
@@ -105,7 +144,7 @@ impl Store {
             number(values, ":next", version as i64 + 1);
             values.object(":log", |v| v.string("S", &log_json(&next.log)));
             number(values, ":expires", newest + KEEP_SECS);
-            if read.version.is_some() {
+            if read.version.is_some_and(|v| v > 0) {
                 number(values, ":read", version as i64);
             }
         });
@@ -220,7 +259,10 @@ fn legacy(item: &Item) -> Record {
         .collect();
     log.sort_by(super::order);
     log.dedup_by(|a, b| a.id == b.id);
-    Record { version: None, log }
+    Record {
+        version: Some(0),
+        log,
+    }
 }
 
 #[cfg(test)]
@@ -271,7 +313,10 @@ mod tests {
             .posted(&t("ALARM", 1_000), post)
             .claimed(&t("OK", 2_000), "n2", 9_500);
         let request = parsed(store().request("k", &Record::default(), &next));
-        assert_eq!(request["ConditionExpression"], "attribute_not_exists(v)");
+        assert_eq!(
+            request["ConditionExpression"],
+            "attribute_not_exists(alarm)"
+        );
         let values = &request["ExpressionAttributeValues"];
         let written = item(json!({
             "alarm": {"S": "k"}, "v": values[":next"], "log": values[":log"],
@@ -297,7 +342,10 @@ mod tests {
             "channel": {"S": "C1"}, "ts": {"S": "1.2"},
             "seen": {"SS": ["ALARM@2026-11-30T10:00:00.000+0000", "OK@2026-11-30T10:05:00.000+0000"]},
         })));
-        assert_eq!(old.version, None);
+        assert_eq!(old.version, Some(0));
+        let replace = parsed(store().request("k", &old, &old));
+        assert_eq!(replace["ConditionExpression"], "attribute_not_exists(v)");
+        assert_eq!(replace["ExpressionAttributeValues"][":next"]["N"], "1");
         assert_eq!(old.log.len(), 2);
         assert_eq!(
             old.log[0].post.as_ref().map(|p| (p.ts.as_str(), p.top)),
@@ -307,7 +355,7 @@ mod tests {
         let odd = record(&item(json!({
             "status": {"S": "reopened"}, "seen": {"S": "x"}, "ts": {"N": "1"},
         })));
-        assert_eq!(odd, Record::default());
+        assert_eq!((odd.version, odd.log.len()), (Some(0), 0));
         let garbage = record(&item(
             json!({"v": {"N": "3"}, "log": {"S": "[{\"id\":1}, 7]"}}),
         ));
