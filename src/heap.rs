@@ -271,6 +271,7 @@ unsafe impl GlobalAlloc for Recycling {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::sync::{Barrier, Mutex};
 
     #[test]
     fn classes_cover_every_size_with_at_most_a_quarter_wasted() {
@@ -351,6 +352,226 @@ mod tests {
         }
         free(&heap, big, Layout::from_size_align(200_000, 1).expect("l"));
         check_lists(&heap);
+    }
+
+    /// Threads allocating, reallocating (growing and shrinking, within a class and across,
+    /// beyond `LARGEST`, aligned beyond 16) and freeing through one `Recycling`, some blocks
+    /// freed by another thread than the one that allocated them. Every block carries a
+    /// pattern of its own, checked before each realloc and free: a block handed out twice,
+    /// or written by the allocator while handed out, fails the test.
+    #[test]
+    fn threads_allocating_reallocating_and_freeing_never_share_or_corrupt_a_block() {
+        let (threads, steps, slots) = if cfg!(miri) {
+            (4, 150, 8)
+        } else {
+            (6, 20_000, 48)
+        };
+        let heap = Recycling::new();
+        // Blocks in transit from one thread to another (its allocator is the host's).
+        let handed: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+        let start = Barrier::new(threads);
+        std::thread::scope(|scope| {
+            for thread in 0..threads {
+                let (heap, handed, start) = (&heap, &handed, &start);
+                scope.spawn(move || {
+                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (thread as u64 + 1) << 32);
+                    let mut tags = (thread as u64 + 1) << 48;
+                    let mut live: Vec<Option<Live>> = (0..slots).map(|_| None).collect();
+                    start.wait();
+                    for _ in 0..steps {
+                        let r = rng.next();
+                        let slot = &mut live[(r % slots as u64) as usize];
+                        tags += 1;
+                        *slot = match slot.take() {
+                            None if r >> 8 & 7 == 0 => handed.lock().expect("lock").pop(),
+                            None => Some(Live::new(
+                                heap,
+                                random_layout(&mut rng),
+                                tags,
+                                r >> 12 & 7 == 0,
+                            )),
+                            Some(block) => match r >> 8 & 7 {
+                                0..=3 => {
+                                    let size = random_size(&mut rng, block.layout.size());
+                                    Some(block.realloc(heap, size, tags))
+                                }
+                                4..=6 => {
+                                    block.free(heap);
+                                    None
+                                }
+                                _ => {
+                                    handed.lock().expect("lock").push(block);
+                                    None
+                                }
+                            },
+                        };
+                    }
+                    for block in live.into_iter().flatten() {
+                        block.free(heap);
+                    }
+                });
+            }
+        });
+        for block in handed.into_inner().expect("lock") {
+            block.free(&heap);
+        }
+        check_lists(&heap);
+    }
+
+    /// A block handed out by the allocator under test, with the tag its pattern is made of.
+    struct Live {
+        ptr: *mut u8,
+        layout: Layout,
+        tag: u64,
+    }
+
+    // SAFETY: a `Live` is the only owner of its block (a block handed out twice is what the
+    // test looks for, and fails on), and the block is only reached through it: sending the
+    // `Live` to another thread moves all access to the block there.
+    unsafe impl Send for Live {}
+
+    impl Live {
+        fn new(heap: &Recycling, layout: Layout, tag: u64, zeroed: bool) -> Live {
+            let p = if zeroed {
+                // SAFETY: `random_layout` never makes a zero size.
+                let p = unsafe { heap.alloc_zeroed(layout) };
+                assert!(!p.is_null(), "alloc_zeroed({layout:?}) failed");
+                // SAFETY: a live block of `layout.size()` bytes, ours alone, and initialised
+                // (zeroed).
+                let bytes = unsafe { std::slice::from_raw_parts(p, layout.size()) };
+                assert!(bytes.iter().all(|&b| b == 0), "alloc_zeroed: not zeroed");
+                p
+            } else {
+                alloc(heap, layout)
+            };
+            let block = Live {
+                ptr: p,
+                layout,
+                tag,
+            };
+            block.stamp();
+            block
+        }
+
+        /// The block's bytes: its tag (little-endian) in the first and last 8, a byte of the
+        /// tag in between; truncated when the block is shorter.
+        fn stamp(&self) {
+            assert!(
+                self.ptr.addr().is_multiple_of(self.layout.align()),
+                "{:?} is not aligned for {:?}",
+                self.ptr,
+                self.layout
+            );
+            let size = self.layout.size();
+            // SAFETY: a live block of `size` bytes, ours alone.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(self.ptr, size) };
+            bytes.fill(fill(self.tag));
+            let tag = self.tag.to_le_bytes();
+            let head = size.min(8);
+            bytes[..head].copy_from_slice(&tag[..head]);
+            if size >= 16 {
+                bytes[size - 8..].copy_from_slice(&tag);
+            }
+        }
+
+        /// Checks the first `len` bytes against the pattern `stamp` wrote.
+        fn check(&self, len: usize) {
+            let size = self.layout.size();
+            // SAFETY: a live block of `size >= len` bytes, ours alone, all written by `stamp`.
+            let bytes = unsafe { std::slice::from_raw_parts(self.ptr, len.min(size)) };
+            let tag = self.tag.to_le_bytes();
+            let expected = |i: usize| match i {
+                0..8 => tag[i],
+                _ if size >= 16 && i >= size - 8 => tag[i - (size - 8)],
+                _ => fill(self.tag),
+            };
+            // The middle is one byte repeated: it equals itself shifted by one (a memcmp,
+            // which keeps this fast in debug builds and under Miri).
+            let len = bytes.len();
+            let tail = if size >= 16 { size - 8 } else { size };
+            let middle = &bytes[len.min(8)..len.min(tail).max(len.min(8))];
+            let same = middle.len() < 2 || middle[1..] == middle[..middle.len() - 1];
+            let first = middle.first().is_none_or(|&b| b == fill(self.tag));
+            let ends = (0..len.min(8))
+                .chain(tail.min(len)..len)
+                .all(|i| bytes[i] == expected(i));
+            assert!(
+                same && first && ends,
+                "block {:?} ({:?}, tag {:#x}) was overwritten: handed out twice or corrupted",
+                self.ptr,
+                self.layout,
+                self.tag
+            );
+        }
+
+        fn realloc(self, heap: &Recycling, new_size: usize, tag: u64) -> Live {
+            self.check(self.layout.size());
+            let p = realloc(heap, self.ptr, self.layout, new_size);
+            let moved = Live {
+                ptr: p,
+                layout: Layout::from_size_align(new_size, self.layout.align()).expect("layout"),
+                tag: self.tag,
+            };
+            // What realloc kept: the old pattern, as long as both blocks are.
+            let kept = Live {
+                layout: self.layout,
+                ..moved
+            };
+            kept.check(new_size);
+            let block = Live { tag, ..moved };
+            block.stamp();
+            block
+        }
+
+        fn free(self, heap: &Recycling) {
+            self.check(self.layout.size());
+            free(heap, self.ptr, self.layout);
+        }
+    }
+
+    fn fill(tag: u64) -> u8 {
+        (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8
+    }
+
+    /// xorshift64*: deterministic, seeded per thread.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    /// Mostly small sizes, as a program allocates; some up to `LARGEST`, some around it and
+    /// some beyond it; sometimes within `old`'s class.
+    fn random_size(rng: &mut Rng, old: usize) -> usize {
+        // Miri checks every byte written and read: smaller blocks there.
+        let spread = if cfg!(miri) { 4096 } else { LARGEST };
+        let r = rng.next();
+        let n = (r >> 8) as usize;
+        match r % 16 {
+            0..=7 => 1 + n % 256,
+            8..=10 => 1 + n % spread,
+            11 => LARGEST - 32 + n % 64,
+            12 => LARGEST + 1 + n % (2 * spread),
+            _ => (old + n % 9).saturating_sub(4).max(1),
+        }
+    }
+
+    fn random_layout(rng: &mut Rng) -> Layout {
+        let align = match rng.next() % 16 {
+            0..=5 => 1,
+            6..=9 => 8,
+            10..=12 => 16,
+            13 => 32,
+            14 => 64,
+            _ => 4096,
+        };
+        let size = random_size(rng, 64);
+        Layout::from_size_align(size, align).expect("layout")
     }
 
     fn alloc(heap: &Recycling, layout: Layout) -> *mut u8 {
