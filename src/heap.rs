@@ -10,6 +10,10 @@
 //! so they are never larger than the peak a class reached; and the classes are 4 to a
 //! power of two, so a block wastes at most a quarter of its size.
 //!
+//! Measured against musl's allocator alone (`make bench`, x86_64, 2026-12-02), per warm
+//! invocation: 29 -> 10.6 syscalls (18.8 `mmap`/`munmap` -> 0), 0.26 -> 0.15 ms CPU, 591,000
+//! -> 510,000 instructions; for +4,096 bytes of `bootstrap`, +2,199 of zip, +50 KiB peak RSS.
+//!
 //! Every `unsafe` here rests on three invariants, kept by `alloc`, `dealloc` and `realloc`:
 //! 1. a pointer handed out for a layout of class `(i, bytes)` is a block `System` allocated
 //!    with `block(bytes)` (16-aligned, `bytes` long); any other layout's pointer is `System`'s
