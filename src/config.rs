@@ -2,7 +2,7 @@
 //! Every problem names the variable and says how to fix it, because the only
 //! place a user sees it is the init error of their first invocation.
 
-use crate::aws::{self, cloudwatch, dynamodb, partition, secrets_manager, Endpoint};
+use crate::aws::{self, cloudwatch, dynamodb, endpoint, partition, secrets_manager};
 use crate::error::Error;
 use crate::graph::Mode as GraphMode;
 use crate::http::url::Url;
@@ -133,19 +133,19 @@ impl Config {
 
         let message_format = message_format(&env)?;
         let credentials = credentials(&env)?;
-        let endpoint = endpoint(
+        let endpoint = endpoint::configured(
             &env,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER",
             secrets_manager::SERVICE,
             &region,
         )?;
-        let dynamodb_endpoint = self::endpoint(
+        let dynamodb_endpoint = endpoint::configured(
             &env,
             "AWS_ENDPOINT_URL_DYNAMODB",
             dynamodb::SERVICE,
             &region,
         )?;
-        let cloudwatch_endpoint = self::endpoint(
+        let cloudwatch_endpoint = endpoint::configured(
             &env,
             "AWS_ENDPOINT_URL_CLOUDWATCH",
             cloudwatch::SERVICE,
@@ -309,48 +309,6 @@ fn is_table_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// A service's endpoint as the AWS SDKs find it: `AWS_ENDPOINT_URL_<SERVICE>`, then
-/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`; else the regional one.
-fn endpoint(
-    env: &impl Fn(&str) -> Option<String>,
-    service_var: &'static str,
-    service: &str,
-    region: &str,
-) -> Result<Endpoint, Error> {
-    let ignore = match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(_) => {
-            return Err(Error::config(
-                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                "must be true or false; default false",
-            ))
-        }
-    };
-    let configured = if ignore {
-        None
-    } else {
-        [service_var, "AWS_ENDPOINT_URL"]
-            .into_iter()
-            .find_map(|name| var(env, name).map(|v| (name, v)))
-    };
-    match configured {
-        Some((name, url)) => Endpoint::parse(&url).ok_or_else(|| {
-            Error::config(
-                name,
-                format!(
-                    "must be an http:// or https:// URL such as {}",
-                    Endpoint::regional(service, "us-east-1")
-                        .url
-                        .trim_end_matches('/')
-                ),
-            )
-        }),
-        None => Ok(Endpoint::regional(service, region)),
-    }
-}
-
 /// An empty variable counts as unset: the Lambda console makes them easily.
 fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     env(name)
@@ -369,15 +327,6 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
-    }
-
-    fn sm_endpoint(env: &impl Fn(&str) -> Option<String>, region: &str) -> Result<Endpoint, Error> {
-        endpoint(
-            env,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            "secretsmanager",
-            region,
-        )
     }
 
     const LAMBDA: &[(&str, &str)] = &[
@@ -468,12 +417,6 @@ mod tests {
     }
 
     #[test]
-    fn china_regions_use_their_own_domain() {
-        let e = sm_endpoint(&env_of(&[]), "cn-north-1").expect("endpoint");
-        assert_eq!(e.host, "secretsmanager.cn-north-1.amazonaws.com.cn");
-    }
-
-    #[test]
     fn missing_secret_id_names_the_variable() {
         let err = Config::from_env(env_of(&[("AWS_REGION", "us-east-1")]))
             .err()
@@ -531,45 +474,6 @@ mod tests {
             Config::from_env(env_of(env)),
             Err(Error::Config {
                 var: "MESSAGE_FORMAT",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn endpoint_overrides_in_order() {
-        let e = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:4566"),
-            ]),
-            "us-east-1",
-        )
-        .expect("endpoint");
-        assert_eq!(
-            e,
-            Endpoint {
-                url: "http://127.0.0.1:4566/".into(),
-                host: "127.0.0.1:4566".into()
-            }
-        );
-        let ignored = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
-            ]),
-            "us-east-1",
-        )
-        .expect("endpoint");
-        assert_eq!(ignored.host, "secretsmanager.us-east-1.amazonaws.com");
-        let bad = sm_endpoint(
-            &env_of(&[("AWS_ENDPOINT_URL", "localhost:4566")]),
-            "us-east-1",
-        );
-        assert!(matches!(
-            bad,
-            Err(Error::Config {
-                var: "AWS_ENDPOINT_URL",
                 ..
             })
         ));
@@ -693,14 +597,12 @@ mod tests {
                 ..
             })
         ));
-        let off = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
-            ]),
-            "us-east-1",
-        );
-        assert_eq!(off.expect("endpoint").host, "other:1");
+        // The rest of the endpoint rules: src/aws/endpoint.rs.
+        let off = Config::from_env(with(&[
+            ("AWS_ENDPOINT_URL", "http://other:1"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
+        ]));
+        assert_eq!(off.expect("valid").secrets_manager.endpoint.host, "other:1");
     }
 
     #[test]

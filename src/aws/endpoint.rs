@@ -2,6 +2,7 @@
 //! regional one of the region's partition.
 
 use super::partition;
+use crate::error::Error;
 use crate::http::url::Url;
 
 /// `host` is sent and signed as the `Host` header.
@@ -39,9 +40,145 @@ impl Endpoint {
     }
 }
 
+/// A service's endpoint as the AWS SDKs find it: `AWS_ENDPOINT_URL_<SERVICE>`, then
+/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`; else the regional one
+/// of `prefix` (the service's DNS name).
+pub fn configured(
+    env: &impl Fn(&str) -> Option<String>,
+    service_var: &'static str,
+    prefix: &str,
+    region: &str,
+) -> Result<Endpoint, Error> {
+    let ignore = match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => {
+            return Err(Error::config(
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                "must be true or false; default false",
+            ))
+        }
+    };
+    let configured = if ignore {
+        None
+    } else {
+        [service_var, "AWS_ENDPOINT_URL"]
+            .into_iter()
+            .find_map(|name| var(env, name).map(|v| (name, v)))
+    };
+    match configured {
+        Some((name, url)) => Endpoint::parse(&url).ok_or_else(|| {
+            Error::config(
+                name,
+                format!(
+                    "must be an http:// or https:// URL such as {}",
+                    Endpoint::regional(prefix, "us-east-1")
+                        .url
+                        .trim_end_matches('/')
+                ),
+            )
+        }),
+        None => Ok(Endpoint::regional(prefix, region)),
+    }
+}
+
+/// An empty variable counts as unset: the Lambda console makes them easily.
+fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn sm_endpoint(env: &impl Fn(&str) -> Option<String>, region: &str) -> Result<Endpoint, Error> {
+        configured(
+            env,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            "secretsmanager",
+            region,
+        )
+    }
+
+    #[test]
+    fn china_regions_use_their_own_domain() {
+        let e = sm_endpoint(&env_of(&[]), "cn-north-1").expect("endpoint");
+        assert_eq!(e.host, "secretsmanager.cn-north-1.amazonaws.com.cn");
+    }
+
+    #[test]
+    fn endpoint_overrides_in_order() {
+        let e = sm_endpoint(
+            &env_of(&[
+                ("AWS_ENDPOINT_URL", "http://other:1"),
+                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:4566"),
+            ]),
+            "us-east-1",
+        )
+        .expect("endpoint");
+        assert_eq!(
+            e,
+            Endpoint {
+                url: "http://127.0.0.1:4566/".into(),
+                host: "127.0.0.1:4566".into()
+            }
+        );
+        let ignored = sm_endpoint(
+            &env_of(&[
+                ("AWS_ENDPOINT_URL", "http://other:1"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+            ]),
+            "us-east-1",
+        )
+        .expect("endpoint");
+        assert_eq!(ignored.host, "secretsmanager.us-east-1.amazonaws.com");
+        let bad = sm_endpoint(
+            &env_of(&[("AWS_ENDPOINT_URL", "localhost:4566")]),
+            "us-east-1",
+        );
+        assert!(matches!(
+            bad,
+            Err(Error::Config {
+                var: "AWS_ENDPOINT_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ignore_endpoint_flag_is_true_or_false() {
+        let bad = sm_endpoint(
+            &env_of(&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "yes")]),
+            "us-east-1",
+        );
+        assert!(matches!(
+            bad,
+            Err(Error::Config {
+                var: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                ..
+            })
+        ));
+        let off = sm_endpoint(
+            &env_of(&[
+                ("AWS_ENDPOINT_URL", "http://other:1"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
+            ]),
+            "us-east-1",
+        );
+        assert_eq!(off.expect("endpoint").host, "other:1");
+    }
 
     #[test]
     fn configured_urls_keep_their_path() {
