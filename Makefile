@@ -8,6 +8,7 @@
 #   make bench               start-up, latency, memory and instruction counts, printed
 #   make soak                the deadline margin left when a peer hangs, printed
 #   make tiny                the smallest build: installed nightly with build-std (x86_64)
+#   make docs                rewrites the generated parts of docs/ (configuration tables)
 
 ARCH ?= x86_64
 ifeq ($(ARCH),x86_64)
@@ -105,7 +106,7 @@ SAM_BUILD_DIR := target/sam-build-$(ARCH)
 PIP_INSTALL = '$(1)/bin/pip' install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint tools sam-check manifest-check size size-check bench soak tiny demo render golden fuzz clean toolchain \
+.PHONY: bootstrap zip test lint tools sam-check manifest-check size size-check bench soak tiny demo render golden docs fuzz clean toolchain \
   deploy deploy-preflight deploy-check build-Function
 
 toolchain:
@@ -336,6 +337,10 @@ render: bootstrap
 # Rewrites tests/golden/ from events/ after an intended change to the messages; review the diff.
 golden: bootstrap
 	UPDATE_GOLDEN=1 BOOTSTRAP_BIN='$(CURDIR)/bootstrap' cargo test --locked --test golden
+
+# Rewrites what docs/ generates: docs/configuration.md's tables from src/settings.rs; review the diff.
+docs:
+	UPDATE_DOCS=1 cargo test --locked --test docs
 
 clean:
 	cargo clean

@@ -19,4 +19,5 @@ pub mod log;
 pub mod preview;
 pub mod runtime;
 mod secret_cache;
+pub mod settings;
 pub mod slack;

@@ -1,11 +1,16 @@
 //! The README and `docs/` against what they describe, so that none of it drifts unnoticed:
 //! the README's size, every relative link (and its `#anchor`), every `errorType` the code can
-//! produce, every environment variable `bootstrap --help` lists, every `make` target, every
-//! example event and golden file named, and the message excerpts quoted from `tests/golden/`.
+//! produce, docs/configuration.md's tables against the settings table (`src/settings.rs`) and
+//! `bootstrap --help`, every `make` target, every example event and golden file named, and
+//! the message excerpts quoted from `tests/golden/`.
+//!
+//! The generated parts (docs/configuration.md's tables) are rewritten by
+//! `UPDATE_DOCS=1 cargo test --test docs` (or `make docs`); review the diff.
 //!
 //! The documents are read as text with a small Markdown reader of our own: fenced code blocks,
 //! code spans, links, headings and pipe tables, which is all these pages use.
 
+use alarm_to_slack::settings::{Place, Setting, SETTINGS};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
@@ -20,6 +25,11 @@ fn root() -> &'static Path {
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `UPDATE_DOCS=1`: rewrite what is generated instead of failing on it.
+fn updating() -> bool {
+    std::env::var("UPDATE_DOCS").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// README.md and every `docs/*.md`: (path from the repository root, text).
@@ -152,7 +162,16 @@ fn links(doc: &str) -> Vec<String> {
 
 /// The anchors GitHub gives the headings of a document.
 fn anchors(doc: &str) -> BTreeSet<String> {
+    headings(doc)
+        .into_iter()
+        .map(|(anchor, _)| anchor)
+        .collect()
+}
+
+/// The headings of a document: (anchor, title), in order.
+fn headings(doc: &str) -> Vec<(String, String)> {
     let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
     for line in lines(doc).iter().filter(|l| !l.code) {
         let Some(title) = line.text.strip_prefix('#') else {
             continue;
@@ -170,9 +189,10 @@ fn anchors(doc: &str) -> BTreeSet<String> {
             n += 1;
             anchor = format!("{base}-{n}");
         }
-        seen.insert(anchor);
+        seen.insert(anchor.clone());
+        out.push((anchor, title.to_string()));
     }
-    seen
+    out
 }
 
 /// `from_doc`'s directory joined with `target`, `..` resolved, relative to the repository root.
@@ -293,8 +313,9 @@ fn is_error_type(s: &str) -> bool {
     })
 }
 
-/// The variables `bootstrap --help` lists: the lines indented exactly two spaces that are
-/// nothing but comma-separated names, e.g. `  AWS_REGION, AWS_DEFAULT_REGION`.
+/// The settings `bootstrap --help` lists (variables and the secret's keys): the lines indented
+/// exactly two spaces that are nothing but comma-separated names, e.g.
+/// `  AWS_REGION, AWS_DEFAULT_REGION`.
 fn help_variables() -> BTreeSet<String> {
     let binary = common::bootstrap_bin();
     let out = Command::new(&binary)
@@ -326,11 +347,91 @@ fn help_variables() -> BTreeSet<String> {
 
 /// The names in backticks in the first column of every table headed `variable`.
 fn table_variables(doc: &str) -> BTreeSet<String> {
-    tables(doc, "variable")
+    table_names(doc, "variable")
+}
+
+/// The names in backticks in the first column of every table headed `first_header`.
+fn table_names(doc: &str, first_header: &str) -> BTreeSet<String> {
+    tables(doc, first_header)
         .iter()
         .flat_map(|row| code_spans(&row[0]))
         .map(|(_, name)| name)
         .collect()
+}
+
+/// The settings of one place, as docs/configuration.md's table shows them (`from`: the page
+/// the table is on, for its links).
+fn settings_table(place: Place, from: &str) -> String {
+    let first = match place {
+        Place::Env => "variable",
+        Place::Secret => "key",
+    };
+    let when = place == Place::Env;
+    let mut out = format!("| {first} | default | accepted values | what it does |");
+    out.push_str(if when {
+        " when it is wrong |\n|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|\n"
+    });
+    for setting in SETTINGS.iter().filter(|s| s.place == place) {
+        let names: Vec<String> = setting.names.iter().map(|n| format!("`{n}`")).collect();
+        let mut does = setting.does.to_string();
+        if !setting.see.is_empty() {
+            does.push_str(&format!("; see {}", see_link(setting, from)));
+        }
+        let mut cells = vec![
+            names.join(", "),
+            setting.default_text(),
+            setting.accepts_text(),
+            does,
+        ];
+        if when {
+            cells.push(setting.when_wrong.to_string());
+        }
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// `[Title](target)` for a setting's page, titled as that page or heading is.
+fn see_link(setting: &Setting, from: &str) -> String {
+    let (page, anchor) = setting.see.split_once('#').unwrap_or((setting.see, ""));
+    let path = format!("docs/{page}");
+    let found = headings(&read(&path));
+    let title = if anchor.is_empty() {
+        found.first()
+    } else {
+        found.iter().find(|(a, _)| a == anchor)
+    };
+    let (_, title) = title.unwrap_or_else(|| {
+        panic!(
+            "{}: see = {:?}: {path} has no such heading",
+            setting.name(),
+            setting.see
+        )
+    });
+    let target = if path == from {
+        format!("#{anchor}")
+    } else {
+        setting.see.to_string()
+    };
+    format!("[{title}]({target})")
+}
+
+/// `doc` with the lines between `<!-- settings: NAME ... -->` and the next
+/// `<!-- settings: end -->` replaced by `table`.
+fn with_generated(doc: &str, name: &str, table: &str) -> String {
+    let begin = format!("<!-- settings: {name} ");
+    let start = doc
+        .find(&begin)
+        .unwrap_or_else(|| panic!("no `{begin}...-->` line to put the {name} table after"));
+    let start = start + doc[start..].find('\n').expect("a line end") + 1;
+    let end = start
+        + doc[start..]
+            .find("<!-- settings: end -->")
+            .unwrap_or_else(|| panic!("the {name} table has no `<!-- settings: end -->` line"));
+    format!("{}{table}{}", &doc[..start], &doc[end..])
 }
 
 /// The targets a Makefile defines: the names before `:` of its rule lines.
@@ -473,28 +574,112 @@ fn every_error_type_is_in_operations() {
 }
 
 #[test]
-fn configuration_table_lists_exactly_the_variables_of_help() {
+fn configuration_tables_are_the_settings_table() {
+    const PATH: &str = "docs/configuration.md";
+    let doc = read(PATH);
+    let mut want = doc.clone();
+    for (name, place) in [("environment", Place::Env), ("secret", Place::Secret)] {
+        want = with_generated(&want, name, &settings_table(place, PATH));
+    }
+    if want == doc {
+        return;
+    }
+    if updating() {
+        std::fs::write(root().join(PATH), &want).expect("write docs/configuration.md");
+        return;
+    }
+    let (line, (got, expected)) = doc
+        .lines()
+        .zip(want.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .expect("a line differs");
+    panic!(
+        "{PATH}:{}: the tables are generated from src/settings.rs; edit that, then \
+         UPDATE_DOCS=1 cargo test --test docs (or make docs).\n  here: {got}\n  want: {expected}",
+        line + 1
+    );
+}
+
+#[test]
+fn configuration_tables_list_exactly_the_settings_of_help() {
     let help = help_variables();
-    let table = table_variables(&read("docs/configuration.md"));
+    let doc = read("docs/configuration.md");
+    let mut table = table_variables(&doc);
+    table.extend(table_names(&doc, "key"));
     let undocumented: Vec<&String> = help.difference(&table).collect();
     let unknown: Vec<&String> = table.difference(&help).collect();
     assert!(
         undocumented.is_empty() && unknown.is_empty(),
-        "docs/configuration.md's table (first column) and bootstrap --help differ:\n  \
-         in --help, not in the table: {undocumented:?}\n  in the table, not in --help: {unknown:?}"
+        "docs/configuration.md's tables (first column) and bootstrap --help differ:\n  \
+         in --help, not in the tables: {undocumented:?}\n  in the tables, not in --help: {unknown:?}"
     );
-    // A shorter table elsewhere (the README's) may only name real variables.
-    let help = &help;
+    // A shorter table elsewhere (the README's) may only name real variables, and its defaults,
+    // when it has that column, are the settings table's (or their first word: `none`).
     for (doc, text) in documents() {
-        let extra: Vec<String> = table_variables(&text)
-            .into_iter()
-            .filter(|name| !help.contains(name))
-            .collect();
-        assert!(
-            extra.is_empty(),
-            "{doc} lists variables --help does not know: {extra:?}"
-        );
+        for row in tables(&text, "variable") {
+            for (_, name) in code_spans(&row[0]) {
+                let Some(setting) = SETTINGS.iter().find(|s| s.names.contains(&name.as_str()))
+                else {
+                    panic!("{doc} lists {name}, which --help does not know");
+                };
+                assert!(help.contains(&name), "{doc}: {name} is not in --help");
+                let Some(default) = row.get(1) else { continue };
+                let full = setting.default_text();
+                let short = full
+                    .split_once(" (")
+                    .map_or(full.as_str(), |(short, _)| short);
+                assert!(
+                    *default == full || default == short,
+                    "{doc}: the default of {name} is {full} (src/settings.rs), not {default}"
+                );
+            }
+        }
     }
+}
+
+/// The secret's keys in the table are the keys the secret is read with: the
+/// `#[serde(rename = "…")]` names of the struct that declares `SLACK_HOOK_URL`.
+#[test]
+fn the_secrets_keys_are_the_ones_the_code_reads() {
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let marker = "#[serde(rename = \"SLACK_HOOK_URL\")]";
+    let code = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("readable source"))
+        .find(|code| code.contains(marker))
+        .unwrap_or_else(|| panic!("no file under src/ reads the secret ({marker})"));
+    let at = code.find(marker).expect("found above");
+    let start = code[..at]
+        .rfind("struct ")
+        .expect("a struct around the keys");
+    let end = at + code[at..].find("\n}").expect("the struct's end");
+    let read: BTreeSet<String> = code[start..end]
+        .split("#[serde(rename = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(key, _)| key.to_string()))
+        .collect();
+    let table: BTreeSet<String> = SETTINGS
+        .iter()
+        .filter(|s| s.place == Place::Secret)
+        .flat_map(|s| s.names.iter().map(|n| n.to_string()))
+        .collect();
+    assert!(read.len() >= 5, "cannot read the secret's keys: {read:?}");
+    assert_eq!(
+        read, table,
+        "the secret's keys the code reads, and those of src/settings.rs"
+    );
 }
 
 #[test]

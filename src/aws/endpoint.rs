@@ -4,6 +4,7 @@
 use super::partition;
 use crate::error::Error;
 use crate::http::url::Url;
+use crate::settings::{self, Setting, Value};
 
 /// `host` is sent and signed as the `Host` header.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,32 +41,34 @@ impl Endpoint {
     }
 }
 
-/// A service's endpoint as the AWS SDKs find it: `AWS_ENDPOINT_URL_<SERVICE>`, then
-/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`; else the regional one
-/// of `prefix` (the service's DNS name).
+/// A service's endpoint as the AWS SDKs find it: its own variable (`service`, such as
+/// `AWS_ENDPOINT_URL_DYNAMODB`), then `AWS_ENDPOINT_URL`, unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`; else the regional one.
 pub fn configured(
     env: &impl Fn(&str) -> Option<String>,
-    service_var: &'static str,
-    prefix: &str,
+    service: &'static Setting,
     region: &str,
 ) -> Result<Endpoint, Error> {
-    let ignore = match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+    let Value::Endpoint(Some(prefix)) = service.value else {
+        // Only a table mistake gets here; the unit tests read every endpoint setting.
+        return Err(Error::config(
+            service.name(),
+            "is not a service endpoint in src/settings.rs",
+        ));
+    };
+    let ignore = &settings::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+    let ignore = match ignore.read(env) {
         None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(_) => {
-            return Err(Error::config(
-                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                "must be true or false; default false",
-            ))
-        }
+        Some((_, v)) if v.eq_ignore_ascii_case("true") => true,
+        Some((_, v)) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => return Err(Error::config(ignore.name(), ignore.rule())),
     };
     let configured = if ignore {
         None
     } else {
-        [service_var, "AWS_ENDPOINT_URL"]
-            .into_iter()
-            .find_map(|name| var(env, name).map(|v| (name, v)))
+        service
+            .read(env)
+            .or_else(|| settings::AWS_ENDPOINT_URL.read(env))
     };
     match configured {
         Some((name, url)) => Endpoint::parse(&url).ok_or_else(|| {
@@ -83,13 +86,6 @@ pub fn configured(
     }
 }
 
-/// An empty variable counts as unset: the Lambda console makes them easily.
-fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    env(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,12 +100,7 @@ mod tests {
     }
 
     fn sm_endpoint(env: &impl Fn(&str) -> Option<String>, region: &str) -> Result<Endpoint, Error> {
-        configured(
-            env,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            "secretsmanager",
-            region,
-        )
+        configured(env, &settings::AWS_ENDPOINT_URL_SECRETS_MANAGER, region)
     }
 
     #[test]
@@ -178,6 +169,17 @@ mod tests {
             "us-east-1",
         );
         assert_eq!(off.expect("endpoint").host, "other:1");
+    }
+
+    #[test]
+    fn every_service_endpoint_setting_has_a_regional_default() {
+        for s in settings::SETTINGS {
+            if let Value::Endpoint(Some(_)) = s.value {
+                let e = configured(&env_of(&[]), s, "eu-west-1")
+                    .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+                assert!(e.url.ends_with(".eu-west-1.amazonaws.com/"), "{}", e.url);
+            }
+        }
     }
 
     #[test]
