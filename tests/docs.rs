@@ -1,10 +1,11 @@
 //! The README and `docs/` against what they describe, so that none of it drifts unnoticed:
 //! the README's size, every relative link (and its `#anchor`), every `errorType` the code can
 //! produce, docs/configuration.md's tables against the settings table (`src/settings.rs`) and
-//! `bootstrap --help`, every `make` target, every example event and golden file named, and
-//! the message excerpts quoted from `tests/golden/`.
+//! `bootstrap --help`, every `make` target, every example event and golden file named, the
+//! message excerpts quoted from `tests/golden/`, and every size, budget and measurement quoted
+//! against `docs/figures.toml` (its first lines say how a page quotes one).
 //!
-//! The generated parts (docs/configuration.md's tables) are rewritten by
+//! The generated parts (docs/configuration.md's tables, the quoted figures) are rewritten by
 //! `UPDATE_DOCS=1 cargo test --test docs` (or `make docs`); review the diff.
 //!
 //! The documents are read as text with a small Markdown reader of our own: fenced code blocks,
@@ -820,5 +821,317 @@ fn architecture_names_every_source_file() {
         unnamed.is_empty() && gone.is_empty(),
         "docs/architecture.md's file table and src/ differ:\n  not in the table: {unnamed:?}\n  \
          not in src/: {gone:?}"
+    );
+}
+
+/// One value of docs/figures.toml.
+#[derive(Debug)]
+enum Figure {
+    Integer(u64),
+    /// As written: `0.73`.
+    Decimal(String),
+    Text(String),
+}
+
+const FIGURES: &str = "docs/figures.toml";
+const FIGURE_MARKER: &str = "<!--figures.toml:";
+
+/// docs/figures.toml, in order: `key = value` lines, comments and blank lines.
+fn figures() -> Vec<(String, Figure)> {
+    let mut out: Vec<(String, Figure)> = Vec::new();
+    for (n, line) in read(FIGURES).lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{FIGURES}:{}", n + 1);
+        let (key, value) = line
+            .split_once(" = ")
+            .unwrap_or_else(|| panic!("{at}: not `key = value`: {line}"));
+        assert!(
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{at}: a key is made of a-z, 0-9 and _: {key}"
+        );
+        assert!(
+            out.iter().all(|(k, _)| k != key),
+            "{at}: {key} is defined twice"
+        );
+        let figure = if let Some(text) = value.strip_prefix('"') {
+            let text = text
+                .strip_suffix('"')
+                .filter(|t| !t.contains(['"', '\\']))
+                .unwrap_or_else(|| panic!("{at}: a string is \"text\" without \" or \\"));
+            Figure::Text(text.to_string())
+        } else if let Ok(n) = value.parse::<u64>() {
+            Figure::Integer(n)
+        } else if value.parse::<f64>().is_ok() && value.contains('.') && !value.contains('e') {
+            Figure::Decimal(value.to_string())
+        } else {
+            panic!("{at}: {value} is not an integer, a decimal or a \"string\"");
+        };
+        out.push((key.to_string(), figure));
+    }
+    out
+}
+
+/// One marked figure: the marker's key, and where the quoted value ends in the document.
+struct Quote {
+    key: String,
+    /// Byte offset of the marker: the quoted figure ends just before it.
+    at: usize,
+}
+
+fn quotes(doc: &str) -> Vec<Quote> {
+    let mut out = Vec::new();
+    for (at, _) in doc.match_indices(FIGURE_MARKER) {
+        let rest = &doc[at + FIGURE_MARKER.len()..];
+        let key = rest
+            .split_once("-->")
+            .map(|(key, _)| key.trim().to_string())
+            .unwrap_or_default();
+        out.push(Quote { key, at });
+    }
+    out
+}
+
+const SIZE_UNITS: [(&str, f64); 4] = [
+    ("KB", 1e3),
+    ("MB", 1e6),
+    ("KiB", 1024.0),
+    ("MiB", 1024.0 * 1024.0),
+];
+
+/// The number written before `end` and the unit after it: (range of the number, unit).
+fn quoted_number(doc: &str, end: usize) -> Option<(std::ops::Range<usize>, &str)> {
+    let before = doc[..end].trim_end();
+    let unit_len = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let unit = &before[before.len() - unit_len..];
+    let number_end = before[..before.len() - unit_len].trim_end().len();
+    let number_len = before[..number_end]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+        .count();
+    let start = number_end - number_len;
+    doc[start..number_end]
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then_some((start..number_end, unit))
+}
+
+/// `n` with a comma between thousands.
+fn thousands(n: &str) -> String {
+    let (int, frac) = n.split_once('.').map_or((n, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// What the figure before a marker should read, as (range to replace, text), or why it
+/// cannot be told.
+fn expected_quote(
+    doc: &str,
+    quote: &Quote,
+    figure: &Figure,
+) -> Result<(std::ops::Range<usize>, String), String> {
+    if let Figure::Text(text) = figure {
+        let before = doc[..quote.at].trim_end();
+        if before.ends_with(text.as_str()) {
+            return Ok((before.len() - text.len()..before.len(), text.clone()));
+        }
+        // A value without spaces (a date) replaces the word before the marker.
+        if text.contains(' ') {
+            return Err(format!("the text before it should end with {text:?}"));
+        }
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | '|'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        return Ok((start..before.len(), text.clone()));
+    }
+    let (range, unit) =
+        quoted_number(doc, quote.at).ok_or_else(|| "no number is written before it".to_string())?;
+    let written = &doc[range.clone()];
+    let commas = written.contains(',');
+    let want = match figure {
+        Figure::Integer(n) => match SIZE_UNITS.iter().find(|(u, _)| *u == unit) {
+            Some((_, scale)) => {
+                let decimals = written.split_once('.').map_or(0, |(_, f)| f.len());
+                format!("{:.*}", decimals, *n as f64 / scale)
+            }
+            None => n.to_string(),
+        },
+        Figure::Decimal(d) => d.clone(),
+        Figure::Text(_) => unreachable!("handled above"),
+    };
+    let int_digits = want.split('.').next().unwrap_or("").len();
+    let want = if commas || int_digits >= 5 {
+        thousands(&want)
+    } else {
+        want
+    };
+    Ok((range, want))
+}
+
+/// Every figure a page quotes is the one docs/figures.toml holds; `UPDATE_DOCS=1` (or
+/// `make docs`) rewrites them from it.
+#[test]
+fn quoted_figures_are_the_figures_file() {
+    let figures = figures();
+    let mut problems = Vec::new();
+    let mut used = BTreeSet::new();
+    for (path, doc) in documents() {
+        let mut rewritten = doc.clone();
+        // From the end, so that earlier offsets stay valid while rewriting.
+        for quote in quotes(&doc).iter().rev() {
+            let line = doc[..quote.at].matches('\n').count() + 1;
+            let Some((_, figure)) = figures.iter().find(|(k, _)| *k == quote.key) else {
+                problems.push(format!("{path}:{line}: {FIGURES} has no {:?}", quote.key));
+                continue;
+            };
+            used.insert(quote.key.clone());
+            match expected_quote(&doc, quote, figure) {
+                Ok((range, want)) if doc[range.clone()] == want => {}
+                Ok((range, want)) => {
+                    problems.push(format!(
+                        "{path}:{line}: {} is {figure:?} in {FIGURES}: write {want}, not {}",
+                        quote.key,
+                        &doc[range.clone()]
+                    ));
+                    rewritten.replace_range(range, &want);
+                }
+                Err(why) => problems.push(format!("{path}:{line}: {}: {why}", quote.key)),
+            }
+        }
+        if updating() && rewritten != doc {
+            std::fs::write(root().join(&path), &rewritten).expect("write the page");
+        }
+    }
+    let unquoted: Vec<&String> = figures
+        .iter()
+        .filter(|(k, f)| !matches!(f, Figure::Text(_)) && !used.contains(k))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        used.len() >= 10,
+        "only {} figures quoted: is the reader broken?",
+        used.len()
+    );
+    if updating() {
+        problems.retain(|p| !p.contains(": write "));
+    }
+    assert!(
+        problems.is_empty() && unquoted.is_empty(),
+        "{}\n{}\nThe figures come from {FIGURES} (its first lines say how to quote one); \
+         UPDATE_DOCS=1 cargo test --test docs (or make docs) rewrites the quoted numbers.",
+        problems.join("\n"),
+        if unquoted.is_empty() {
+            String::new()
+        } else {
+            format!("{FIGURES}: no page quotes {unquoted:?}; quote them or remove them")
+        }
+    );
+}
+
+/// The README holds no history: every size it states is a marked figure.
+#[test]
+fn the_readme_quotes_sizes_only_from_the_figures_file() {
+    let readme = read("README.md");
+    let mut problems = Vec::new();
+    for (n, line) in lines(&readme).iter().enumerate() {
+        if line.code {
+            continue;
+        }
+        let text = prose(line.text);
+        for (unit, _) in SIZE_UNITS
+            .iter()
+            .chain(&[("B", 1.0), ("GB", 1e9), ("bytes", 1.0)])
+        {
+            for (at, _) in text.match_indices(unit) {
+                let after = &text[at + unit.len()..];
+                let whole_word = !after.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && !text[..at].ends_with(|c: char| c.is_ascii_alphabetic());
+                let after_number = text[..at]
+                    .trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit());
+                if whole_word && after_number && !after.starts_with(FIGURE_MARKER) {
+                    problems.push(format!("README.md:{}: {}", n + 1, line.text.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "sizes in the README without a marker (see the first lines of {FIGURES}):\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The dependency count docs/performance.md quotes is Cargo.toml's, and it names each.
+#[test]
+fn the_runtime_dependencies_are_counted_and_named() {
+    let manifest = read("Cargo.toml");
+    let section = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("Cargo.toml has [dependencies]");
+    let names: Vec<&str> = section
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name.trim()))
+        .collect();
+    let recorded = figures()
+        .into_iter()
+        .find_map(|(k, f)| match f {
+            Figure::Integer(n) if k == "runtime_dependencies" => Some(n),
+            _ => None,
+        })
+        .expect("runtime_dependencies in docs/figures.toml");
+    assert_eq!(
+        recorded as usize,
+        names.len(),
+        "{FIGURES}'s runtime_dependencies and Cargo.toml's [dependencies] {names:?}"
+    );
+    let performance = code_texts(&read("docs/performance.md"));
+    for name in names {
+        assert!(
+            performance.iter().any(|c| c == name),
+            "docs/performance.md does not name the dependency `{name}`"
+        );
+    }
+}
+
+/// The Makefile reads its budgets from docs/figures.toml instead of writing them again.
+#[test]
+fn the_makefile_writes_no_figure_twice() {
+    let makefile = read("Makefile");
+    for (key, figure) in figures() {
+        if let Figure::Integer(n) = figure {
+            assert!(
+                n < 10_000 || !makefile.contains(&n.to_string()),
+                "the Makefile writes {key} ({n}) itself; read it with $(call figure,{key})"
+            );
+        }
+    }
+    assert!(
+        makefile.contains(FIGURES),
+        "the Makefile does not read {FIGURES}"
     );
 }
