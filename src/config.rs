@@ -2,18 +2,18 @@
 //! Every problem names the variable and says how to fix it, because the only
 //! place a user sees it is the init error of their first invocation.
 
-use crate::aws::{self, cloudwatch, dynamodb, partition, secrets_manager, Endpoint};
+//! Names, defaults and ranges come from the table in `settings.rs`; every variable is read
+//! through it, so none can be read without being in `bootstrap --help`.
+
+use crate::aws::{self, cloudwatch, dynamodb, endpoint, partition, secrets_manager};
 use crate::error::Error;
 use crate::graph::Mode as GraphMode;
 use crate::http::url::Url;
 use crate::log::{self, Format, Level};
+use crate::settings::{self, Setting, Value};
 use crate::slack::message::Format as MessageFormat;
 use aws_credential_types::Credentials;
 use std::time::Duration;
-
-const DEFAULT_SECRET_TTL: u64 = 300;
-const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
-const DEFAULT_SECRET_MAX_STALE: u64 = 3600;
 
 pub struct Config {
     pub secret_id: String,
@@ -37,9 +37,10 @@ pub struct Config {
 /// The Runtime API's base URL. Kept apart from [`Config`]: without it there is
 /// nobody to report any other configuration problem to.
 pub fn runtime_api(env: impl Fn(&str) -> Option<String>) -> Result<String, Error> {
-    let api = var(&env, "AWS_LAMBDA_RUNTIME_API").ok_or_else(|| {
+    let setting = &settings::AWS_LAMBDA_RUNTIME_API;
+    let (_, api) = setting.read(&env).ok_or_else(|| {
         Error::config(
-            "AWS_LAMBDA_RUNTIME_API",
+            setting.name(),
             "is not set; bootstrap is a Lambda custom runtime: run it in Lambda or under a \
              Runtime API emulator (`make demo`); `bootstrap --help` lists its configuration",
         )
@@ -55,9 +56,9 @@ pub fn runtime_api(env: impl Fn(&str) -> Option<String>) -> Result<String, Error
     match Url::parse(&url) {
         Some(parsed) if !parsed.rest.contains(['?', '#']) => Ok(format!("{url}/2018-06-01")),
         _ => Err(Error::config(
-            "AWS_LAMBDA_RUNTIME_API",
+            setting.name(),
             "must be host:port with an optional path (127.0.0.1:9001, 127.0.0.1:9000/.rt), \
-             or the same as an http:// URL",
+             or the same as an http:// or https:// URL",
         )),
     }
 }
@@ -73,57 +74,46 @@ pub fn logging(env: impl Fn(&str) -> Option<String>) -> log::Settings {
 
 /// Lambda sets it from the function's logging configuration: `Text` or `JSON`.
 fn log_format(env: &impl Fn(&str) -> Option<String>) -> Result<Format, Error> {
-    match var(env, "AWS_LAMBDA_LOG_FORMAT") {
-        None => Ok(Format::Text),
-        Some(v) if v.eq_ignore_ascii_case("text") => Ok(Format::Text),
-        Some(v) if v.eq_ignore_ascii_case("json") => Ok(Format::Json),
-        Some(_) => Err(Error::config(
-            "AWS_LAMBDA_LOG_FORMAT",
-            "must be Text or JSON; set the function's log format (LoggingConfig.LogFormat) \
-             instead of the variable",
+    let setting = &settings::AWS_LAMBDA_LOG_FORMAT;
+    match or_default(env, setting) {
+        v if v.eq_ignore_ascii_case("text") => Ok(Format::Text),
+        v if v.eq_ignore_ascii_case("json") => Ok(Format::Json),
+        _ => Err(Error::config(
+            setting.name(),
+            format!(
+                "{}; set the function's log format (LoggingConfig.LogFormat) instead of the \
+                 variable",
+                setting.rule()
+            ),
         )),
     }
 }
 
 fn log_level(env: &impl Fn(&str) -> Option<String>) -> Result<Level, Error> {
-    match var(env, "AWS_LAMBDA_LOG_LEVEL") {
-        None => Ok(Level::Info),
-        Some(v) => Level::parse(&v).ok_or_else(|| {
-            Error::config(
-                "AWS_LAMBDA_LOG_LEVEL",
-                "must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL; default INFO",
-            )
-        }),
-    }
+    let setting = &settings::AWS_LAMBDA_LOG_LEVEL;
+    Level::parse(&or_default(env, setting))
+        .ok_or_else(|| Error::config(setting.name(), setting.rule()))
 }
 
 impl Config {
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         log_format(&env)?;
         log_level(&env)?;
-        let secret_id = var(&env, "SecretId")
-            .or_else(|| var(&env, "SECRET_ID"))
-            .ok_or_else(|| {
-                Error::config(
-                    "SecretId",
-                    "is not set; set it to the name or ARN of the Secrets Manager secret that \
-                     holds SLACK_HOOK_URL and SLACK_CHANNEL",
-                )
-            })?;
+        let (_, secret_id) = settings::SECRET_ID.read(&env).ok_or_else(|| {
+            Error::config(
+                settings::SECRET_ID.name(),
+                "is not set; set it to the name or ARN of the Secrets Manager secret that \
+                 holds SLACK_HOOK_URL and SLACK_CHANNEL",
+            )
+        })?;
 
-        let (region_var, region) = match var(&env, "AWS_REGION") {
-            Some(r) => ("AWS_REGION", r),
-            None => (
-                "AWS_DEFAULT_REGION",
-                var(&env, "AWS_DEFAULT_REGION").ok_or_else(|| {
-                    Error::config(
-                        "AWS_REGION",
-                        "is not set (nor AWS_DEFAULT_REGION); Lambda sets it, elsewhere set it \
-                         to the secret's region, e.g. us-east-1",
-                    )
-                })?,
-            ),
-        };
+        let (region_var, region) = settings::AWS_REGION.read(&env).ok_or_else(|| {
+            Error::config(
+                settings::AWS_REGION.name(),
+                "is not set (nor AWS_DEFAULT_REGION); Lambda sets it, elsewhere set it to the \
+                 secret's region, e.g. us-east-1",
+            )
+        })?;
         if !partition::is_code(&region) {
             return Err(Error::config(
                 region_var,
@@ -133,59 +123,20 @@ impl Config {
 
         let message_format = message_format(&env)?;
         let credentials = credentials(&env)?;
-        let endpoint = endpoint(
-            &env,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            secrets_manager::SERVICE,
-            &region,
-        )?;
-        let dynamodb_endpoint = self::endpoint(
-            &env,
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            dynamodb::SERVICE,
-            &region,
-        )?;
-        let cloudwatch_endpoint = self::endpoint(
-            &env,
-            "AWS_ENDPOINT_URL_CLOUDWATCH",
-            cloudwatch::SERVICE,
-            &region,
-        )?;
-        let metric_graph = match var(&env, "METRIC_GRAPH") {
-            None => GraphMode::Off,
-            Some(value) => GraphMode::parse(&value).ok_or_else(|| {
-                Error::config(
-                    "METRIC_GRAPH",
-                    "must be off (the default), sparkline (a card field with the metric's \
-                     recent values) or image (also the graph as a PNG, in app mode)",
-                )
-            })?,
-        };
+        let endpoint =
+            endpoint::configured(&env, &settings::AWS_ENDPOINT_URL_SECRETS_MANAGER, &region)?;
+        let dynamodb_endpoint =
+            endpoint::configured(&env, &settings::AWS_ENDPOINT_URL_DYNAMODB, &region)?;
+        let cloudwatch_endpoint =
+            endpoint::configured(&env, &settings::AWS_ENDPOINT_URL_CLOUDWATCH, &region)?;
+        let graph = &settings::METRIC_GRAPH;
+        let metric_graph = GraphMode::parse(&or_default(&env, graph))
+            .ok_or_else(|| Error::config(graph.name(), graph.rule()))?;
         let slack_api_url = slack_api_url(&env)?;
-        let incident_table = match var(&env, "INCIDENT_TABLE") {
-            None => None,
-            Some(table) if is_table_name(&table) => Some(table),
-            Some(_) => {
-                return Err(Error::config(
-                    "INCIDENT_TABLE",
-                    "must be a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .) whose only \
-                     key is the string partition key `alarm`",
-                ))
-            }
-        };
+        let incident_table = incident_table(&env)?;
 
-        let secret_ttl = seconds(
-            &env,
-            "SECRET_TTL_SECONDS",
-            DEFAULT_SECRET_TTL,
-            "must be a whole number of seconds (0 disables the cache); default 300",
-        )?;
-        let secret_max_stale = seconds(
-            &env,
-            "SECRET_MAX_STALE_SECONDS",
-            DEFAULT_SECRET_MAX_STALE,
-            "must be a whole number of seconds (0 never serves an expired secret); default 3600",
-        )?;
+        let secret_ttl = seconds(&env, &settings::SECRET_TTL_SECONDS)?;
+        let secret_max_stale = seconds(&env, &settings::SECRET_MAX_STALE_SECONDS)?;
 
         let slack_preconnect = preconnect(&env)?;
 
@@ -220,14 +171,12 @@ impl Config {
     }
 }
 
-/// Every real incoming webhook is on hooks.slack.com, so a connection there can be opened
-/// while the secret that names it is being fetched.
-const DEFAULT_PRECONNECT: &str = "https://hooks.slack.com";
-
 /// `SLACK_PRECONNECT`: an origin (`https://host[:port]`, `http://` for loopback only), or
-/// `off`.
+/// `off`. Its default is hooks.slack.com: every real incoming webhook is there, so a
+/// connection can be opened while the secret that names it is being fetched.
 fn preconnect(env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, Error> {
-    let value = var(env, "SLACK_PRECONNECT").unwrap_or_else(|| DEFAULT_PRECONNECT.to_string());
+    let setting = &settings::SLACK_PRECONNECT;
+    let value = or_default(env, setting);
     if value.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
@@ -235,127 +184,113 @@ fn preconnect(env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, E
         Some(url) if matches!(url.rest, "" | "/") && (url.https || url.is_loopback()) => {
             Ok(Some(value.trim_end_matches('/').to_string()))
         }
-        _ => Err(Error::config(
-            "SLACK_PRECONNECT",
-            "must be an origin such as https://hooks.slack.com (scheme and host, no path), \
-             or off",
-        )),
+        _ => Err(Error::config(setting.name(), setting.rule())),
     }
 }
 
+/// Whole seconds within the table's range: a bound keeps `Instant` arithmetic from
+/// overflowing.
 fn seconds(
     env: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-    rule: &str,
+    setting: &'static Setting,
 ) -> Result<Duration, Error> {
-    match var(env, name) {
+    let Value::Seconds { default, max } = setting.value else {
+        // Only a table mistake gets here; the unit tests read every setting of config.
+        return Err(Error::config(
+            setting.name(),
+            "is not seconds in src/settings.rs",
+        ));
+    };
+    match setting.read(env) {
         None => Ok(Duration::from_secs(default)),
-        // A year bounds the value so that Instant arithmetic cannot overflow.
-        Some(v) => match v.parse::<u64>() {
-            Ok(secs) if secs <= 366 * 24 * 3600 => Ok(Duration::from_secs(secs)),
-            _ => Err(Error::config(name, rule)),
+        Some((_, v)) => match v.parse::<u64>() {
+            Ok(secs) if secs <= max => Ok(Duration::from_secs(secs)),
+            _ => Err(Error::config(setting.name(), setting.rule())),
         },
     }
 }
 
 /// `MESSAGE_FORMAT`: `card` (the default) or `text`, the seed's one line.
 pub fn message_format(env: &impl Fn(&str) -> Option<String>) -> Result<MessageFormat, Error> {
-    match var(env, "MESSAGE_FORMAT") {
-        None => Ok(MessageFormat::Card),
-        Some(value) => MessageFormat::parse(&value).ok_or_else(|| {
-            Error::config(
-                "MESSAGE_FORMAT",
-                "must be `card` (the default: a coloured card) or `text` (one line)",
-            )
-        }),
-    }
+    let setting = &settings::MESSAGE_FORMAT;
+    MessageFormat::parse(&or_default(env, setting))
+        .ok_or_else(|| Error::config(setting.name(), setting.rule()))
 }
 
 fn credentials(env: &impl Fn(&str) -> Option<String>) -> Result<Credentials, Error> {
-    let missing = |name: &'static str| {
-        Error::config(
-            name,
-            "is not set; Lambda sets it from the execution role, elsewhere export the \
-             credentials of a principal allowed secretsmanager:GetSecretValue",
-        )
+    let required = |setting: &'static Setting| {
+        setting.read(env).map(|(_, v)| v).ok_or_else(|| {
+            Error::config(
+                setting.name(),
+                "is not set; Lambda sets it from the execution role, elsewhere export the \
+                 credentials of a principal allowed secretsmanager:GetSecretValue (and the \
+                 DynamoDB and CloudWatch actions INCIDENT_TABLE and METRIC_GRAPH need)",
+            )
+        })
     };
-    let key = var(env, "AWS_ACCESS_KEY_ID").ok_or_else(|| missing("AWS_ACCESS_KEY_ID"))?;
-    let secret =
-        var(env, "AWS_SECRET_ACCESS_KEY").ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?;
-    let token = var(env, "AWS_SESSION_TOKEN");
+    let key = required(&settings::AWS_ACCESS_KEY_ID)?;
+    let secret = required(&settings::AWS_SECRET_ACCESS_KEY)?;
+    let token = settings::AWS_SESSION_TOKEN.read(env).map(|(_, v)| v);
     Ok(Credentials::new(key, secret, token, None, "environment"))
 }
 
 /// `SLACK_API_URL`: the Web API base (`https://slack-gov.com/api/` for GovSlack).
 fn slack_api_url(env: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
-    let url = var(env, "SLACK_API_URL").unwrap_or_else(|| DEFAULT_SLACK_API_URL.to_string());
+    let setting = &settings::SLACK_API_URL;
+    let url = or_default(env, setting);
     match Url::parse(&url) {
-        Some(parsed) if (parsed.https || parsed.is_loopback()) && !parsed.rest.contains(['?', '#']) => {
-            Ok(if url.ends_with('/') { url } else { format!("{url}/") })
+        Some(parsed)
+            if (parsed.https || parsed.is_loopback()) && !parsed.rest.contains(['?', '#']) =>
+        {
+            Ok(if url.ends_with('/') {
+                url
+            } else {
+                format!("{url}/")
+            })
         }
-        _ => Err(Error::config(
-            "SLACK_API_URL",
-            "must be an https:// URL such as https://slack.com/api/ (http:// only for a local test host)",
-        )),
+        _ => Err(Error::config(setting.name(), setting.rule())),
     }
 }
 
-/// DynamoDB's rule for table names.
-fn is_table_name(name: &str) -> bool {
-    (3..=255).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
-/// A service's endpoint as the AWS SDKs find it: `AWS_ENDPOINT_URL_<SERVICE>`, then
-/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`; else the regional one.
-fn endpoint(
-    env: &impl Fn(&str) -> Option<String>,
-    service_var: &'static str,
-    service: &str,
-    region: &str,
-) -> Result<Endpoint, Error> {
-    let ignore = match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(_) => {
-            return Err(Error::config(
-                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                "must be true or false; default false",
-            ))
+/// `INCIDENT_TABLE`: DynamoDB's rule for table names, with the table's bounds.
+fn incident_table(env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, Error> {
+    let setting = &settings::INCIDENT_TABLE;
+    let Some((_, table)) = setting.read(env) else {
+        return Ok(None);
+    };
+    let valid = match setting.value {
+        Value::Name {
+            min,
+            max,
+            punctuation,
+            ..
+        } => {
+            (min..=max).contains(&table.len())
+                && table
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || punctuation.contains(c))
         }
+        _ => false,
     };
-    let configured = if ignore {
-        None
-    } else {
-        [service_var, "AWS_ENDPOINT_URL"]
-            .into_iter()
-            .find_map(|name| var(env, name).map(|v| (name, v)))
-    };
-    match configured {
-        Some((name, url)) => Endpoint::parse(&url).ok_or_else(|| {
-            Error::config(
-                name,
-                format!(
-                    "must be an http:// or https:// URL such as {}",
-                    Endpoint::regional(service, "us-east-1")
-                        .url
-                        .trim_end_matches('/')
-                ),
-            )
-        }),
-        None => Ok(Endpoint::regional(service, region)),
+    if !valid {
+        return Err(Error::config(
+            setting.name(),
+            format!(
+                "must be the name of a DynamoDB table whose only key is the string partition \
+                 key `alarm`: {}",
+                settings::plain(&setting.accepts_text())
+            ),
+        ));
     }
+    Ok(Some(table))
 }
 
-/// An empty variable counts as unset: the Lambda console makes them easily.
-fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    env(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// The value set, else the table's default.
+fn or_default(env: &impl Fn(&str) -> Option<String>, setting: &Setting) -> String {
+    match setting.read(env) {
+        Some((_, value)) => value,
+        None => setting.default_value().unwrap_or_default().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -369,15 +304,6 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
-    }
-
-    fn sm_endpoint(env: &impl Fn(&str) -> Option<String>, region: &str) -> Result<Endpoint, Error> {
-        endpoint(
-            env,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            "secretsmanager",
-            region,
-        )
     }
 
     const LAMBDA: &[(&str, &str)] = &[
@@ -468,12 +394,6 @@ mod tests {
     }
 
     #[test]
-    fn china_regions_use_their_own_domain() {
-        let e = sm_endpoint(&env_of(&[]), "cn-north-1").expect("endpoint");
-        assert_eq!(e.host, "secretsmanager.cn-north-1.amazonaws.com.cn");
-    }
-
-    #[test]
     fn missing_secret_id_names_the_variable() {
         let err = Config::from_env(env_of(&[("AWS_REGION", "us-east-1")]))
             .err()
@@ -531,45 +451,6 @@ mod tests {
             Config::from_env(env_of(env)),
             Err(Error::Config {
                 var: "MESSAGE_FORMAT",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn endpoint_overrides_in_order() {
-        let e = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:4566"),
-            ]),
-            "us-east-1",
-        )
-        .expect("endpoint");
-        assert_eq!(
-            e,
-            Endpoint {
-                url: "http://127.0.0.1:4566/".into(),
-                host: "127.0.0.1:4566".into()
-            }
-        );
-        let ignored = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
-            ]),
-            "us-east-1",
-        )
-        .expect("endpoint");
-        assert_eq!(ignored.host, "secretsmanager.us-east-1.amazonaws.com");
-        let bad = sm_endpoint(
-            &env_of(&[("AWS_ENDPOINT_URL", "localhost:4566")]),
-            "us-east-1",
-        );
-        assert!(matches!(
-            bad,
-            Err(Error::Config {
-                var: "AWS_ENDPOINT_URL",
                 ..
             })
         ));
@@ -693,14 +574,12 @@ mod tests {
                 ..
             })
         ));
-        let off = sm_endpoint(
-            &env_of(&[
-                ("AWS_ENDPOINT_URL", "http://other:1"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
-            ]),
-            "us-east-1",
-        );
-        assert_eq!(off.expect("endpoint").host, "other:1");
+        // The rest of the endpoint rules: src/aws/endpoint.rs.
+        let off = Config::from_env(with(&[
+            ("AWS_ENDPOINT_URL", "http://other:1"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "FALSE"),
+        ]));
+        assert_eq!(off.expect("valid").secrets_manager.endpoint.host, "other:1");
     }
 
     #[test]
@@ -735,5 +614,98 @@ mod tests {
                 "{name}={value}"
             );
         }
+    }
+
+    /// Every name the configuration asks the environment for.
+    fn asked(env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let names = std::cell::RefCell::new(Vec::new());
+        let recording = |name: &str| {
+            names.borrow_mut().push(name.to_string());
+            env(name)
+        };
+        let _ = runtime_api(recording);
+        let _ = logging(recording);
+        let _ = Config::from_env(recording);
+        names.into_inner()
+    }
+
+    #[test]
+    fn every_variable_read_is_in_the_reference() {
+        let mut read = asked(env_of(LAMBDA));
+        // The alternative names are asked only when the first is unset.
+        read.extend(asked(env_of(&[
+            ("SECRET_ID", "x"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "b"),
+        ])));
+        assert!(
+            read.iter().any(|n| n == "SECRET_TTL_SECONDS") && read.iter().any(|n| n == "SecretId")
+        );
+        let documented: Vec<&str> = settings::SETTINGS
+            .iter()
+            .filter(|s| s.place == settings::Place::Env)
+            .flat_map(|s| s.names.iter().copied())
+            .collect();
+        for name in &read {
+            assert!(
+                documented.contains(&name.as_str()),
+                "{name} is read but not in src/settings.rs"
+            );
+        }
+        // And the other way: nothing in the reference that is never read.
+        for name in documented {
+            assert!(
+                read.iter().any(|n| n == name),
+                "{name} is in src/settings.rs but never read"
+            );
+        }
+    }
+
+    #[test]
+    fn the_tables_words_are_what_the_parsers_accept() {
+        use settings::{
+            AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL,
+            MESSAGE_FORMAT, METRIC_GRAPH,
+        };
+        let words = |s: &Setting| match s.value {
+            Value::Word { words, .. } => words,
+            _ => panic!("{} takes no words", s.name()),
+        };
+        for word in words(&METRIC_GRAPH) {
+            assert!(GraphMode::parse(word).is_some(), "{word}");
+        }
+        for word in words(&MESSAGE_FORMAT) {
+            assert!(MessageFormat::parse(word).is_some(), "{word}");
+        }
+        for word in words(&AWS_LAMBDA_LOG_LEVEL) {
+            assert!(Level::parse(word).is_some(), "{word}");
+        }
+        for (setting, value) in [
+            (&AWS_LAMBDA_LOG_FORMAT, "AWS_LAMBDA_LOG_FORMAT"),
+            (
+                &AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            ),
+        ] {
+            for word in words(setting) {
+                let env = move |n: &str| {
+                    if n == value {
+                        return Some(word.to_string());
+                    }
+                    LAMBDA
+                        .iter()
+                        .find(|(k, _)| *k == n)
+                        .map(|(_, v)| v.to_string())
+                };
+                assert!(Config::from_env(env).is_ok(), "{value}={word}");
+            }
+        }
+        // The defaults the table names are the ones the code falls back to.
+        assert_eq!(logging(env_of(&[])), log::Settings::default());
+        assert_eq!(
+            message_format(&env_of(&[])).expect("default"),
+            MessageFormat::Card
+        );
     }
 }

@@ -21,5 +21,6 @@ pub mod preview;
 pub mod region;
 pub mod runtime;
 mod secret_cache;
+pub mod settings;
 pub mod slack;
 pub mod text;

@@ -1,11 +1,17 @@
 //! The README and `docs/` against what they describe, so that none of it drifts unnoticed:
 //! the README's size, every relative link (and its `#anchor`), every `errorType` the code can
-//! produce, every environment variable `bootstrap --help` lists, every `make` target, every
-//! example event and golden file named, and the message excerpts quoted from `tests/golden/`.
+//! produce, docs/configuration.md's tables against the settings table (`src/settings.rs`) and
+//! `bootstrap --help`, every `make` target, every example event and golden file named, the
+//! message excerpts quoted from `tests/golden/`, and every size, budget and measurement quoted
+//! against `docs/figures.toml` (its first lines say how a page quotes one).
+//!
+//! The generated parts (docs/configuration.md's tables, the quoted figures) are rewritten by
+//! `UPDATE_DOCS=1 cargo test --test docs` (or `make docs`); review the diff.
 //!
 //! The documents are read as text with a small Markdown reader of our own: fenced code blocks,
 //! code spans, links, headings and pipe tables, which is all these pages use.
 
+use alarm_to_slack::settings::{Place, Setting, SETTINGS};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
@@ -20,6 +26,11 @@ fn root() -> &'static Path {
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `UPDATE_DOCS=1`: rewrite what is generated instead of failing on it.
+fn updating() -> bool {
+    std::env::var("UPDATE_DOCS").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// README.md and every `docs/*.md`: (path from the repository root, text).
@@ -152,7 +163,16 @@ fn links(doc: &str) -> Vec<String> {
 
 /// The anchors GitHub gives the headings of a document.
 fn anchors(doc: &str) -> BTreeSet<String> {
+    headings(doc)
+        .into_iter()
+        .map(|(anchor, _)| anchor)
+        .collect()
+}
+
+/// The headings of a document: (anchor, title), in order.
+fn headings(doc: &str) -> Vec<(String, String)> {
     let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
     for line in lines(doc).iter().filter(|l| !l.code) {
         let Some(title) = line.text.strip_prefix('#') else {
             continue;
@@ -170,9 +190,10 @@ fn anchors(doc: &str) -> BTreeSet<String> {
             n += 1;
             anchor = format!("{base}-{n}");
         }
-        seen.insert(anchor);
+        seen.insert(anchor.clone());
+        out.push((anchor, title.to_string()));
     }
-    seen
+    out
 }
 
 /// `from_doc`'s directory joined with `target`, `..` resolved, relative to the repository root.
@@ -293,8 +314,9 @@ fn is_error_type(s: &str) -> bool {
     })
 }
 
-/// The variables `bootstrap --help` lists: the lines indented exactly two spaces that are
-/// nothing but comma-separated names, e.g. `  AWS_REGION, AWS_DEFAULT_REGION`.
+/// The settings `bootstrap --help` lists (variables and the secret's keys): the lines indented
+/// exactly two spaces that are nothing but comma-separated names, e.g.
+/// `  AWS_REGION, AWS_DEFAULT_REGION`.
 fn help_variables() -> BTreeSet<String> {
     let binary = common::bootstrap_bin();
     let out = Command::new(&binary)
@@ -326,11 +348,91 @@ fn help_variables() -> BTreeSet<String> {
 
 /// The names in backticks in the first column of every table headed `variable`.
 fn table_variables(doc: &str) -> BTreeSet<String> {
-    tables(doc, "variable")
+    table_names(doc, "variable")
+}
+
+/// The names in backticks in the first column of every table headed `first_header`.
+fn table_names(doc: &str, first_header: &str) -> BTreeSet<String> {
+    tables(doc, first_header)
         .iter()
         .flat_map(|row| code_spans(&row[0]))
         .map(|(_, name)| name)
         .collect()
+}
+
+/// The settings of one place, as docs/configuration.md's table shows them (`from`: the page
+/// the table is on, for its links).
+fn settings_table(place: Place, from: &str) -> String {
+    let first = match place {
+        Place::Env => "variable",
+        Place::Secret => "key",
+    };
+    let when = place == Place::Env;
+    let mut out = format!("| {first} | default | accepted values | what it does |");
+    out.push_str(if when {
+        " when it is wrong |\n|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|\n"
+    });
+    for setting in SETTINGS.iter().filter(|s| s.place == place) {
+        let names: Vec<String> = setting.names.iter().map(|n| format!("`{n}`")).collect();
+        let mut does = setting.does.to_string();
+        if !setting.see.is_empty() {
+            does.push_str(&format!("; see {}", see_link(setting, from)));
+        }
+        let mut cells = vec![
+            names.join(", "),
+            setting.default_text(),
+            setting.accepts_text(),
+            does,
+        ];
+        if when {
+            cells.push(setting.when_wrong.to_string());
+        }
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// `[Title](target)` for a setting's page, titled as that page or heading is.
+fn see_link(setting: &Setting, from: &str) -> String {
+    let (page, anchor) = setting.see.split_once('#').unwrap_or((setting.see, ""));
+    let path = format!("docs/{page}");
+    let found = headings(&read(&path));
+    let title = if anchor.is_empty() {
+        found.first()
+    } else {
+        found.iter().find(|(a, _)| a == anchor)
+    };
+    let (_, title) = title.unwrap_or_else(|| {
+        panic!(
+            "{}: see = {:?}: {path} has no such heading",
+            setting.name(),
+            setting.see
+        )
+    });
+    let target = if path == from {
+        format!("#{anchor}")
+    } else {
+        setting.see.to_string()
+    };
+    format!("[{title}]({target})")
+}
+
+/// `doc` with the lines between `<!-- settings: NAME ... -->` and the next
+/// `<!-- settings: end -->` replaced by `table`.
+fn with_generated(doc: &str, name: &str, table: &str) -> String {
+    let begin = format!("<!-- settings: {name} ");
+    let start = doc
+        .find(&begin)
+        .unwrap_or_else(|| panic!("no `{begin}...-->` line to put the {name} table after"));
+    let start = start + doc[start..].find('\n').expect("a line end") + 1;
+    let end = start
+        + doc[start..]
+            .find("<!-- settings: end -->")
+            .unwrap_or_else(|| panic!("the {name} table has no `<!-- settings: end -->` line"));
+    format!("{}{table}{}", &doc[..start], &doc[end..])
 }
 
 /// The targets a Makefile defines: the names before `:` of its rule lines.
@@ -478,28 +580,112 @@ fn every_error_type_is_in_operations() {
 }
 
 #[test]
-fn configuration_table_lists_exactly_the_variables_of_help() {
+fn configuration_tables_are_the_settings_table() {
+    const PATH: &str = "docs/configuration.md";
+    let doc = read(PATH);
+    let mut want = doc.clone();
+    for (name, place) in [("environment", Place::Env), ("secret", Place::Secret)] {
+        want = with_generated(&want, name, &settings_table(place, PATH));
+    }
+    if want == doc {
+        return;
+    }
+    if updating() {
+        std::fs::write(root().join(PATH), &want).expect("write docs/configuration.md");
+        return;
+    }
+    let (line, (got, expected)) = doc
+        .lines()
+        .zip(want.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .expect("a line differs");
+    panic!(
+        "{PATH}:{}: the tables are generated from src/settings.rs; edit that, then \
+         UPDATE_DOCS=1 cargo test --test docs (or make docs).\n  here: {got}\n  want: {expected}",
+        line + 1
+    );
+}
+
+#[test]
+fn configuration_tables_list_exactly_the_settings_of_help() {
     let help = help_variables();
-    let table = table_variables(&read("docs/configuration.md"));
+    let doc = read("docs/configuration.md");
+    let mut table = table_variables(&doc);
+    table.extend(table_names(&doc, "key"));
     let undocumented: Vec<&String> = help.difference(&table).collect();
     let unknown: Vec<&String> = table.difference(&help).collect();
     assert!(
         undocumented.is_empty() && unknown.is_empty(),
-        "docs/configuration.md's table (first column) and bootstrap --help differ:\n  \
-         in --help, not in the table: {undocumented:?}\n  in the table, not in --help: {unknown:?}"
+        "docs/configuration.md's tables (first column) and bootstrap --help differ:\n  \
+         in --help, not in the tables: {undocumented:?}\n  in the tables, not in --help: {unknown:?}"
     );
-    // A shorter table elsewhere (the README's) may only name real variables.
-    let help = &help;
+    // A shorter table elsewhere (the README's) may only name real variables, and its defaults,
+    // when it has that column, are the settings table's (or their first word: `none`).
     for (doc, text) in documents() {
-        let extra: Vec<String> = table_variables(&text)
-            .into_iter()
-            .filter(|name| !help.contains(name))
-            .collect();
-        assert!(
-            extra.is_empty(),
-            "{doc} lists variables --help does not know: {extra:?}"
-        );
+        for row in tables(&text, "variable") {
+            for (_, name) in code_spans(&row[0]) {
+                let Some(setting) = SETTINGS.iter().find(|s| s.names.contains(&name.as_str()))
+                else {
+                    panic!("{doc} lists {name}, which --help does not know");
+                };
+                assert!(help.contains(&name), "{doc}: {name} is not in --help");
+                let Some(default) = row.get(1) else { continue };
+                let full = setting.default_text();
+                let short = full
+                    .split_once(" (")
+                    .map_or(full.as_str(), |(short, _)| short);
+                assert!(
+                    *default == full || default == short,
+                    "{doc}: the default of {name} is {full} (src/settings.rs), not {default}"
+                );
+            }
+        }
     }
+}
+
+/// The secret's keys in the table are the keys the secret is read with: the
+/// `#[serde(rename = "…")]` names of the struct that declares `SLACK_HOOK_URL`.
+#[test]
+fn the_secrets_keys_are_the_ones_the_code_reads() {
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let marker = "#[serde(rename = \"SLACK_HOOK_URL\")]";
+    let code = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("readable source"))
+        .find(|code| code.contains(marker))
+        .unwrap_or_else(|| panic!("no file under src/ reads the secret ({marker})"));
+    let at = code.find(marker).expect("found above");
+    let start = code[..at]
+        .rfind("struct ")
+        .expect("a struct around the keys");
+    let end = at + code[at..].find("\n}").expect("the struct's end");
+    let read: BTreeSet<String> = code[start..end]
+        .split("#[serde(rename = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(key, _)| key.to_string()))
+        .collect();
+    let table: BTreeSet<String> = SETTINGS
+        .iter()
+        .filter(|s| s.place == Place::Secret)
+        .flat_map(|s| s.names.iter().map(|n| n.to_string()))
+        .collect();
+    assert!(read.len() >= 5, "cannot read the secret's keys: {read:?}");
+    assert_eq!(
+        read, table,
+        "the secret's keys the code reads, and those of src/settings.rs"
+    );
 }
 
 #[test]
@@ -640,5 +826,317 @@ fn architecture_names_every_source_file() {
         unnamed.is_empty() && gone.is_empty(),
         "docs/architecture.md's file table and src/ differ:\n  not in the table: {unnamed:?}\n  \
          not in src/: {gone:?}"
+    );
+}
+
+/// One value of docs/figures.toml.
+#[derive(Debug)]
+enum Figure {
+    Integer(u64),
+    /// As written: `0.73`.
+    Decimal(String),
+    Text(String),
+}
+
+const FIGURES: &str = "docs/figures.toml";
+const FIGURE_MARKER: &str = "<!--figures.toml:";
+
+/// docs/figures.toml, in order: `key = value` lines, comments and blank lines.
+fn figures() -> Vec<(String, Figure)> {
+    let mut out: Vec<(String, Figure)> = Vec::new();
+    for (n, line) in read(FIGURES).lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{FIGURES}:{}", n + 1);
+        let (key, value) = line
+            .split_once(" = ")
+            .unwrap_or_else(|| panic!("{at}: not `key = value`: {line}"));
+        assert!(
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{at}: a key is made of a-z, 0-9 and _: {key}"
+        );
+        assert!(
+            out.iter().all(|(k, _)| k != key),
+            "{at}: {key} is defined twice"
+        );
+        let figure = if let Some(text) = value.strip_prefix('"') {
+            let text = text
+                .strip_suffix('"')
+                .filter(|t| !t.contains(['"', '\\']))
+                .unwrap_or_else(|| panic!("{at}: a string is \"text\" without \" or \\"));
+            Figure::Text(text.to_string())
+        } else if let Ok(n) = value.parse::<u64>() {
+            Figure::Integer(n)
+        } else if value.parse::<f64>().is_ok() && value.contains('.') && !value.contains('e') {
+            Figure::Decimal(value.to_string())
+        } else {
+            panic!("{at}: {value} is not an integer, a decimal or a \"string\"");
+        };
+        out.push((key.to_string(), figure));
+    }
+    out
+}
+
+/// One marked figure: the marker's key, and where the quoted value ends in the document.
+struct Quote {
+    key: String,
+    /// Byte offset of the marker: the quoted figure ends just before it.
+    at: usize,
+}
+
+fn quotes(doc: &str) -> Vec<Quote> {
+    let mut out = Vec::new();
+    for (at, _) in doc.match_indices(FIGURE_MARKER) {
+        let rest = &doc[at + FIGURE_MARKER.len()..];
+        let key = rest
+            .split_once("-->")
+            .map(|(key, _)| key.trim().to_string())
+            .unwrap_or_default();
+        out.push(Quote { key, at });
+    }
+    out
+}
+
+const SIZE_UNITS: [(&str, f64); 4] = [
+    ("KB", 1e3),
+    ("MB", 1e6),
+    ("KiB", 1024.0),
+    ("MiB", 1024.0 * 1024.0),
+];
+
+/// The number written before `end` and the unit after it: (range of the number, unit).
+fn quoted_number(doc: &str, end: usize) -> Option<(std::ops::Range<usize>, &str)> {
+    let before = doc[..end].trim_end();
+    let unit_len = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let unit = &before[before.len() - unit_len..];
+    let number_end = before[..before.len() - unit_len].trim_end().len();
+    let number_len = before[..number_end]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+        .count();
+    let start = number_end - number_len;
+    doc[start..number_end]
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then_some((start..number_end, unit))
+}
+
+/// `n` with a comma between thousands.
+fn thousands(n: &str) -> String {
+    let (int, frac) = n.split_once('.').map_or((n, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// What the figure before a marker should read, as (range to replace, text), or why it
+/// cannot be told.
+fn expected_quote(
+    doc: &str,
+    quote: &Quote,
+    figure: &Figure,
+) -> Result<(std::ops::Range<usize>, String), String> {
+    if let Figure::Text(text) = figure {
+        let before = doc[..quote.at].trim_end();
+        if before.ends_with(text.as_str()) {
+            return Ok((before.len() - text.len()..before.len(), text.clone()));
+        }
+        // A value without spaces (a date) replaces the word before the marker.
+        if text.contains(' ') {
+            return Err(format!("the text before it should end with {text:?}"));
+        }
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | '|'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        return Ok((start..before.len(), text.clone()));
+    }
+    let (range, unit) =
+        quoted_number(doc, quote.at).ok_or_else(|| "no number is written before it".to_string())?;
+    let written = &doc[range.clone()];
+    let commas = written.contains(',');
+    let want = match figure {
+        Figure::Integer(n) => match SIZE_UNITS.iter().find(|(u, _)| *u == unit) {
+            Some((_, scale)) => {
+                let decimals = written.split_once('.').map_or(0, |(_, f)| f.len());
+                format!("{:.*}", decimals, *n as f64 / scale)
+            }
+            None => n.to_string(),
+        },
+        Figure::Decimal(d) => d.clone(),
+        Figure::Text(_) => unreachable!("handled above"),
+    };
+    let int_digits = want.split('.').next().unwrap_or("").len();
+    let want = if commas || int_digits >= 5 {
+        thousands(&want)
+    } else {
+        want
+    };
+    Ok((range, want))
+}
+
+/// Every figure a page quotes is the one docs/figures.toml holds; `UPDATE_DOCS=1` (or
+/// `make docs`) rewrites them from it.
+#[test]
+fn quoted_figures_are_the_figures_file() {
+    let figures = figures();
+    let mut problems = Vec::new();
+    let mut used = BTreeSet::new();
+    for (path, doc) in documents() {
+        let mut rewritten = doc.clone();
+        // From the end, so that earlier offsets stay valid while rewriting.
+        for quote in quotes(&doc).iter().rev() {
+            let line = doc[..quote.at].matches('\n').count() + 1;
+            let Some((_, figure)) = figures.iter().find(|(k, _)| *k == quote.key) else {
+                problems.push(format!("{path}:{line}: {FIGURES} has no {:?}", quote.key));
+                continue;
+            };
+            used.insert(quote.key.clone());
+            match expected_quote(&doc, quote, figure) {
+                Ok((range, want)) if doc[range.clone()] == want => {}
+                Ok((range, want)) => {
+                    problems.push(format!(
+                        "{path}:{line}: {} is {figure:?} in {FIGURES}: write {want}, not {}",
+                        quote.key,
+                        &doc[range.clone()]
+                    ));
+                    rewritten.replace_range(range, &want);
+                }
+                Err(why) => problems.push(format!("{path}:{line}: {}: {why}", quote.key)),
+            }
+        }
+        if updating() && rewritten != doc {
+            std::fs::write(root().join(&path), &rewritten).expect("write the page");
+        }
+    }
+    let unquoted: Vec<&String> = figures
+        .iter()
+        .filter(|(k, f)| !matches!(f, Figure::Text(_)) && !used.contains(k))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        used.len() >= 10,
+        "only {} figures quoted: is the reader broken?",
+        used.len()
+    );
+    if updating() {
+        problems.retain(|p| !p.contains(": write "));
+    }
+    assert!(
+        problems.is_empty() && unquoted.is_empty(),
+        "{}\n{}\nThe figures come from {FIGURES} (its first lines say how to quote one); \
+         UPDATE_DOCS=1 cargo test --test docs (or make docs) rewrites the quoted numbers.",
+        problems.join("\n"),
+        if unquoted.is_empty() {
+            String::new()
+        } else {
+            format!("{FIGURES}: no page quotes {unquoted:?}; quote them or remove them")
+        }
+    );
+}
+
+/// The README holds no history: every size it states is a marked figure.
+#[test]
+fn the_readme_quotes_sizes_only_from_the_figures_file() {
+    let readme = read("README.md");
+    let mut problems = Vec::new();
+    for (n, line) in lines(&readme).iter().enumerate() {
+        if line.code {
+            continue;
+        }
+        let text = prose(line.text);
+        for (unit, _) in SIZE_UNITS
+            .iter()
+            .chain(&[("B", 1.0), ("GB", 1e9), ("bytes", 1.0)])
+        {
+            for (at, _) in text.match_indices(unit) {
+                let after = &text[at + unit.len()..];
+                let whole_word = !after.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && !text[..at].ends_with(|c: char| c.is_ascii_alphabetic());
+                let after_number = text[..at]
+                    .trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit());
+                if whole_word && after_number && !after.starts_with(FIGURE_MARKER) {
+                    problems.push(format!("README.md:{}: {}", n + 1, line.text.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "sizes in the README without a marker (see the first lines of {FIGURES}):\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The dependency count docs/performance.md quotes is Cargo.toml's, and it names each.
+#[test]
+fn the_runtime_dependencies_are_counted_and_named() {
+    let manifest = read("Cargo.toml");
+    let section = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("Cargo.toml has [dependencies]");
+    let names: Vec<&str> = section
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name.trim()))
+        .collect();
+    let recorded = figures()
+        .into_iter()
+        .find_map(|(k, f)| match f {
+            Figure::Integer(n) if k == "runtime_dependencies" => Some(n),
+            _ => None,
+        })
+        .expect("runtime_dependencies in docs/figures.toml");
+    assert_eq!(
+        recorded as usize,
+        names.len(),
+        "{FIGURES}'s runtime_dependencies and Cargo.toml's [dependencies] {names:?}"
+    );
+    let performance = code_texts(&read("docs/performance.md"));
+    for name in names {
+        assert!(
+            performance.iter().any(|c| c == name),
+            "docs/performance.md does not name the dependency `{name}`"
+        );
+    }
+}
+
+/// The Makefile reads its budgets from docs/figures.toml instead of writing them again.
+#[test]
+fn the_makefile_writes_no_figure_twice() {
+    let makefile = read("Makefile");
+    for (key, figure) in figures() {
+        if let Figure::Integer(n) = figure {
+            assert!(
+                n < 10_000 || !makefile.contains(&n.to_string()),
+                "the Makefile writes {key} ({n}) itself; read it with $(call figure,{key})"
+            );
+        }
+    }
+    assert!(
+        makefile.contains(FIGURES),
+        "the Makefile does not read {FIGURES}"
     );
 }

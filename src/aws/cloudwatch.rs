@@ -9,7 +9,7 @@ use crate::json::Object;
 use serde_json::Value;
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
-pub const SERVICE: &str = "monitoring";
+pub const SERVICE: &str = crate::settings::CLOUDWATCH;
 const TARGET: &str = "GraniteServiceVersion20100801.";
 
 const READ: Operation = Operation {

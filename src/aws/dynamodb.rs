@@ -8,7 +8,7 @@ use crate::json::Object;
 use serde_json::{Map, Value};
 
 /// The SigV4 signing name, and the first label of the regional endpoint.
-pub const SERVICE: &str = "dynamodb";
+pub const SERVICE: &str = crate::settings::DYNAMODB;
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
 const GET_ITEM: Operation = Operation {

@@ -4,7 +4,7 @@
 
 pub mod cloudwatch;
 pub mod dynamodb;
-mod endpoint;
+pub mod endpoint;
 mod error;
 pub mod secrets_manager;
 mod sign;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 const TARGET: &str = "secretsmanager.GetSecretValue";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The SigV4 signing name, and the first label of the regional endpoint.
-pub const SERVICE: &str = "secretsmanager";
+pub const SERVICE: &str = crate::settings::SECRETS_MANAGER;
 
 const GET_SECRET_VALUE: Operation = Operation {
     service: Service::SecretsManager,
