@@ -487,3 +487,63 @@ fn a_storm_of_interleaved_alarms_loses_nothing_and_opens_no_parent_twice() {
         assert!(!process.stdout().contains("xoxb-"));
     }
 }
+
+/// Issue 22: a warm instance makes one DynamoDB call before each post, opening ALARM and
+/// later transition alike: the claim, conditional on the version it remembers. Proved by
+/// what moto recorded: no read, and one write before the write that stores the post's `ts`
+/// (which only exists once Slack answered).
+#[test]
+fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    // Warm: the secret cached, this alarm's record remembered.
+    assert_posted(
+        &lambda,
+        transition("warm", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    assert_posted(
+        &lambda,
+        transition("warm", "OK", "ALARM", "2026-11-30T10:05:00Z"),
+    );
+    for (state, old, at) in [
+        ("ALARM", "OK", "2026-11-30T11:00:00Z"),
+        ("OK", "ALARM", "2026-11-30T11:03:00Z"),
+    ] {
+        moto.start_recording();
+        assert_posted(&lambda, transition("warm", state, old, at));
+        let calls: Vec<(String, String)> = moto
+            .recorded()
+            .into_iter()
+            .filter_map(|r| {
+                let target = r
+                    .header("X-Amz-Target")?
+                    .strip_prefix("DynamoDB_20120810.")?;
+                Some((target.to_string(), r.body))
+            })
+            .collect();
+        let targets: Vec<&str> = calls.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(targets, ["UpdateItem", "UpdateItem"], "{state}: {calls:?}");
+        let id = format!("{state}@{at}");
+        let entry = |body: &str| -> Value {
+            let request: Value = serde_json::from_str(body).expect("JSON request");
+            let log = request["ExpressionAttributeValues"][":log"]["S"]
+                .as_str()
+                .unwrap_or("[]");
+            let log: Vec<Value> = serde_json::from_str(log).expect("log");
+            log.into_iter()
+                .find(|e| e["id"] == id.as_str())
+                .unwrap_or_default()
+        };
+        let (claim, stored) = (entry(&calls[0].1), entry(&calls[1].1));
+        assert!(
+            claim["claim"].is_string() && claim.get("ts").is_none(),
+            "{claim}"
+        );
+        let thread = messages(&lambda).last().expect("a parent").ts.clone();
+        assert_eq!(stored["ts"].as_str(), Some(thread.as_str()), "{stored}");
+        assert!(stored.get("claim").is_none(), "{stored}");
+    }
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 2, "two incidents");
+    assert_eq!(all[1].replies.len(), 1);
+}

@@ -100,17 +100,18 @@ impl Store {
     ) -> Result<Outcome, Error> {
         let request = self.request(key, read, next);
         let version = read.version.unwrap_or(0) + 1;
-        Ok(
-            match self.db.write(agent, deadline, "UpdateItem", request)? {
-                Written::Done => Outcome::Done(Record {
-                    version: Some(version),
-                    log: next.log.clone(),
-                }),
-                Written::Refused(item) => {
-                    Outcome::Refused(item.as_ref().map(record).unwrap_or_default())
-                }
-            },
-        )
+        let outcome = match self.db.write(agent, deadline, "UpdateItem", request)? {
+            Written::Done => Outcome::Done(Record {
+                version: Some(version),
+                log: next.log.clone(),
+            }),
+            Written::Refused(item) => {
+                Outcome::Refused(item.as_ref().map(record).unwrap_or_default())
+            }
+        };
+        let (Outcome::Done(now) | Outcome::Refused(now)) = &outcome;
+        self.remember(key, now);
+        Ok(outcome)
     }
 
     fn request(&self, key: &str, read: &Record, next: &Record) -> Object {

@@ -44,6 +44,8 @@ pub struct Recorded {
     pub method: String,
     pub url: String,
     pub headers: Value,
+    /// The request body, as text.
+    pub body: String,
 }
 
 impl Recorded {
@@ -167,10 +169,21 @@ impl Moto {
             .map(|line| {
                 let v: Value = serde_json::from_str(line)
                     .unwrap_or_else(|e| panic!("recording line {line:?}: {e}"));
+                let raw = v["body"].as_str().unwrap_or("");
+                let body = if v["body_encoded"] == true {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(raw)
+                        .unwrap_or_else(|e| panic!("recorded body {raw:?}: {e}"));
+                    String::from_utf8_lossy(&bytes).into_owned()
+                } else {
+                    raw.to_string()
+                };
                 Recorded {
                     method: v["method"].as_str().unwrap_or("").to_string(),
                     url: v["url"].as_str().unwrap_or("").to_string(),
                     headers: v["headers"].clone(),
+                    body,
                 }
             })
             .collect()
