@@ -52,7 +52,14 @@ impl Handler {
             credentials: Credentials::new(
                 SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
                 SecretCache::new(config.secret_ttl, config.secret_max_stale),
-                preconnect.to(config.slack_preconnect.clone()),
+                // Slack's connection, and with threads DynamoDB's: on a cold start each opens
+                // beside the secret's instead of after it.
+                preconnect.to(config.slack_preconnect.iter().cloned().chain(
+                    config
+                        .incident_table
+                        .as_ref()
+                        .map(|_| config.dynamodb.endpoint.url.clone()),
+                )),
             ),
             format: config.message_format,
             web_api: WebApi::new(&config.slack_api_url),

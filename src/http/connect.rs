@@ -89,7 +89,7 @@ pub(super) fn parts(max_idle: Duration) -> (Connect, Resolve, Preconnect) {
     });
     let preconnect = Preconnect {
         shared: Arc::clone(&shared),
-        origin: None,
+        origins: Vec::new(),
     };
     (Connect(shared), Resolve(resolver), preconnect)
 }
@@ -259,21 +259,24 @@ fn origin(uri: &Uri) -> Option<String> {
 #[derive(Clone, Debug)]
 pub struct Preconnect {
     shared: Arc<Shared>,
-    origin: Option<String>,
+    origins: Vec<String>,
 }
 
 impl Preconnect {
-    /// The same handle aimed at `origin` (such as `https://hooks.slack.com`), or at
+    /// The same handle aimed at `origins` (such as `https://hooks.slack.com`), or at
     /// nowhere.
-    pub fn to(self, origin: Option<String>) -> Preconnect {
-        Preconnect { origin, ..self }
+    pub fn to(self, origins: impl IntoIterator<Item = String>) -> Preconnect {
+        Preconnect {
+            origins: origins.into_iter().collect(),
+            ..self
+        }
     }
 
-    /// Opens a connection to the origin on another thread, for `agent`'s next request
-    /// there (`agent` must be the one built with this handle); nothing when there is no
-    /// origin, or a connection is open or opening already.
+    /// Opens a connection to each origin, each on a thread of its own, for `agent`'s next
+    /// request there (`agent` must be the one built with this handle); nothing for an
+    /// origin with a connection open or opening already.
     pub fn open(&self, agent: &ureq::Agent) {
-        if let Some(origin) = &self.origin {
+        for origin in &self.origins {
             Arc::clone(&self.shared).preconnect(agent.config(), origin);
         }
     }
