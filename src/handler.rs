@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::delivery::credentials::Credentials;
 use crate::delivery::delivered::Delivered;
 use crate::delivery::flaps::Flaps;
-use crate::delivery::{self, Context, Sent};
+use crate::delivery::{self, Ahead, Context, Sent};
 use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::{Deadline, Preconnect};
@@ -138,6 +138,48 @@ impl Handler {
             report.alarm = Some((sanitize(&a.name, 255), sanitize(&a.new_state, 40)));
         }
 
+        // A cold start (or an expired secret) fetches the secret: the first alarm's claim in
+        // its incident is written meanwhile, on a thread of its own, for the default channel.
+        let mut ahead = None;
+        if let (Some(store), Notification::Alarm(alarm), false) =
+            (&self.incidents, first, self.credentials.is_fresh())
+        {
+            let (agent, credentials) = (&self.agent, &mut self.credentials);
+            let (fetched, claimed) = std::thread::scope(|s| {
+                let claim = s.spawn(|| Ahead::claim(store, agent, alarm, alarm.key(), deadline));
+                let fetched = credentials
+                    .settings(agent, deadline)
+                    .map(|(_, lookup)| lookup);
+                (fetched, claim.join().ok().flatten())
+            });
+            ahead = claimed;
+            match fetched {
+                Ok(lookup) => report.secret = Some(lookup),
+                Err(err) => {
+                    if let Some(unused) = ahead {
+                        unused.release(store, agent, deadline);
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        let result = self.post_each(&notifications, body, deadline, report, reached, &mut ahead);
+        if let (Some(unused), Some(store)) = (ahead, &self.incidents) {
+            unused.release(store, &self.agent, deadline);
+        }
+        result
+    }
+
+    /// Posts the records in order, stopping at the first that fails.
+    fn post_each(
+        &mut self,
+        notifications: &[Notification],
+        body: &[u8],
+        deadline: Deadline,
+        report: &mut Report,
+        reached: &mut Vec<(usize, u64)>,
+        ahead: &mut Option<Ahead>,
+    ) -> Result<usize, Error> {
         let mut refreshed = false;
         let mut next = 0;
         // Stop at the first record that fails: Lambda retries the whole event, and the
@@ -178,6 +220,7 @@ impl Handler {
                     &destination,
                     note.as_deref(),
                     notification,
+                    ahead,
                 );
                 match sent {
                     Ok(Sent::Posted(status)) => {

@@ -71,6 +71,13 @@ impl<T> SecretCache<T> {
         Ok((&entry.0, lookup))
     }
 
+    /// Whether [`get`](Self::get) at `now` serves the cached value without fetching.
+    pub fn is_fresh(&self, now: Instant) -> bool {
+        self.entry
+            .as_ref()
+            .is_some_and(|(_, at)| now.saturating_duration_since(*at) < self.ttl)
+    }
+
     /// Forgets the value, e.g. when Slack says the webhook in it is revoked.
     pub fn invalidate(&mut self) {
         self.entry = None;

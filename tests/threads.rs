@@ -547,3 +547,49 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
     assert_eq!(all.len(), 2, "two incidents");
     assert_eq!(all[1].replies.len(), 1);
 }
+
+/// A cold start claims the first alarm's transition in its default-channel incident while
+/// the secret is fetched. When a route sends the alarm elsewhere, that claim is given back:
+/// the default incident keeps no claim that nothing will ever post, and the routed channel
+/// gets its own incident.
+#[test]
+fn a_claim_made_ahead_of_the_secret_is_given_back_when_a_route_sends_the_alarm_elsewhere() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let env = env_for(&moto);
+    let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,
+        "ROUTES": [{"alarm": ["pay-*"], "channel": "C0PAYMENTS"}]});
+    let lambda = Lambda::start_with(
+        Options {
+            secret_string: Some(secret.to_string()),
+            ..options(&creds)
+        },
+        &set,
+        &[],
+    );
+    moto.reset_auth("0");
+    lambda
+        .emu
+        .slack_api()
+        .add_channel("C0PAYMENTS", "payments", true);
+    assert_posted(
+        &lambda,
+        transition("pay-db", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    // Claimed (version 1) while the secret was fetched, then given back (version 2).
+    let default = item(&moto, &creds, &arn("pay-db"));
+    assert_eq!(default["v"]["N"], "2", "{default}");
+    assert!(
+        log_of(&default).is_empty(),
+        "the default incident keeps nothing: {default}"
+    );
+    let routed = item(&moto, &creds, &format!("{}|C0PAYMENTS", arn("pay-db")));
+    let log = log_of(&routed);
+    assert_eq!(log.len(), 1, "{routed}");
+    assert!(
+        log[0]["top"] == true && log[0].get("claim").is_none(),
+        "{routed}"
+    );
+    assert_eq!(lambda.emu.slack_api().messages("C0PAYMENTS").len(), 1);
+    assert!(messages(&lambda).is_empty());
+}

@@ -52,6 +52,11 @@ impl Credentials {
         Ok((settings, lookup.as_str()))
     }
 
+    /// Whether the next [`settings`](Self::settings) comes from memory, without a call.
+    pub fn is_fresh(&self) -> bool {
+        self.cache.is_fresh(Instant::now())
+    }
+
     /// Forgets the cached settings: Slack refused them, and the secret may hold new ones.
     pub fn invalidate(&mut self) {
         self.cache.invalidate();

@@ -9,6 +9,8 @@ pub mod flaps;
 mod graph;
 mod threads;
 
+pub use threads::Ahead;
+
 use crate::alarm::event::Notification;
 use crate::error::Error;
 use crate::graph::Graphs;
@@ -49,6 +51,7 @@ pub fn deliver(
     destination: &Destination,
     note: Option<&str>,
     notification: &Notification,
+    ahead: &mut Option<Ahead>,
 ) -> Result<Sent, Error> {
     let settings = cx.settings;
     let suffix = note.or(destination.mention.as_deref());
@@ -95,7 +98,15 @@ pub fn deliver(
                         _ => format!("{}|{channel}", alarm.key()),
                     };
                     // `false`: a retried event, posted already; its graph was shared then.
-                    if !threads::deliver(incidents, &app, alarm, &key, notification, cx.deadline)? {
+                    if !threads::deliver(
+                        incidents,
+                        &app,
+                        alarm,
+                        &key,
+                        notification,
+                        cx.deadline,
+                        ahead,
+                    )? {
                         return Ok(Sent::Already);
                     }
                     true

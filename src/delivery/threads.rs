@@ -41,9 +41,69 @@ struct Run<'a> {
     deadline: Deadline,
 }
 
+/// A transition's first claim, written before the Slack settings are known: a cold start
+/// fetches the secret meanwhile, on the main thread, so that the claim costs no round trip
+/// of its own. Taken by [`deliver`] when the alarm goes to the incident it names; released
+/// by [`Ahead::release`] when it does not (a routed channel, webhook mode).
+pub struct Ahead {
+    t: Transition,
+    nonce: String,
+    step: Step,
+    outcome: Result<Outcome, Error>,
+}
+
+impl Ahead {
+    /// Claims `alarm`'s transition in the incident `key`, as [`deliver`] would first; `None`
+    /// when its first step is not a claim (it must wait, or was posted already).
+    pub fn claim(
+        store: &Store,
+        agent: &ureq::Agent,
+        alarm: &Alarm,
+        key: String,
+        deadline: Deadline,
+    ) -> Option<Ahead> {
+        let t = Transition::of(alarm, key, now_ms());
+        let nonce = nonce();
+        let record = store.remembered(&t.key);
+        let step = incident::step(&record, &t, &nonce, now_ms());
+        if !matches!(step, Step::Open | Step::Reply { .. }) {
+            return None;
+        }
+        let claimed = record.claimed(&t, &nonce, until(deadline));
+        let outcome = store.put(agent, &t.key, &record, &claimed, store_share(deadline));
+        Some(Ahead {
+            t,
+            nonce,
+            step,
+            outcome,
+        })
+    }
+
+    /// Gives back a claim nothing took: no one waits on a post that will not come.
+    pub fn release(self, store: &Store, agent: &ureq::Agent, deadline: Deadline) {
+        if let Ok(Outcome::Done(written)) = &self.outcome {
+            let released = written.released(&self.t.id);
+            if let Err(err) = store.put(
+                agent,
+                &self.t.key,
+                written,
+                &released,
+                store_share(deadline),
+            ) {
+                warn(
+                    &self.t,
+                    "cannot give back a claim made ahead of the secret",
+                    &err,
+                );
+            }
+        }
+    }
+}
+
 /// Posts an alarm in its incident's thread. `Ok(false)`: this transition was posted
 /// already (a retried or duplicated event), nothing was posted again. `key` names the
-/// alarm's incident in this channel.
+/// alarm's incident in this channel; `ahead` is its claim if one was made before the
+/// settings were known (taken when it is this transition's, in this incident).
 pub fn deliver(
     store: &Store,
     app: &App,
@@ -51,17 +111,26 @@ pub fn deliver(
     key: &str,
     notification: &Notification,
     deadline: Deadline,
+    ahead: &mut Option<Ahead>,
 ) -> Result<bool, Error> {
+    let t = Transition::of(alarm, key.to_string(), now_ms());
+    let ahead = match ahead.take() {
+        Some(a) if a.t.key == t.key && a.t.id == t.id => Some(a),
+        other => {
+            *ahead = other;
+            None
+        }
+    };
     let run = Run {
         store,
         app,
-        t: Transition::of(alarm, key.to_string(), now_ms()),
-        nonce: nonce(),
+        t,
+        nonce: ahead.as_ref().map_or_else(nonce, |a| a.nonce.clone()),
         notification,
         deadline,
     };
     let share = store_share(deadline);
-    match run.settle(share) {
+    match run.settle(share, ahead.map(|a| (a.step, a.outcome))) {
         Ok(done) => Ok(done),
         Err(Fallback::Store(err)) => {
             warn(
@@ -108,12 +177,27 @@ enum Fallback {
 }
 
 impl Run<'_> {
-    fn settle(&self, share: Deadline) -> Result<bool, Fallback> {
+    /// Reads, decides and writes until the transition is posted; `ahead`: the first claim,
+    /// already made.
+    fn settle(
+        &self,
+        share: Deadline,
+        ahead: Option<(Step, Result<Outcome, Error>)>,
+    ) -> Result<bool, Fallback> {
         let store = |e| Fallback::Store(e);
         // Decided from what this instance last saw, without a read: the claim written before
         // the post is conditional on that version, and a refusal returns the record as it is.
         let mut record = self.store.remembered(&self.t.key);
         let mut fresh = false;
+        if let Some((step, outcome)) = ahead {
+            match outcome.map_err(store)? {
+                Outcome::Done(written) => return self.act(step, &written).map(|()| true),
+                Outcome::Refused(now) => {
+                    record = now;
+                    fresh = true;
+                }
+            }
+        }
         for _ in 0..ROUNDS {
             let step = incident::step(&record, &self.t, &self.nonce, now_ms());
             match step {
@@ -152,18 +236,10 @@ impl Run<'_> {
                 }
                 Step::Recover { id } => record = self.recover(&record, &id, share)?,
                 Step::Open | Step::Reply { .. } => {
-                    let claimed = record.claimed(&self.t, &self.nonce, self.until());
+                    let claimed = record.claimed(&self.t, &self.nonce, until(self.deadline));
                     match self.put(&record, &claimed, share).map_err(store)? {
                         Outcome::Done(written) => {
-                            match step {
-                                Step::Reply {
-                                    parent,
-                                    late,
-                                    opened,
-                                    ..
-                                } => self.reply(&written, &parent, late.as_deref(), opened)?,
-                                _ => self.open(&written)?,
-                            }
+                            self.act(step, &written)?;
                             return Ok(true);
                         }
                         Outcome::Refused(now) => {
@@ -175,6 +251,19 @@ impl Run<'_> {
             }
         }
         Err(Fallback::NoThread)
+    }
+
+    /// The post a claimed step names.
+    fn act(&self, step: Step, claimed: &Record) -> Result<(), Fallback> {
+        match step {
+            Step::Reply {
+                parent,
+                late,
+                opened,
+                ..
+            } => self.reply(claimed, &parent, late.as_deref(), opened),
+            _ => self.open(claimed),
+        }
     }
 
     /// Posts `t`, claimed in `claimed`: in `thread`, else as its segment's parent. A post
@@ -335,12 +424,12 @@ impl Run<'_> {
         self.store
             .put(self.app.agent, &self.t.key, read, next, share)
     }
+}
 
-    /// A claim lasts as long as this invocation can: after its deadline, whoever finds it
-    /// knows this instance is done with it.
-    fn until(&self) -> i64 {
-        now_ms() + self.deadline.left().as_millis() as i64
-    }
+/// A claim lasts as long as the invocation can: after its deadline, whoever finds it knows
+/// that instance is done with it.
+fn until(deadline: Deadline) -> i64 {
+    now_ms() + deadline.left().as_millis() as i64
 }
 
 /// The store's share of what is left of `deadline`.

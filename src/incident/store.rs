@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::json::{Array, Object};
 use serde_json::Value;
-use std::cell::RefCell;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Incidents are kept this long after their newest transition, then DynamoDB's TTL
 /// deletes them.
@@ -36,7 +36,9 @@ pub struct Store {
     /// The records this instance last read or wrote, newest last: a warm invocation
     /// decides from its alarm's record without reading it first, and the conditional write
     /// it makes anyway tells whether the record was still current (issue 22).
-    recent: RefCell<Vec<(String, Record)>>,
+    /// A mutex, not a cell: a cold start makes its first write on a thread of its own
+    /// while the secret is fetched.
+    recent: Mutex<Vec<(String, Record)>>,
 }
 
 /// Records kept in memory: a few alarms' worth of the last storm.
@@ -56,14 +58,14 @@ impl Store {
         Store {
             db,
             table,
-            recent: RefCell::new(Vec::new()),
+            recent: Mutex::new(Vec::new()),
         }
     }
 
     /// The alarm's record as this instance last saw it: possibly behind, never wrong about
     /// what was posted. An empty one for an alarm it has not seen.
     pub fn remembered(&self, key: &str) -> Record {
-        let recent = self.recent.borrow();
+        let recent = self.recent();
         recent
             .iter()
             .rev()
@@ -72,8 +74,12 @@ impl Store {
             .unwrap_or_default()
     }
 
+    fn recent(&self) -> MutexGuard<'_, Vec<(String, Record)>> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn remember(&self, key: &str, record: &Record) {
-        let mut recent = self.recent.borrow_mut();
+        let mut recent = self.recent();
         recent.retain(|(k, _)| k != key);
         if recent.len() >= RECENT {
             recent.remove(0);
