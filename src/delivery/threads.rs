@@ -1,7 +1,8 @@
-//! Carries out the incident state machine (`incident::step`) for one transition: reads the
-//! record, takes the step it names against Slack, and writes what happened back, again
-//! until the step is done. Writes are conditional on the version read: when another
-//! instance wrote first, the step is decided again on what it wrote.
+//! Carries out the incident state machine (`incident::step`) for one transition: decides
+//! from the record this instance last saw, claims the transition with a write conditional
+//! on that record's version, posts, and writes where the post went. When another instance
+//! wrote first, the refusal returns the record as it is and the step is decided again; a
+//! record is read only to wait on a claim.
 //!
 //! Time: the store gets at most a third of what is left (and at most [`STORE_MAX`]) before
 //! the post, so that Slack always keeps the larger part; what is written after the post
