@@ -146,13 +146,7 @@ pub fn deliver(
                 transition: &run.t.id,
             };
             if let Ok(Some(_)) = app.find(app.channel, &tag, deadline) {
-                log::line(
-                    Level::Info,
-                    &"this transition was posted already; not posting it again",
-                )
-                .str("transition", run.t.id.as_str())
-                .emit();
-                return Ok(false);
+                return Ok(run.already());
             }
             run.post(None, None).map(|_| true)
         }
@@ -202,15 +196,7 @@ impl Run<'_> {
         for _ in 0..ROUNDS {
             let step = incident::step(&record, &self.t, &self.nonce, now_ms());
             match step {
-                Step::Already => {
-                    log::line(
-                        Level::Info,
-                        &"this transition was posted already; not posting it again",
-                    )
-                    .str("transition", self.t.id.as_str())
-                    .emit();
-                    return Ok(false);
-                }
+                Step::Already => return Ok(self.already()),
                 // Claims seen in memory may be long settled: read before waiting on one.
                 Step::Wait { .. } | Step::Recover { .. } if !fresh => {
                     record = self
@@ -252,6 +238,17 @@ impl Run<'_> {
             }
         }
         Err(Fallback::NoThread)
+    }
+
+    /// Posted already (a retried or duplicated event): says so, and posts nothing.
+    fn already(&self) -> bool {
+        log::line(
+            Level::Info,
+            &"this transition was posted already; not posting it again",
+        )
+        .str("transition", self.t.id.as_str())
+        .emit();
+        false
     }
 
     /// The post a claimed step names.
