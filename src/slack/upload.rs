@@ -19,6 +19,8 @@ pub fn share(
     title: &str,
     deadline: Deadline,
 ) -> Result<(), Error> {
+    // An alarm's words, as plain text: no invisible characters, one line.
+    let title = &crate::text::sanitize(title, 300);
     let length = png.len().to_string();
     let args = form(&[
         ("filename", "graph.png"),
