@@ -284,6 +284,13 @@ fn credentials(env: &impl Fn(&str) -> Option<String>) -> Result<Credentials, Err
     let secret =
         var(env, "AWS_SECRET_ACCESS_KEY").ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?;
     let token = var(env, "AWS_SESSION_TOKEN");
+    // Peers' answers are cleaned of them before they are logged or returned.
+    for credential in [Some(&key), Some(&secret), token.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        crate::text::register_credential(credential);
+    }
     Ok(Credentials::new(key, secret, token, None, "environment"))
 }
 
