@@ -31,6 +31,9 @@ pub enum Error {
     TokenRevoked { code: String },
     /// The Web API cannot post to the channel: unknown, archived, or the app is not in it.
     SlackChannel { code: String },
+    /// A Slack answer named a host we do not send to (an upload URL off Slack's file hosts):
+    /// nothing was sent, not even a DNS lookup.
+    HostRefused(String),
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -76,6 +79,7 @@ impl Error {
             Error::WebhookRevoked { .. } => "Slack.WebhookRevoked",
             Error::TokenRevoked { .. } => "Slack.TokenRevoked",
             Error::SlackChannel { .. } => "Slack.ChannelUnavailable",
+            Error::HostRefused(_) => "Slack.HostRefused",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -139,6 +143,7 @@ impl fmt::Display for Words<'_> {
                 f,
                 "Slack cannot post to the channel ({code}); invite the app to it (/invite @app), or set the secret's SLACK_CHANNEL to a channel ID the app can post to"
             ),
+            Error::HostRefused(why) => write!(f, "not followed: {why}"),
             Error::Timeout(step) => {
                 write!(
                     f,

@@ -40,6 +40,8 @@ pub fn share(
             "files.getUploadURLExternal answered without upload_url and file_id".into(),
         ));
     };
+    // A peer's word: followed to Slack's file hosts (or SLACK_API_URL's) only.
+    app.api.upload_host(url)?;
     post_bytes(app.agent, url, png, deadline)?;
     let complete = serde_json::json!({
         "files": [{"id": file_id, "title": title}],
