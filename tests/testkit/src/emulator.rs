@@ -138,6 +138,8 @@ pub struct SecretRequest {
 pub struct SlackPost {
     pub path: String,
     pub content_type: Option<String>,
+    /// Every header as sent, in order.
+    pub headers: Vec<(String, String)>,
     pub body: String,
     /// `Null` when the body is not JSON.
     pub json: serde_json::Value,

@@ -152,6 +152,8 @@ pub struct ApiFile {
     pub bytes: Option<Vec<u8>>,
     /// The status of every POST to the upload URL, in order.
     pub upload_statuses: Vec<u16>,
+    /// Every header of every POST to the upload URL, in order.
+    pub upload_headers: Vec<(String, String)>,
     /// `files.completeUploadExternal` accepted it.
     pub completed: bool,
     pub title: Option<String>,
@@ -507,6 +509,7 @@ impl SlackApi {
                         }
                     };
                     f.upload_statuses.push(status);
+                    f.upload_headers.extend(incoming.headers.iter().cloned());
                     (status, body)
                 }
             }
@@ -768,6 +771,7 @@ impl Inner {
             alt_txt: str_param(p, "alt_txt"),
             bytes: None,
             upload_statuses: Vec::new(),
+            upload_headers: Vec::new(),
             completed: false,
             title: None,
             channel: None,
