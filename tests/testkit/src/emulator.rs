@@ -5,6 +5,7 @@
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
 pub mod cloudwatch;
+pub mod connects;
 pub mod delay;
 pub mod fault;
 pub mod process;

@@ -179,6 +179,8 @@ struct Inner {
     calls: Vec<ApiCall>,
     faults: HashMap<String, VecDeque<Fault>>,
     upload_faults: VecDeque<u16>,
+    /// Upload URLs to hand out instead of the stand-in's own, FIFO.
+    upload_urls: VecDeque<String>,
     last_ts_micros: u64,
 }
 
@@ -214,6 +216,7 @@ impl SlackApi {
                 calls: Vec::new(),
                 faults: HashMap::new(),
                 upload_faults: VecDeque::new(),
+                upload_urls: VecDeque::new(),
                 last_ts_micros: 0,
             }),
             cv: Condvar::new(),
@@ -305,6 +308,12 @@ impl SlackApi {
     /// The next POST to an upload URL answers `status`; its bytes are not kept.
     pub fn fail_upload_next(&self, status: u16) {
         lock(&self.inner).upload_faults.push_back(status);
+    }
+
+    /// The next `files.getUploadURLExternal` answers with this `upload_url` (a misbehaving
+    /// Slack, or a proxy rewriting its answers) instead of the stand-in's own.
+    pub fn upload_url_next(&self, url: &str) {
+        lock(&self.inner).upload_urls.push_back(url.to_string());
     }
 
     // ---- accessors --------------------------------------------------------------------------
@@ -778,7 +787,11 @@ impl Inner {
             thread_ts: None,
             initial_comment: None,
         });
-        Ok(json!({"upload_url": format!("{base}/upload/{id}"), "file_id": id}))
+        let url = self
+            .upload_urls
+            .pop_front()
+            .unwrap_or_else(|| format!("{base}/upload/{id}"));
+        Ok(json!({"upload_url": url, "file_id": id}))
     }
 
     /// Slack says to call it exactly once per upload. Choice: an unknown id, one whose bytes
