@@ -31,6 +31,9 @@ pub enum Error {
     TokenRevoked { code: String },
     /// The Web API cannot post to the channel: unknown, archived, or the app is not in it.
     SlackChannel { code: String },
+    /// A Slack answer named a host we do not send to (an upload URL off Slack's file hosts):
+    /// nothing was sent, not even a DNS lookup.
+    HostRefused(String),
     /// Too little of the invocation's time is left to do the next step safely.
     Timeout(&'static str),
     /// The Runtime API broke its protocol for one invocation (e.g. no deadline header).
@@ -62,7 +65,12 @@ impl Error {
         let fixed = match self {
             Error::Config { .. } => "Config.InvalidEnvironment",
             Error::InvalidEvent(_) => "Event.Invalid",
-            Error::Aws(aws) => return format!("{}.{}", aws.service.name(), aws.code()),
+            // The code is the peer's word: it goes out in a header and the Runtime API's
+            // body, where no credential may.
+            Error::Aws(aws) => {
+                let error_type = format!("{}.{}", aws.service.name(), aws.code());
+                return crate::text::redact(&error_type).into_owned();
+            }
             Error::InvalidSecret(_) => "Secret.Invalid",
             Error::SlackRejected { .. } => "Slack.Rejected",
             Error::SlackUnreachable(_) => "Slack.Unreachable",
@@ -71,6 +79,7 @@ impl Error {
             Error::WebhookRevoked { .. } => "Slack.WebhookRevoked",
             Error::TokenRevoked { .. } => "Slack.TokenRevoked",
             Error::SlackChannel { .. } => "Slack.ChannelUnavailable",
+            Error::HostRefused(_) => "Slack.HostRefused",
             Error::Timeout(_) => "Invocation.Timeout",
             Error::InvalidInvocation(_) => "Runtime.InvalidInvocation",
         };
@@ -78,9 +87,21 @@ impl Error {
     }
 }
 
+/// Every error message is written through this, for the log and the Runtime API alike: a
+/// credential in a peer's text that reached the message unsanitized is taken out here.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let words = Words(self).to_string();
+        f.write_str(&crate::text::redact(&words))
+    }
+}
+
+/// The message as written, before redaction.
+struct Words<'a>(&'a Error);
+
+impl fmt::Display for Words<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Config { var, problem } => write!(f, "environment variable {var}: {problem}"),
             Error::InvalidEvent(why) => write!(f, "the event is not one this function handles: {why}"),
             Error::Aws(aws) => {
@@ -122,6 +143,7 @@ impl fmt::Display for Error {
                 f,
                 "Slack cannot post to the channel ({code}); invite the app to it (/invite @app), or set the secret's SLACK_CHANNEL to a channel ID the app can post to"
             ),
+            Error::HostRefused(why) => write!(f, "not followed: {why}"),
             Error::Timeout(step) => {
                 write!(
                     f,
@@ -244,6 +266,31 @@ mod tests {
             }
             .to_string(),
             "Slack refused the message: HTTP 404 no_service"
+        );
+    }
+
+    #[test]
+    fn a_credential_in_any_message_is_redacted() {
+        crate::text::register_credential("xoxb-error-rs-credential");
+        let echoed = Error::SlackRejected {
+            status: 200,
+            body: "invalid_auth xoxb-error-rs-credential".into(),
+        };
+        assert_eq!(
+            echoed.to_string(),
+            "Slack refused the message: HTTP 200 invalid_auth [redacted]"
+        );
+        let answer = AwsAnswer {
+            status: 400,
+            code: "xoxb-error-rs-credential".into(),
+            message: String::new(),
+        };
+        let coded = Error::aws(Service::SecretsManager, answer, false);
+        assert_eq!(coded.error_type(), "SecretsManager.[redacted]");
+        let config = Error::config("X", "xoxb-error-rs-credential is wrong");
+        assert_eq!(
+            config.to_string(),
+            "environment variable X: [redacted] is wrong"
         );
     }
 }

@@ -234,7 +234,11 @@ impl<'a> Line<'a> {
             }
         }
         out.push('\n');
-        out
+        // The last door out: a credential in a field that no caller sanitized stops here.
+        match crate::text::redact(&out) {
+            Cow::Borrowed(_) => out,
+            Cow::Owned(redacted) => redacted,
+        }
     }
 }
 
@@ -404,5 +408,18 @@ mod tests {
         }
         assert_eq!(Level::parse("VERBOSE"), None);
         assert!(Level::Trace < Level::Debug && Level::Error < Level::Fatal);
+    }
+
+    #[test]
+    fn a_credential_in_any_field_is_redacted() {
+        crate::text::register_credential("xoxb-log-rs-credential");
+        for format in [Format::Text, Format::Json] {
+            let line = built(Level::Warn, &"echo xoxb-log-rs-credential")
+                .str("why", "Bearer xoxb-log-rs-credential")
+                .word("w", "xoxb-log-rs-credential");
+            let text = render(line, format);
+            assert!(!text.contains("xoxb-log-rs-credential"), "{text}");
+            assert_eq!(text.matches("[redacted]").count(), 3, "{text}");
+        }
     }
 }

@@ -121,7 +121,17 @@ impl Graphs {
             IMAGE_BUDGET,
             "no graph image: too little time left",
         )?;
-        match self.cloudwatch.widget_image(agent, budget, &widget) {
+        let image = self
+            .cloudwatch
+            .widget_image(agent, budget, &widget)
+            .and_then(|png| {
+                if png.starts_with(PNG_SIGNATURE) {
+                    Ok(png)
+                } else {
+                    Err(not_png())
+                }
+            });
+        match image {
             Ok(png) => Some(Image {
                 png,
                 title: format!("{} ({})", alarm.name, alarm.new_state),
@@ -151,6 +161,19 @@ fn budget(deadline: Deadline, cap: Duration, skipped: &'static str) -> Option<De
             None
         }
     }
+}
+
+/// Every PNG file starts so (PNG specification, 5.2): what is not a PNG is not shared as
+/// `graph.png`, whatever CloudWatch (or whoever answers in its place) sent.
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+fn not_png() -> Error {
+    let answer = AwsAnswer {
+        status: 200,
+        code: "NotPng".to_string(),
+        message: "GetMetricWidgetImage answered with something that is not a PNG".to_string(),
+    };
+    Error::aws(Service::CloudWatch, answer, false)
 }
 
 fn no_datapoints() -> Error {

@@ -4,28 +4,23 @@ use crate::alarm::timestamp::epoch_seconds;
 use crate::text::is_invisible;
 
 /// Slack treats `&`, `<` and `>` as control characters in any text we did not write; and
-/// characters that only change how the text around them displays are dropped, so that
-/// an alarm name cannot display as another one.
+/// characters that only change how the text around them displays (`text::is_invisible`)
+/// are dropped, so that an alarm name cannot display as another one.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = 0;
-    // Byte-wise with whole unescaped runs copied: `&<>` are ASCII and every invisible
-    // character starts with 0xE2, never inside a multi-byte character, so every slice
-    // boundary is a char boundary.
-    for (i, b) in text.bytes().enumerate() {
-        let (entity, len) = match b {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            0xE2 => match text[i..].chars().next() {
-                Some(c) if is_invisible(c) => ("", c.len_utf8()),
-                _ => continue,
-            },
+    // Whole unchanged runs are copied at once.
+    for (i, c) in text.char_indices() {
+        let entity = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            c if is_invisible(c) => "",
             _ => continue,
         };
         out.push_str(&text[run..i]);
         out.push_str(entity);
-        run = i + len;
+        run = i + c.len_utf8();
     }
     out.push_str(&text[run..]);
     out
@@ -82,8 +77,14 @@ mod tests {
         // U+202E would show `prod-db-hgih` as `prod-db-high`.
         assert_eq!(escape("prod-db-\u{202E}hgih\u{202C}"), "prod-db-hgih");
         assert_eq!(escape("a\u{200B}b\u{2066}c\u{2069}&\u{200F}"), "abc&amp;");
-        // Other characters starting with 0xE2 stay: → … ▁ ₿.
-        assert_eq!(escape("OK → ALARM … ▁ ₿"), "OK → ALARM … ▁ ₿");
+        // Those the issue found passing through, one of each other kind, and a tag run
+        // spelling a hidden word.
+        assert_eq!(
+            escape("a\u{61C}b\u{180E}c\u{2060}d\u{FEFF}e\u{AD}f\u{FE0F}g\u{E0068}\u{E0069}h"),
+            "abcdefgh"
+        );
+        // What shows stays, whatever bytes it starts with: → … ▁ ₿ 日 😀.
+        assert_eq!(escape("OK → ALARM … ▁ ₿ 日 😀"), "OK → ALARM … ▁ ₿ 日 😀");
     }
 
     #[test]

@@ -14,12 +14,17 @@
 //! globs); the conditions present must all hold. `mention` is added on `ALARM` only, or on
 //! the states in `mention_on`. `flap_seconds` turns an `OK` that follows its `ALARM`
 //! within that many seconds into a one-line note.
+//!
+//! Values are compared exactly, case included, so each is checked against what it is
+//! compared with (states in upper case, 12-digit accounts, region codes, namespaces as
+//! CloudWatch writes them, channel IDs or names, Slack's mention syntax): a route that could
+//! never match, or a mention that could never be added, refuses the secret when it is read.
 
 use super::webhook::Webhook;
 use crate::alarm::event::Notification;
 use crate::alarm::trigger::Trigger;
 use crate::error::Error;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub struct Route {
     alarm: Vec<String>,
@@ -82,13 +87,16 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             "is not a route field; use alarm, state, account, region, namespace, channel, webhook, mention, mention_on or flap_seconds",
         ));
     }
-    let list = |field: &str| -> Result<Vec<String>, Error> {
+    // Every value is checked against what it is compared with, so that a route that could
+    // never match, or never mention, is refused here instead of misrouting alarms quietly.
+    let list = |field: &str, valid: fn(&str) -> bool, rule: &str| -> Result<Vec<String>, Error> {
         match fields.get(field) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) if !items.is_empty() => items
                 .iter()
                 .map(|item| match item {
-                    Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                    Value::String(s) if valid(s.trim()) => Ok(s.trim().to_string()),
+                    Value::String(s) if !s.trim().is_empty() => Err(invalid(field, rule)),
                     _ => Err(invalid(field, "must hold only non-empty strings")),
                 })
                 .collect(),
@@ -98,25 +106,43 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             )),
         }
     };
-    let target = match (app_mode, text(fields, "channel"), fields.get("webhook")) {
-        (true, Some(channel), None) => RouteTarget::Channel(channel),
+    let target = match (app_mode, fields.get("channel"), fields.get("webhook")) {
+        (true, Some(Value::String(channel)), None) if is_channel(channel.trim()) => {
+            RouteTarget::Channel(channel.trim().to_string())
+        }
+        (true, Some(Value::String(channel)), None) if !channel.trim().is_empty() => {
+            return Err(invalid(
+                "channel",
+                "must be a channel ID such as C0123ABCD (best: threads and updates take IDs only) \
+                 or a channel name in lower case such as #alerts",
+            ))
+        }
         (true, _, Some(_)) => {
             return Err(invalid(
                 "webhook",
                 "is for webhook mode; in app mode (SLACK_BOT_TOKEN) a route names a channel",
             ))
         }
-        (true, None, None) => {
+        (true, Some(v), None) if !v.is_null() && !v.is_string() => {
+            return Err(invalid("channel", "must be a string such as \"C0123ABCD\""))
+        }
+        (true, _, None) => {
             return Err(invalid(
                 "channel",
                 "is missing: name the channel ID this route posts to",
             ))
         }
-        (false, _, Some(Value::String(url))) => {
+        (false, Some(_), _) => {
+            return Err(invalid(
+                "channel",
+                "is for app mode; in webhook mode a route names the incoming webhook it posts to",
+            ))
+        }
+        (false, None, Some(Value::String(url))) => {
             RouteTarget::Webhook(Webhook::new(url.trim(), &format!("ROUTES[{i}].webhook"))?)
         }
-        (false, _, Some(_)) => return Err(invalid("webhook", "must be a string")),
-        (false, _, None) => {
+        (false, None, Some(_)) => return Err(invalid("webhook", "must be a string")),
+        (false, None, None) => {
             return Err(invalid(
                 "webhook",
                 "is missing: in webhook mode a route names the incoming webhook it posts to",
@@ -129,11 +155,13 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
         Some(_) => {
             return Err(invalid(
                 "mention",
-                "must be Slack mentions separated by spaces: <!here>, <!channel>, <!subteam^S0123>, <@U0123>",
+                "must be Slack mentions separated by spaces: <!here>, <!channel>, <!subteam^S0123>, <@U0123> \
+                 (not <!everyone>, which pings every member of the workspace)",
             ))
         }
     };
-    let mention_on = list("mention_on")?;
+    let state = list("state", is_state, STATE_RULE)?;
+    let mention_on = list("mention_on", is_state, STATE_RULE)?;
     let flap_seconds = match fields.get("flap_seconds") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) if n.as_u64().is_some_and(|s| s <= 86_400) => n.as_u64(),
@@ -144,28 +172,118 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             ))
         }
     };
+    let mention_on = if mention_on.is_empty() {
+        vec!["ALARM".to_string()]
+    } else if mention.is_none() {
+        return Err(invalid(
+            "mention_on",
+            "has no mention to add; add a mention, or remove mention_on",
+        ));
+    } else {
+        mention_on
+    };
+    let passes = |s: &str| state.is_empty() || state.iter().any(|t| t == s);
+    if mention.is_some() && !mention_on.iter().any(|s| passes(s)) {
+        let field = if fields.contains_key("mention_on") {
+            "mention_on"
+        } else {
+            "mention"
+        };
+        return Err(invalid(
+            field,
+            "would never be added: the mention is added on the states in mention_on (default \
+             [\"ALARM\"]), and the route's state list lets none of them through",
+        ));
+    }
+    if flap_seconds.is_some() && !passes("OK") {
+        return Err(invalid(
+            "flap_seconds",
+            "would never apply: it turns an OK into a note, and the route's state list leaves OK out",
+        ));
+    }
     Ok(Route {
-        alarm: list("alarm")?,
-        state: list("state")?,
-        account: list("account")?,
-        region: list("region")?,
-        namespace: list("namespace")?,
+        alarm: list("alarm", is_alarm_glob, ALARM_RULE)?,
+        state,
+        account: list("account", is_account, ACCOUNT_RULE)?,
+        region: list("region", is_region, REGION_RULE)?,
+        namespace: list("namespace", is_namespace, NAMESPACE_RULE)?,
         target,
         mention,
-        mention_on: if mention_on.is_empty() {
-            vec!["ALARM".to_string()]
-        } else {
-            mention_on
-        },
+        mention_on,
         flap_seconds,
     })
 }
 
-fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
-    match fields.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    }
+const STATES: [&str; 3] = ["ALARM", "OK", "INSUFFICIENT_DATA"];
+const STATE_RULE: &str =
+    "must hold alarm states as CloudWatch writes them, in upper case: ALARM, OK, INSUFFICIENT_DATA";
+const ALARM_RULE: &str =
+    "must hold alarm-name globs of at most 255 characters besides *, without control characters";
+const ACCOUNT_RULE: &str = "must hold AWS account IDs of 12 digits, such as \"111122223333\"";
+const REGION_RULE: &str = "must hold region codes in lower case, such as \"eu-west-1\"";
+const NAMESPACE_RULE: &str = "must hold CloudWatch namespaces as CloudWatch writes them, \
+     such as \"AWS/EC2\" (AWS/ in upper case; up to 255 ASCII characters, not starting with :)";
+
+fn is_state(s: &str) -> bool {
+    STATES.contains(&s)
+}
+
+/// CloudWatch's alarm names are 1 to 255 characters without control characters.
+fn is_alarm_glob(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().filter(|c| *c != '*').count() <= 255
+        && !s.chars().any(char::is_control)
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `eusc-de-east-1`: words in lower case, then a number.
+fn is_region(s: &str) -> bool {
+    let Some((words, number)) = s.rsplit_once('-') else {
+        return false;
+    };
+    words.contains('-')
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && words
+            .split('-')
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// CloudWatch's rule for namespaces (1 to 255 ASCII characters, not starting with `:`),
+/// and AWS's own written as AWS writes them: `aws/ec2` can never match `AWS/EC2`.
+fn is_namespace(s: &str) -> bool {
+    let aws_other_case = s
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("aws/") && p != "AWS/");
+    (1..=255).contains(&s.len())
+        && s.bytes().all(|b| (b' '..=b'~').contains(&b))
+        && !s.starts_with(':')
+        && !aws_other_case
+}
+
+/// A channel ID (`C0123ABCD`, `G…` private, `D…` a DM: upper case), or a name as Slack
+/// makes them: lower case, digits, `-` and `_` (and letters of other scripts), at most 80
+/// characters, with or without `#`.
+fn is_channel(s: &str) -> bool {
+    let id = s.len() >= 2
+        && s.starts_with(['C', 'G', 'D'])
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let name = s.strip_prefix('#').unwrap_or(s);
+    // ASCII by its own rule; beyond it, whatever is neither space nor control (no Unicode
+    // case tables for a channel name).
+    let name_char = |c: char| {
+        if c.is_ascii() {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_')
+        } else {
+            !c.is_whitespace() && !c.is_control() && !crate::text::is_invisible(c)
+        }
+    };
+    let is_name = (1..=80).contains(&name.chars().count()) && name.chars().all(name_char);
+    id || is_name
 }
 
 /// Slack's mention syntax only, so that a route cannot smuggle a link or markup in.
@@ -176,7 +294,9 @@ fn is_mention(text: &str) -> bool {
                 return false;
             };
             let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
-            matches!(inner, "!here" | "!channel" | "!everyone")
+            // Not `<!everyone>`: it pings every member of the workspace, and most teams
+            // forbid it; `<!channel>` reaches the channel the route posts to.
+            matches!(inner, "!here" | "!channel")
                 || inner.strip_prefix("!subteam^").is_some_and(id)
                 || inner.strip_prefix('@').is_some_and(id)
         })
@@ -311,7 +431,10 @@ mod tests {
         assert!(r[0].matches(&alarm("db-p1", "OK")));
         assert!(!r[0].matches(&alarm("prod-pay-latency", "INSUFFICIENT_DATA")));
         assert!(!r[0].matches(&alarm("prod-web", "ALARM")));
-        let other_account = routes(json!([{"account": ["999"], "channel": "C1"}]), true);
+        let other_account = routes(
+            json!([{"account": ["999999999999"], "channel": "C1"}]),
+            true,
+        );
         assert!(!other_account[0].matches(&alarm("x", "ALARM")));
         let other_namespace = routes(json!([{"namespace": ["AWS/EC2"], "channel": "C1"}]), true);
         assert!(!other_namespace[0].matches(&alarm("x", "ALARM")));
@@ -363,9 +486,14 @@ mod tests {
                 "ROUTES[0].webhook is for webhook mode",
             ),
             (
-                json!([{"channel": "C1"}]),
+                json!([{"alarm": ["x"]}]),
                 false,
                 "ROUTES[0].webhook is missing",
+            ),
+            (
+                json!([{"channel": "C1"}]),
+                false,
+                "ROUTES[0].channel is for app mode",
             ),
             (
                 json!([{"webhook": "http://SECRETPART.example/x"}]),
@@ -392,6 +520,16 @@ mod tests {
                 true,
                 "ROUTES[0].chanel is not a route field",
             ),
+            (
+                json!([{"channel": "C1", "mention": "<!everyone>"}]),
+                true,
+                "ROUTES[0].mention must be Slack mentions",
+            ),
+            (
+                json!([{"channel": "C1", "mention": "<!here> <!everyone>"}]),
+                true,
+                "not <!everyone>",
+            ),
         ] {
             let err = parse(&routes, app)
                 .err()
@@ -401,5 +539,182 @@ mod tests {
             assert!(text.contains(expected), "{text}");
             assert!(!text.contains("SECRETPART"), "{text}");
         }
+    }
+
+    /// Values that could never match, or a mention that could never be added: each refused,
+    /// naming the route and the field. Case counts: values are compared exactly.
+    #[test]
+    fn values_that_never_match_are_refused() {
+        let secret_url = "https://hooks.slack.com/services/T/B/SECRETPART";
+        for (route, app, field, rule) in [
+            (
+                json!({"state": ["FIRING"]}),
+                true,
+                "state",
+                "ALARM, OK, INSUFFICIENT_DATA",
+            ),
+            (json!({"state": ["alarm"]}), true, "state", "upper case"),
+            (
+                json!({"state": ["ALARM", "Ok"]}),
+                true,
+                "state",
+                "upper case",
+            ),
+            (
+                json!({"mention": "<!here>", "mention_on": ["ok"]}),
+                true,
+                "mention_on",
+                "upper case",
+            ),
+            (
+                json!({"mention": "<!here>", "mention_on": ["RESOLVED"]}),
+                true,
+                "mention_on",
+                "ALARM, OK",
+            ),
+            (
+                json!({"mention_on": ["OK"]}),
+                true,
+                "mention_on",
+                "has no mention to add",
+            ),
+            (
+                json!({"state": ["OK"], "mention": "<!here>"}),
+                true,
+                "mention",
+                "would never be added",
+            ),
+            (
+                json!({"state": ["ALARM"], "mention": "<!here>", "mention_on": ["OK"]}),
+                true,
+                "mention_on",
+                "would never be added",
+            ),
+            (
+                json!({"state": ["ALARM"], "flap_seconds": 60}),
+                true,
+                "flap_seconds",
+                "would never apply",
+            ),
+            (
+                json!({"account": ["1111-2222-3333"]}),
+                true,
+                "account",
+                "12 digits",
+            ),
+            (
+                json!({"account": ["11112222333"]}),
+                true,
+                "account",
+                "12 digits",
+            ),
+            (
+                json!({"region": ["EU-WEST-1"]}),
+                true,
+                "region",
+                "lower case",
+            ),
+            (
+                json!({"region": ["Europe (Ireland)"]}),
+                true,
+                "region",
+                "lower case",
+            ),
+            (json!({"region": ["eu-west"]}), true, "region", "lower case"),
+            (
+                json!({"namespace": ["aws/ec2"]}),
+                true,
+                "namespace",
+                "AWS/ in upper case",
+            ),
+            (
+                json!({"namespace": ["Aws/EC2"]}),
+                true,
+                "namespace",
+                "AWS/ in upper case",
+            ),
+            (
+                json!({"namespace": [":custom"]}),
+                true,
+                "namespace",
+                "not starting with :",
+            ),
+            (json!({"namespace": ["Café"]}), true, "namespace", "ASCII"),
+            (
+                json!({"namespace": ["x".repeat(256)]}),
+                true,
+                "namespace",
+                "255",
+            ),
+            (
+                json!({"alarm": ["a\nb"]}),
+                true,
+                "alarm",
+                "control characters",
+            ),
+            (json!({"alarm": ["x".repeat(256)]}), true, "alarm", "255"),
+            (json!({"channel": "Alerts"}), true, "channel", "lower case"),
+            (
+                json!({"channel": "#my alerts"}),
+                true,
+                "channel",
+                "lower case",
+            ),
+            (
+                json!({"channel": "c0123abcd!"}),
+                true,
+                "channel",
+                "channel ID",
+            ),
+            (json!({"channel": 7}), true, "channel", "must be a string"),
+            (json!({"channel": " "}), true, "channel", "is missing"),
+            (
+                json!({"webhook": secret_url, "channel": "#a"}),
+                false,
+                "channel",
+                "is for app mode",
+            ),
+        ] {
+            let mut route = route;
+            if app && route.get("channel").is_none() {
+                route["channel"] = "C1".into();
+            }
+            let first = match app {
+                true => json!({"channel": "C0", "alarm": ["ok-*"]}),
+                false => json!({"webhook": secret_url, "alarm": ["ok-*"]}),
+            };
+            let routes = json!([first, route]);
+            let err = parse(&routes, app)
+                .err()
+                .unwrap_or_else(|| panic!("{routes} accepted"));
+            let text = err.to_string();
+            assert_eq!(err.error_type(), "Secret.Invalid", "{text}");
+            assert!(text.contains(&format!("ROUTES[1].{field} ")), "{text}");
+            assert!(text.contains(rule), "{rule}: {text}");
+            assert!(!text.contains("SECRETPART"), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_allowed_value_is_accepted() {
+        let r = routes(
+            json!([{"alarm": ["*", "prod-*-p1", "Ünïcode name (p1)"],
+                    "state": ["ALARM", "OK", "INSUFFICIENT_DATA"],
+                    "account": ["111122223333", "000000000000"],
+                    "region": ["eu-west-1", "us-gov-west-1", "cn-northwest-1", "eusc-de-east-1"],
+                    "namespace": ["AWS/EC2", "AWS/ApiGateway", "MyApp/Checkout #2: p99", "aws-custom"],
+                    "channel": "C0123ABCD", "mention": "<!here> <!channel> <!subteam^S0123> <@U0123>",
+                    "mention_on": ["ALARM", "OK"], "flap_seconds": 0},
+                   {"channel": "#alerts-prod_2"}, {"channel": "alerts"}, {"channel": "G0PRIVATE"},
+                   {"channel": "#日本語"}, {"state": ["OK"], "mention": "<!here>", "mention_on": ["OK"],
+                    "channel": "C1", "flap_seconds": 86400}]),
+            true,
+        );
+        assert_eq!(r.len(), 6);
+        assert_eq!(
+            r[0].mention_for("OK"),
+            Some("<!here> <!channel> <!subteam^S0123> <@U0123>")
+        );
+        assert_eq!(r[5].mention_for("OK"), Some("<!here>"));
     }
 }

@@ -142,6 +142,7 @@ impl Settings {
                             .to_string(),
                     ));
                 }
+                crate::text::register_credential(&token);
                 Target::App(BotToken(token))
             }
             (None, Some(Value::String(url))) => {

@@ -20,6 +20,8 @@ pub fn share(
     title: &str,
     deadline: Deadline,
 ) -> Result<(), Error> {
+    // An alarm's words, as plain text: no invisible characters, one line.
+    let title = &crate::text::sanitize(title, 300);
     let length = png.len().to_string();
     let args = form(&[
         ("filename", "graph.png"),
@@ -39,6 +41,8 @@ pub fn share(
             "files.getUploadURLExternal answered without upload_url and file_id".into(),
         ));
     };
+    // A peer's word: followed to Slack's file hosts (or SLACK_API_URL's) only.
+    app.api.upload_host(url)?;
     post_bytes(app.agent, url, png, deadline)?;
     let mut complete = Object::new();
     complete.array("files", |files| {

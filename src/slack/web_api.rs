@@ -13,7 +13,13 @@ pub struct WebApi {
     base: String,
     /// Host and port, for error messages.
     host: String,
+    /// The host alone: the one host besides Slack's file hosts that an answer may send us to.
+    api_host: String,
 }
+
+/// Where `files.getUploadURLExternal` sends the bytes: `https://files.slack.com/upload/v1/…`
+/// (Slack's documentation); GovSlack's by the same pattern under `slack-gov.com`.
+pub const FILE_HOSTS: [&str; 2] = ["files.slack.com", "files.slack-gov.com"];
 
 /// A method's arguments, as the method takes them.
 pub enum Args<'a> {
@@ -26,13 +32,50 @@ pub enum Args<'a> {
 impl WebApi {
     /// `base` was checked at start-up (`SLACK_API_URL`).
     pub fn new(base: &str) -> WebApi {
-        let host = Url::parse(base).map_or("", |u| u.authority).to_string();
+        let parsed = Url::parse(base);
+        let host = parsed.as_ref().map_or("", |u| u.authority).to_string();
+        let api_host = parsed.as_ref().map_or("", Url::host).to_string();
         let base = if base.ends_with('/') {
             base.to_string()
         } else {
             format!("{base}/")
         };
-        WebApi { base, host }
+        WebApi {
+            base,
+            host,
+            api_host,
+        }
+    }
+
+    /// Checks a URL that an answer names before anything is sent there, not even a DNS
+    /// lookup: Slack's file hosts over https on the default port, or the host SLACK_API_URL
+    /// names (the operator's choice: GovSlack, a test host) over https, or http on loopback.
+    /// Any other name or address (the instance metadata's 169.254.169.254, a private or
+    /// loopback address, in whatever spelling) is refused: a peer's answer must not make
+    /// this function reach a host nobody configured. Host and port, for error messages.
+    pub fn upload_host<'u>(&self, url: &'u str) -> Result<&'u str, Error> {
+        let Some(parsed) = Url::parse(url) else {
+            return Err(Error::HostRefused(
+                "the upload URL in Slack's answer is not an http(s) URL without user info".into(),
+            ));
+        };
+        let host = parsed.host();
+        let allowed = if !self.api_host.is_empty() && host.eq_ignore_ascii_case(&self.api_host) {
+            parsed.https || parsed.is_loopback()
+        } else {
+            let default_port = parsed.authority.len() == host.len()
+                || parsed.authority.get(host.len()..) == Some(":443");
+            parsed.https && default_port && FILE_HOSTS.iter().any(|f| host.eq_ignore_ascii_case(f))
+        };
+        if allowed {
+            return Ok(parsed.authority);
+        }
+        Err(Error::HostRefused(format!(
+            "the upload URL in Slack's answer names {}, which is neither Slack's file host \
+             (https://{}) nor SLACK_API_URL's host",
+            sanitize(parsed.authority, 80),
+            FILE_HOSTS[0]
+        )))
     }
 
     /// Calls `method`; the answer when `ok` is true. `idempotent`: whether sending it twice
@@ -259,6 +302,116 @@ mod tests {
             form(&[("channel", "C1"), ("oldest", "1.5"), ("q", "a b&c=d")]),
             "channel=C1&oldest=1%2E5&q=a%20b%26c%3Dd"
         );
+    }
+
+    /// The upload URL comes from an answer: only Slack's file hosts, or the configured
+    /// API host, are followed; every other spelling of a host is refused.
+    #[test]
+    fn upload_urls_are_followed_to_slacks_file_hosts_only() {
+        let slack = WebApi::new("https://slack.com/api/");
+        for ok in [
+            "https://files.slack.com/upload/v1/CwABAAAAXAoAAZnc",
+            "https://FILES.slack.com/upload/v1/x",
+            "https://files.slack.com:443/upload/v1/x",
+            "https://files.slack-gov.com/upload/v1/x",
+            // The configured host itself, on any port.
+            "https://slack.com/upload/v1/x",
+            "https://slack.com:8443/x",
+        ] {
+            assert!(slack.upload_host(ok).is_ok(), "{ok} refused");
+        }
+        for refused in [
+            // Schemes: only https, and no http to Slack's hosts.
+            "http://files.slack.com/upload/v1/x",
+            "ftp://files.slack.com/x",
+            "file:///etc/passwd",
+            "//files.slack.com/x",
+            "files.slack.com/upload",
+            "",
+            // User info, in every place a parser may take it from.
+            "https://user@files.slack.com/x",
+            "https://files.slack.com@169.254.169.254/x",
+            "https://user:pw@files.slack.com/x",
+            "https://files.slack.com\\@evil.example/x",
+            // Other names, look-alikes and other ports.
+            "https://evil.example/upload",
+            "https://files.slack.com.evil.example/x",
+            "https://files-slack.com/x",
+            "https://slack.com.evil.example/x",
+            "https://xfiles.slack.com/x",
+            "https://files.slack.com./x",
+            "https://files.slack.com:8443/x",
+            "https://files.slack.com:22/x",
+            "https://hooks.slack.com/services/T/B/x",
+            "https://metadata.google.internal/computeMetadata/v1/",
+            "https://localhost/x",
+            // Link-local (the instance metadata service), IPv4 and IPv6, in every spelling.
+            "https://169.254.169.254/latest/meta-data/",
+            "https://169.254.169.254:443/latest/meta-data/",
+            "https://[fd00:ec2::254]/latest/meta-data/",
+            "https://[fe80::1]/x",
+            "https://[::ffff:169.254.169.254]/x",
+            "https://[::ffff:a9fe:a9fe]/x",
+            "https://2852039166/latest/meta-data/",
+            "https://0xa9fea9fe/x",
+            "https://0251.0376.0251.0376/x",
+            "https://169.254.43518/x",
+            // Loopback.
+            "https://127.0.0.1/x",
+            "https://127.1/x",
+            "https://2130706433/x",
+            "https://0x7f000001/x",
+            "https://0177.0.0.1/x",
+            "https://[::1]/x",
+            "https://[::ffff:127.0.0.1]/x",
+            "https://[0:0:0:0:0:0:0:1]/x",
+            "https://0.0.0.0/x",
+            "https://[::]/x",
+            // Private ranges, and a public address.
+            "https://10.0.0.1/x",
+            "https://172.16.0.1/x",
+            "https://192.168.1.1/x",
+            "https://100.64.0.1/x",
+            "https://[fc00::1]/x",
+            "https://[fd12:3456::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://167772161/x",
+            "https://54.239.28.85/x",
+        ] {
+            let err = slack.upload_host(refused).err();
+            let err = err.unwrap_or_else(|| panic!("{refused:?} followed"));
+            assert_eq!(err.error_type(), "Slack.HostRefused", "{refused}");
+        }
+        // A test host as SLACK_API_URL: its host (any port, http on loopback) and nothing
+        // else, not even the same address spelled another way.
+        let local = WebApi::new("http://127.0.0.1:9001/api/");
+        assert_eq!(
+            local.upload_host("http://127.0.0.1:9001/upload/F1").ok(),
+            Some("127.0.0.1:9001")
+        );
+        assert!(local.upload_host("http://127.0.0.1:9555/upload/F1").is_ok());
+        assert!(local
+            .upload_host("https://files.slack.com/upload/v1/x")
+            .is_ok());
+        for refused in [
+            "http://localhost:9001/upload/F1",
+            "http://127.0.0.2:9001/upload/F1",
+            "http://[::ffff:127.0.0.1]:9001/x",
+            "http://2130706433:9001/x",
+            "http://[::1]:9001/x",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://files.slack.com/upload/v1/x",
+        ] {
+            assert!(local.upload_host(refused).is_err(), "{refused} followed");
+        }
+        // A peer's host is shown cut and cleaned, never its path.
+        let err = slack
+            .upload_host("https://169.254.169.254/latest/meta-data/iam/security-credentials/")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("names 169.254.169.254,"), "{err}");
+        assert!(!err.contains("meta-data"), "{err}");
     }
 
     #[test]

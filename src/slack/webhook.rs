@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
-use crate::text::sanitize;
+use crate::text::{register_credential, sanitize};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -31,9 +31,11 @@ impl Webhook {
                 "must use https:// (http:// is only allowed for a local test host)",
             ));
         }
+        let host_end = parsed.origin_len();
+        register(&url[host_end..]);
         Ok(Webhook {
             url: url.to_string(),
-            host_end: parsed.origin_len(),
+            host_end,
         })
     }
 
@@ -53,6 +55,22 @@ impl Webhook {
     fn host(&self) -> &str {
         let origin = self.redacted();
         origin.split_once("://").map_or(origin, |(_, host)| host)
+    }
+}
+
+/// Takes a webhook's path out of any text logged or returned from now on: the whole path,
+/// and each of its parts that looks made up rather than a word (`T…`, `B…` and the secret
+/// of a Slack webhook, a Mattermost hook's key), which a peer may echo alone or escaped.
+fn register(path: &str) {
+    register_credential(path);
+    let made_up = |part: &&str| {
+        part.len() > 8
+            && part
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    };
+    for part in path.split(['/', '?', '&', '=', '#']).filter(made_up) {
+        register_credential(part);
     }
 }
 
@@ -187,5 +205,16 @@ mod tests {
             assert!(Webhook::new(ok, "x").is_ok(), "{ok}");
         }
         assert!(Webhook::new("http://127.0.0.1.evil.com/x", "x").is_err());
+    }
+
+    #[test]
+    fn its_path_and_made_up_parts_are_redacted_from_then_on() {
+        let url = "https://hooks.slack.com/services/TWEBHOOKRS/BWEBHOOKRS/webhookRsSecret42";
+        Webhook::new(url, "SLACK_HOOK_URL").expect("valid");
+        let echoed = format!("no_service: {url} (path \\/TWEBHOOKRS\\/x, services, webhooks)");
+        assert_eq!(
+            sanitize(&echoed, 300),
+            "no_service: https://hooks.slack.com[redacted] (path \\/[redacted]\\/x, services, webhooks)"
+        );
     }
 }

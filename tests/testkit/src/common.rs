@@ -67,6 +67,52 @@ impl Lambda {
         self.assert_none_in(&seen);
     }
 
+    /// Every byte the process sent to a stand-in outside the one place each credential
+    /// belongs (the webhook's path in its request line, the bot token in the Web API's
+    /// `Authorization`, the AWS key and token in the signed AWS headers): the webhook posts'
+    /// headers and bodies, the Web API calls' bodies, the Secrets Manager and CloudWatch
+    /// requests, and the uploads' headers and bytes.
+    pub fn wire_texts(&self) -> Vec<String> {
+        let header_lines = |headers: &[(String, String)]| {
+            headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect::<String>()
+        };
+        let mut sent = Vec::new();
+        for post in self.emu.slack_posts() {
+            sent.push(header_lines(&post.headers));
+            sent.push(post.body);
+        }
+        sent.extend(self.emu.slack_api_calls().into_iter().map(|c| c.body));
+        sent.extend(self.emu.secret_requests().into_iter().map(|r| r.body));
+        sent.extend(
+            self.emu
+                .cloudwatch()
+                .calls()
+                .into_iter()
+                .map(|c| c.request.to_string()),
+        );
+        for file in self.emu.slack_api().files() {
+            sent.push(header_lines(&file.upload_headers));
+            sent.extend(file.bytes.map(|b| String::from_utf8_lossy(&b).into_owned()));
+        }
+        sent
+    }
+
+    /// No credential in anything [`Lambda::wire_texts`] holds, the AWS key ID included.
+    pub fn assert_nothing_on_the_wire(&self) {
+        let wire = self.wire_texts();
+        self.assert_none_in(&wire);
+        let key_id = &self.emu.options().access_key_id;
+        for text in &wire {
+            assert!(
+                !text.contains(key_id.as_str()),
+                "the AWS key ID went out in {text:?}"
+            );
+        }
+    }
+
     /// The strings that must never be printed: the webhook URL, its path and the long parts of
     /// the path, the secret access key, the session token, and any bot token or webhook path.
     pub fn secrets(&self) -> Vec<String> {
@@ -105,13 +151,15 @@ impl Lambda {
     }
 }
 
-/// Every scenario is scanned for leaked secrets when it ends, whatever it tested.
+/// Every scenario is scanned for leaked secrets when it ends, whatever it tested: in what the
+/// process printed and told the Runtime API, and in what it sent each stand-in.
 impl Drop for Lambda {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             // Stopped first, so that everything it wrote has been read from its pipes.
             self.process.kill();
             self.assert_no_leaks();
+            self.assert_nothing_on_the_wire();
         }
     }
 }

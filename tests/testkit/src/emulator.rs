@@ -5,6 +5,7 @@
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
 pub mod cloudwatch;
+pub mod connects;
 pub mod delay;
 pub mod fault;
 pub mod process;
@@ -138,6 +139,8 @@ pub struct SecretRequest {
 pub struct SlackPost {
     pub path: String,
     pub content_type: Option<String>,
+    /// Every header as sent, in order.
+    pub headers: Vec<(String, String)>,
     pub body: String,
     /// `Null` when the body is not JSON.
     pub json: serde_json::Value,

@@ -49,6 +49,8 @@ struct Inner {
     values: Vec<Option<f64>>,
     /// Errors for the next requests (FIFO), whatever the operation: `(status, code)`.
     faults: VecDeque<(u16, String)>,
+    /// What `GetMetricWidgetImage` answers (base64-encoded): [`PNG`] unless a test says.
+    image: Vec<u8>,
 }
 
 pub struct CloudWatch {
@@ -69,6 +71,7 @@ impl CloudWatch {
                 calls: Vec::new(),
                 values: values.into_iter().map(Some).collect(),
                 faults: VecDeque::new(),
+                image: PNG.to_vec(),
             }),
         }
     }
@@ -80,6 +83,11 @@ impl CloudWatch {
     /// The series `GetMetricData` answers from now on.
     pub fn set_values(&self, values: &[Option<f64>]) {
         lock(&self.inner).values = values.to_vec();
+    }
+
+    /// The bytes `GetMetricWidgetImage` answers with from now on (a PNG or not).
+    pub fn set_image(&self, bytes: &[u8]) {
+        lock(&self.inner).image = bytes.to_vec();
     }
 
     /// The next request answers HTTP `status` with error `code` (`AccessDenied`, `Throttling`).
@@ -242,7 +250,7 @@ impl CloudWatch {
         if request["OutputFormat"] != "png" {
             return invalid("OutputFormat must be png");
         }
-        Ok(json!({"MetricWidgetImage": base64(&PNG)}))
+        Ok(json!({"MetricWidgetImage": base64(&lock(&self.inner).image)}))
     }
 
     fn metric_data(&self, request: &Value) -> Result<Value, (u16, String, String)> {

@@ -100,6 +100,7 @@ impl State {
         let mut post = SlackPost {
             path: incoming.url.clone(),
             content_type: incoming.header("Content-Type"),
+            headers: incoming.headers.clone(),
             json: json_or_null(&body),
             body,
             status: 200,

@@ -152,6 +152,8 @@ pub struct ApiFile {
     pub bytes: Option<Vec<u8>>,
     /// The status of every POST to the upload URL, in order.
     pub upload_statuses: Vec<u16>,
+    /// Every header of every POST to the upload URL, in order.
+    pub upload_headers: Vec<(String, String)>,
     /// `files.completeUploadExternal` accepted it.
     pub completed: bool,
     pub title: Option<String>,
@@ -177,6 +179,8 @@ struct Inner {
     calls: Vec<ApiCall>,
     faults: HashMap<String, VecDeque<Fault>>,
     upload_faults: VecDeque<u16>,
+    /// Upload URLs to hand out instead of the stand-in's own, FIFO.
+    upload_urls: VecDeque<String>,
     last_ts_micros: u64,
 }
 
@@ -212,6 +216,7 @@ impl SlackApi {
                 calls: Vec::new(),
                 faults: HashMap::new(),
                 upload_faults: VecDeque::new(),
+                upload_urls: VecDeque::new(),
                 last_ts_micros: 0,
             }),
             cv: Condvar::new(),
@@ -303,6 +308,12 @@ impl SlackApi {
     /// The next POST to an upload URL answers `status`; its bytes are not kept.
     pub fn fail_upload_next(&self, status: u16) {
         lock(&self.inner).upload_faults.push_back(status);
+    }
+
+    /// The next `files.getUploadURLExternal` answers with this `upload_url` (a misbehaving
+    /// Slack, or a proxy rewriting its answers) instead of the stand-in's own.
+    pub fn upload_url_next(&self, url: &str) {
+        lock(&self.inner).upload_urls.push_back(url.to_string());
     }
 
     // ---- accessors --------------------------------------------------------------------------
@@ -507,6 +518,7 @@ impl SlackApi {
                         }
                     };
                     f.upload_statuses.push(status);
+                    f.upload_headers.extend(incoming.headers.iter().cloned());
                     (status, body)
                 }
             }
@@ -768,13 +780,18 @@ impl Inner {
             alt_txt: str_param(p, "alt_txt"),
             bytes: None,
             upload_statuses: Vec::new(),
+            upload_headers: Vec::new(),
             completed: false,
             title: None,
             channel: None,
             thread_ts: None,
             initial_comment: None,
         });
-        Ok(json!({"upload_url": format!("{base}/upload/{id}"), "file_id": id}))
+        let url = self
+            .upload_urls
+            .pop_front()
+            .unwrap_or_else(|| format!("{base}/upload/{id}"));
+        Ok(json!({"upload_url": url, "file_id": id}))
     }
 
     /// Slack says to call it exactly once per upload. Choice: an unknown id, one whose bytes
