@@ -506,7 +506,8 @@ mod latency {
         // build must run everything.
         let tolerate = |column: &Column, result: Result<Vec<Sample>, String>| match result {
             Err(why) if column.baseline => {
-                eprintln!("bench: {}: {why}", column.name);
+                let first = why.lines().next().unwrap_or("");
+                eprintln!("bench: {} cannot run app mode: {first}", column.name);
                 Ok(Err(why))
             }
             Err(why) => Err(why),
