@@ -1020,11 +1020,11 @@ mod latency {
         }
 
         /// One event, timed from now to the invocation's first `chat.postMessage` arriving.
-        fn invoke(&self, process: &Bootstrap, event: &[u8]) -> Result<Sample, String> {
+        fn invoke(&self, process: &Bootstrap, event: &Event) -> Result<Sample, String> {
             let mark = self.mark();
             let started = Instant::now();
-            let id = self.emu.push_event(event.to_vec());
-            self.measure(mark, started, &id, process)
+            let id = self.emu.push_event(event.body.clone());
+            self.measure(mark, started, &id, event, process)
         }
 
         /// Invocation `id`, timed from `started` to its first `chat.postMessage` arriving,
@@ -1034,6 +1034,7 @@ mod latency {
             (before, api_before, db_before): (Vec<usize>, usize, usize),
             started: Instant,
             id: &str,
+            event: &Event,
             process: &Bootstrap,
         ) -> Result<Sample, String> {
             let (api, db) = (self.peers.emu.slack_api(), self.peers.emu.dynamodb());
@@ -1063,6 +1064,18 @@ mod latency {
             let Some(post) = api_calls.iter().find(|c| c.method == "chat.postMessage") else {
                 return Err("the invocation posted nothing".to_string());
             };
+            // An incident really opened, or the reply really went into its thread.
+            if post.params.get("thread_ts").is_some() != event.reply {
+                return Err(format!(
+                    "expected {}, Slack got {}",
+                    if event.reply {
+                        "a reply"
+                    } else {
+                        "a top-level post"
+                    },
+                    post.body
+                ));
+            }
             let before_post = db_calls
                 .iter()
                 .filter(|c| c.received < post.received)
@@ -1074,6 +1087,12 @@ mod latency {
                 connections,
             })
         }
+    }
+
+    /// An event, and whether its post is a reply in an incident's thread.
+    struct Event {
+        body: Vec<u8>,
+        reply: bool,
     }
 
     /// An SNS event: alarm `name` entering `state` from `old`, `ago` seconds before now.
@@ -1097,13 +1116,19 @@ mod latency {
     }
 
     /// An alarm's `ALARM`, opening its incident.
-    fn opening(name: &str) -> Vec<u8> {
-        transition(name, "ALARM", "OK", 120)
+    fn opening(name: &str) -> Event {
+        Event {
+            body: transition(name, "ALARM", "OK", 120),
+            reply: false,
+        }
     }
 
     /// The `OK` after it: a reply in the incident's thread.
-    fn closing(name: &str) -> Vec<u8> {
-        transition(name, "OK", "ALARM", 60)
+    fn closing(name: &str) -> Event {
+        Event {
+            body: transition(name, "OK", "ALARM", 60),
+            reply: true,
+        }
     }
 
     fn app_cold_starts(binary: &Path, one_way: Duration) -> Result<Vec<Sample>, String> {
@@ -1112,10 +1137,11 @@ mod latency {
             let a = app(one_way);
             // Queued first, as on a cold start.
             let mark = a.mark();
-            let id = a.emu.push_event(opening("cpu-high"));
+            let event = opening("cpu-high");
+            let id = a.emu.push_event(event.body.clone());
             let started = Instant::now();
             let mut process = Bootstrap::spawn(binary, &a.env);
-            let sample = a.measure(mark, started, &id, &process);
+            let sample = a.measure(mark, started, &id, &event, &process);
             process.kill();
             samples.push(sample?);
         }
