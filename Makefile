@@ -261,11 +261,13 @@ size-check: zip
 	$(call CHECK_BUDGETS,$(BOOTSTRAP_SIZE),$(BOOTSTRAP_BUDGET),$(ZIP_SIZE),$(ZIP_BUDGET))
 
 # Start-up, latency, memory and instruction counts of the release bootstrap against the
-# local emulator (tests/bench.rs), then round trips, syscalls and CPU per warm invocation
-# beside the build of BASELINE (a commit, built from `git archive` under target/; empty for
-# none). Prints only: no thresholds. Native x86_64 only, since under qemu it would measure
-# qemu. BENCH=latency runs only the round trips; BENCH_DELAY_MS (10) and BENCH_IDLE_SECONDS
-# (16,60; add 300 for five minutes) shape them.
+# local emulator (tests/bench.rs), then round trips (webhook; app mode with INCIDENT_TABLE
+# against the emulator's DynamoDB, with its calls and new connections per invocation),
+# syscalls and CPU per warm invocation beside the build of BASELINE (a commit, built from
+# `git archive` under target/; empty for none; n/a where it has no app mode). Prints only:
+# no thresholds. Native x86_64 only, since under qemu it would measure qemu. BENCH=latency
+# runs only the round trips; BENCH_DELAY_MS (10) and BENCH_IDLE_SECONDS (16,60; add 300 for
+# five minutes) shape them.
 BASELINE ?= 2928f8c
 BASELINE_DIR := target/baseline/$(BASELINE)
 BASELINE_BIN := $(BASELINE_DIR)/target/$(TARGET)/release/bootstrap

@@ -20,8 +20,16 @@
 //!   latency (`BENCH_DELAY_MS`, default 10), the time from an event to its Slack POST arriving,
 //!   divided by the round-trip time: cold (from exec), warm, warm after `BENCH_IDLE_SECONDS`
 //!   of idleness (default `16,60`; add 300 for five minutes), and warm after the server closed
-//!   the idle connection; then syscalls (strace, when installed) and CPU time per warm
-//!   invocation. With `BENCH_BASELINE=<another bootstrap>`, side by side with that one.
+//!   the idle connection; each with the connections it opened;
+//! - the same in app mode with incident threads (`INCIDENT_TABLE`, the emulator's DynamoDB
+//!   stand-in behind the same delay, `SLACK_PRECONNECT` at the Web API): event (or exec) →
+//!   `chat.postMessage` arriving, for an `ALARM` that opens an incident (a new alarm each
+//!   time) and for the `OK` after it (the reply in its thread; also when another instance
+//!   opened the incident), cold, warm and after idleness; each with event → `/response`, the
+//!   DynamoDB calls before the post and in all, and the connections it opened;
+//! - then syscalls (strace, when installed) and CPU time per warm webhook invocation. With
+//!   `BENCH_BASELINE=<another bootstrap>`, side by side with that one (n/a where it has no
+//!   app mode).
 //!
 //! `BENCH=latency` runs only the round trips.
 
@@ -404,8 +412,13 @@ fn thousands(n: u64) -> String {
 /// `BENCH_BASELINE`, another one side by side.
 mod latency {
     use super::*;
-    use std::collections::BTreeMap;
+    use emulator::dynamodb::DEFAULT_TABLE;
+    use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+    use serde_json::{json, Value};
+    use std::collections::{BTreeMap, BTreeSet};
     use std::net::SocketAddr;
+    use std::rc::Rc;
+    use testkit::common;
 
     /// Cold starts and warm invocations timed, each reported as a median.
     const COLD: usize = 9;
@@ -423,6 +436,33 @@ mod latency {
     struct Column {
         name: String,
         binary: std::path::PathBuf,
+        /// A build to compare with: app mode may be beyond it (its rows say n/a).
+        baseline: bool,
+    }
+
+    /// One timed invocation: event (or exec) → its post arriving, and what it cost.
+    #[derive(Clone, Debug)]
+    struct Sample {
+        took: Duration,
+        /// App mode: event → the invocation's `/response`.
+        done: Option<Duration>,
+        /// App mode: DynamoDB calls that arrived before the post, and in the whole invocation.
+        dynamodb: Option<(usize, usize)>,
+        /// Connections the invocation opened, per peer (`Delayed::PEERS`, `App::PEERS`).
+        connections: Vec<usize>,
+    }
+
+    /// What a case measured in each column; `Err` is a column that cannot run it.
+    type Measured = Vec<Result<Vec<Sample>, String>>;
+
+    /// One idle case: how long, and what is timed after it.
+    #[derive(Clone, Copy)]
+    enum Idle {
+        /// Webhook; with the proxy closing connections idle this long.
+        Webhook(Option<Duration>),
+        /// App mode: an opening ALARM of a new alarm, or the next transition of the one the
+        /// cold invocation opened (a reply in its thread).
+        App { later: bool },
     }
 
     pub fn table(binary: &Path, event: &[u8]) -> Result<(), String> {
@@ -442,22 +482,17 @@ mod latency {
             columns.push(Column {
                 name,
                 binary: base.into(),
+                baseline: true,
             });
         }
         columns.push(Column {
             name: "this build".to_string(),
             binary: binary.to_path_buf(),
+            baseline: false,
         });
 
         let rtt = (one_way * 2).as_secs_f64();
         let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-        let mut push = |what: String, values: Vec<String>| rows.push((what, values));
-        let per_column = |f: &dyn Fn(&Path) -> Result<String, String>| {
-            columns
-                .iter()
-                .map(|c| f(&c.binary))
-                .collect::<Result<Vec<_>, _>>()
-        };
         // Round trips, and the milliseconds they are (what a zero delay leaves: local work).
         let rtts = |d: Duration| match rtt > 0.0 {
             true => format!(
@@ -467,66 +502,182 @@ mod latency {
             ),
             false => format!("({:.1} ms)", d.as_secs_f64() * 1e3),
         };
-        push(
+        // A column that cannot run app mode (a baseline from before it) shows n/a; this
+        // build must run everything.
+        let tolerate = |column: &Column, result: Result<Vec<Sample>, String>| match result {
+            Err(why) if column.baseline => {
+                let first = why.lines().next().unwrap_or("");
+                eprintln!("bench: {} cannot run app mode: {first}", column.name);
+                Ok(Err(why))
+            }
+            Err(why) => Err(why),
+            Ok(samples) => Ok(Ok(samples)),
+        };
+        let webhook_connections = "  new connections: Secrets Manager + Slack";
+        let app_connections = "  new connections: Secrets Manager + Slack + DynamoDB";
+
+        rows.push(("webhook (SLACK_PRECONNECT)".to_string(), Vec::new()));
+        let measured: Measured = columns
+            .iter()
+            .map(|c| cold(&c.binary, event, one_way).map(Ok))
+            .collect::<Result<_, _>>()?;
+        push_case(
+            &mut rows,
             format!("cold: exec → Slack POST, RTT (median of {COLD})"),
-            per_column(&|b| cold(b, event, one_way).map(rtts))?,
+            &measured,
+            &rtts,
+            webhook_connections,
         );
-        push(
+        let measured: Measured = columns
+            .iter()
+            .map(|c| warm(&c.binary, event, one_way).map(Ok))
+            .collect::<Result<_, _>>()?;
+        push_case(
+            &mut rows,
             format!("warm: event → Slack POST, RTT (median of {WARM})"),
-            per_column(&|b| warm(b, event, one_way).map(rtts))?,
+            &measured,
+            &rtts,
+            webhook_connections,
         );
+
+        // App mode's cold starts and warm invocations, before the idle cases start.
+        let mut app_cold: Measured = Vec::new();
+        let (mut app_open, mut app_later, mut app_elsewhere): (Measured, Measured, Measured) =
+            Default::default();
+        for c in &columns {
+            app_cold.push(tolerate(c, app_cold_starts(&c.binary, one_way))?);
+            let (open, later, elsewhere) = match app_warm(&c.binary, one_way) {
+                Ok(w) => (Ok(w.open), Ok(w.later), Ok(w.elsewhere)),
+                Err(why) => (Err(why.clone()), Err(why.clone()), Err(why)),
+            };
+            app_open.push(tolerate(c, open)?);
+            app_later.push(tolerate(c, later)?);
+            app_elsewhere.push(tolerate(c, elsewhere)?);
+        }
+
         // Every idle case waits at the same time, so the longest sets the duration; each
         // process starts a little after the one before, so that no two timed invocations
         // compete for the two cores.
-        let mut cases: Vec<(String, Duration, Option<Duration>)> = idles
-            .iter()
-            .map(|&secs| {
-                let what = format!("warm after {secs} s idle, RTT (median of {IDLE_RUNS})");
-                (what, Duration::from_secs(secs), None)
-            })
-            .collect();
+        let mut cases: Vec<(String, Duration, Idle)> = Vec::new();
+        for &secs in &idles {
+            let what = format!("warm after {secs} s idle, RTT (median of {IDLE_RUNS})");
+            cases.push((what, Duration::from_secs(secs), Idle::Webhook(None)));
+        }
         cases.push((
             format!(
                 "warm after the server closed it ({} s keep-alive), RTT",
                 SERVER_IDLE.as_secs()
             ),
             CLOSED_AFTER,
-            Some(SERVER_IDLE),
+            Idle::Webhook(Some(SERVER_IDLE)),
         ));
+        for &secs in &idles {
+            for (later, what) in [(false, "opening ALARM"), (true, "later transition")] {
+                let what = format!("warm after {secs} s idle, {what}, RTT (median of {IDLE_RUNS})");
+                cases.push((what, Duration::from_secs(secs), Idle::App { later }));
+            }
+        }
         let mut runs = Vec::new();
-        for (case, (_, idle, server_idle)) in cases.iter().enumerate() {
+        for (case, (_, idle, kind)) in cases.iter().enumerate() {
             for (column, c) in columns.iter().enumerate() {
                 for _ in 0..IDLE_RUNS {
                     let start = STAGGER * runs.len() as u32;
-                    let (binary, event, idle, server_idle) =
-                        (c.binary.clone(), event.to_vec(), *idle, *server_idle);
+                    let (binary, event, idle, kind) =
+                        (c.binary.clone(), event.to_vec(), *idle, *kind);
                     let run = std::thread::spawn(move || {
                         // Staggering, not synchronisation: see above.
                         std::thread::sleep(start);
-                        after_idle(&binary, &event, one_way, idle, server_idle)
+                        match kind {
+                            Idle::Webhook(server_idle) => {
+                                after_idle(&binary, &event, one_way, idle, server_idle)
+                            }
+                            Idle::App { later } => app_after_idle(&binary, one_way, idle, later),
+                        }
                     });
                     runs.push(((case, column), run));
                 }
             }
         }
-        let mut took: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
-        for (key, run) in runs {
-            let d = run
-                .join()
-                .map_err(|_| "an idle run panicked".to_string())??;
-            took.entry(key).or_default().push(d);
+
+        let mut took: BTreeMap<(usize, usize), Result<Vec<Sample>, String>> = BTreeMap::new();
+        for ((case, column), run) in runs {
+            let sample = run.join().map_err(|_| "an idle run panicked".to_string())?;
+            let entry = took.entry((case, column)).or_insert(Ok(Vec::new()));
+            match (entry, sample) {
+                (Ok(samples), Ok(sample)) => samples.push(sample),
+                (entry @ Ok(_), Err(why)) => *entry = Err(why),
+                (Err(_), _) => {}
+            }
         }
-        for (case, (what, ..)) in cases.iter().enumerate() {
-            let values = (0..columns.len())
-                .map(|column| rtts(median(took.remove(&(case, column)).unwrap_or_default())))
-                .collect();
-            push(what.clone(), values);
-        }
+        let mut idle_rows =
+            |rows: &mut Vec<(String, Vec<String>)>, app: bool| -> Result<(), String> {
+                for (case, (what, _, kind)) in cases.iter().enumerate() {
+                    if matches!(kind, Idle::App { .. }) != app {
+                        continue;
+                    }
+                    let measured: Measured = columns
+                        .iter()
+                        .enumerate()
+                        .map(|(column, c)| {
+                            let result = took.remove(&(case, column)).unwrap_or(Ok(Vec::new()));
+                            match app {
+                                true => tolerate(c, result),
+                                false => result.map(Ok),
+                            }
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let connections = match app {
+                        true => app_connections,
+                        false => webhook_connections,
+                    };
+                    push_case(rows, what.clone(), &measured, &rtts, connections);
+                }
+                Ok(())
+            };
+        idle_rows(&mut rows, false)?;
+
+        rows.push((
+            format!("app mode + INCIDENT_TABLE + SLACK_PRECONNECT (DynamoDB {DEFAULT_TABLE})"),
+            Vec::new(),
+        ));
+        push_case(
+            &mut rows,
+            format!("cold: exec → chat.postMessage, opening ALARM, RTT (median of {COLD})"),
+            &app_cold,
+            &rtts,
+            app_connections,
+        );
+        push_case(
+            &mut rows,
+            format!("warm: event → chat.postMessage, opening ALARM, RTT (median of {WARM})"),
+            &app_open,
+            &rtts,
+            app_connections,
+        );
+        push_case(
+            &mut rows,
+            format!("warm: event → the reply's chat.postMessage, later transition, RTT (median of {WARM})"),
+            &app_later,
+            &rtts,
+            app_connections,
+        );
+        push_case(
+            &mut rows,
+            format!(
+                "warm: the same, for an incident another instance opened, RTT (median of {WARM})"
+            ),
+            &app_elsewhere,
+            &rtts,
+            app_connections,
+        );
+        idle_rows(&mut rows, true)?;
+
+        rows.push(("webhook, warm".to_string(), Vec::new()));
         let calls: Vec<Option<BTreeMap<String, f64>>> = columns
             .iter()
             .map(|c| syscalls(&c.binary, event))
             .collect::<Result<_, _>>()?;
-        push(
+        rows.push((
             format!("syscalls per warm invocation (strace -f, mean of {STRACE_WARM})"),
             calls
                 .iter()
@@ -535,9 +686,8 @@ mod latency {
                         .map_or("n/a".into(), |m| format!("{:.1}", m.values().sum::<f64>()))
                 })
                 .collect(),
-        );
-        let names: std::collections::BTreeSet<&String> =
-            calls.iter().flatten().flat_map(|m| m.keys()).collect();
+        ));
+        let names: BTreeSet<&String> = calls.iter().flatten().flat_map(|m| m.keys()).collect();
         for name in names {
             let values: Vec<String> = calls
                 .iter()
@@ -547,12 +697,15 @@ mod latency {
                     })
                 })
                 .collect();
-            push(format!("  {name}"), values);
+            rows.push((format!("  {name}"), values));
         }
-        push(
+        rows.push((
             format!("CPU per warm invocation, user + kernel (mean of {CPU_WARM})"),
-            per_column(&|b| cpu(b, event).map(|d| d.map_or("n/a".into(), ms)))?,
-        );
+            columns
+                .iter()
+                .map(|c| cpu(&c.binary, event).map(|d| d.map_or("n/a".into(), ms)))
+                .collect::<Result<_, _>>()?,
+        ));
 
         let width = rows
             .iter()
@@ -560,7 +713,7 @@ mod latency {
             .max()
             .unwrap_or(0);
         println!(
-            "Round trips: Secrets Manager and Slack {} ms away each way (RTT {} ms), plain HTTP",
+            "Round trips: Secrets Manager, Slack and DynamoDB {} ms away each way (RTT {} ms), plain HTTP",
             one_way.as_millis(),
             (one_way * 2).as_millis()
         );
@@ -574,9 +727,69 @@ mod latency {
             for v in values {
                 line.push_str(&format!("  {v:>18}"));
             }
-            println!("{line}");
+            println!("{}", line.trim_end());
         }
         Ok(())
+    }
+
+    /// A case's rows: the median time in RTT; for app mode the DynamoDB calls; the new
+    /// connections. Counts that differ between runs are all shown (`1 or 2`).
+    fn push_case(
+        rows: &mut Vec<(String, Vec<String>)>,
+        what: String,
+        measured: &Measured,
+        rtts: &dyn Fn(Duration) -> String,
+        connections: &str,
+    ) {
+        let each = |f: &dyn Fn(&[Sample]) -> String| -> Vec<String> {
+            measured
+                .iter()
+                .map(|m| match m {
+                    Ok(samples) if !samples.is_empty() => f(samples),
+                    _ => "n/a".to_string(),
+                })
+                .collect()
+        };
+        let distinct = |samples: &[Sample], f: &dyn Fn(&Sample) -> String| -> String {
+            let seen: BTreeSet<String> = samples.iter().map(f).collect();
+            seen.into_iter().collect::<Vec<_>>().join(" or ")
+        };
+        rows.push((
+            what,
+            each(&|s| rtts(median(s.iter().map(|s| s.took).collect()))),
+        ));
+        let app = measured
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|s| s.dynamodb.is_some());
+        if app {
+            rows.push((
+                "  event → /response, RTT".to_string(),
+                each(&|s| {
+                    let done: Vec<Duration> = s.iter().filter_map(|s| s.done).collect();
+                    rtts(median(done))
+                }),
+            ));
+            rows.push((
+                "  DynamoDB calls: before the post / in all".to_string(),
+                each(&|s| {
+                    distinct(s, &|s| {
+                        s.dynamodb
+                            .map_or("n/a".into(), |(before, all)| format!("{before} / {all}"))
+                    })
+                }),
+            ));
+        }
+        rows.push((
+            connections.to_string(),
+            each(&|s| {
+                distinct(s, &|s| {
+                    let n: Vec<String> = s.connections.iter().map(usize::to_string).collect();
+                    n.join(" + ")
+                })
+            }),
+        ));
     }
 
     fn env_number(name: &str, default: u64) -> Result<u64, String> {
@@ -587,6 +800,25 @@ mod latency {
                 .parse()
                 .map_err(|_| format!("{name}: {v:?} is not a number")),
         }
+    }
+
+    /// `127.0.0.1:PORT` of an emulator URL.
+    fn addr(url: &str) -> SocketAddr {
+        let rest = url.trim_start_matches("http://");
+        rest.split('/')
+            .next()
+            .unwrap_or(rest)
+            .parse()
+            .expect("emulator address")
+    }
+
+    /// Connections each proxy accepted since `before`.
+    fn opened(proxies: &[&DelayProxy], before: &[usize]) -> Vec<usize> {
+        proxies
+            .iter()
+            .zip(before)
+            .map(|(p, b)| p.connections() - b)
+            .collect()
     }
 
     /// The emulator with Secrets Manager and Slack behind delaying proxies, and the
@@ -600,14 +832,6 @@ mod latency {
 
     fn delayed(one_way: Duration, server_idle: Option<Duration>) -> Delayed {
         let emu = Emulator::start(Options::default());
-        let addr = |url: &str| -> SocketAddr {
-            let rest = url.trim_start_matches("http://");
-            rest.split('/')
-                .next()
-                .unwrap_or(rest)
-                .parse()
-                .expect("emulator address")
-        };
         let secrets = DelayProxy::start(addr(&emu.secrets_manager_url()), one_way, server_idle);
         let slack = DelayProxy::start(addr(&emu.slack_url()), one_way, server_idle);
         let slack_origin = format!("http://{}", slack.addr());
@@ -637,6 +861,10 @@ mod latency {
     }
 
     impl Delayed {
+        fn proxies(&self) -> [&DelayProxy; 2] {
+            [&self.secrets, &self.slack]
+        }
+
         /// One event, timed from `started` to its Slack POST arriving (the `n`th).
         fn post(
             &self,
@@ -644,35 +872,41 @@ mod latency {
             started: Option<Instant>,
             process: &Bootstrap,
             event: &[u8],
-        ) -> Result<Duration, String> {
+        ) -> Result<Sample, String> {
             let started = started.unwrap_or_else(Instant::now);
+            let before: Vec<usize> = self.proxies().iter().map(|p| p.connections()).collect();
             let id = self.emu.push_event(event.to_vec());
             self.emu.wait_slack_posts(n);
             let took = started.elapsed();
             expect_response(self.emu.wait_outcome(&id), process)?;
-            Ok(took)
+            Ok(Sample {
+                took,
+                done: None,
+                dynamodb: None,
+                connections: opened(&self.proxies(), &before),
+            })
         }
     }
 
-    fn cold(binary: &Path, event: &[u8], one_way: Duration) -> Result<Duration, String> {
-        let mut times = Vec::new();
+    fn cold(binary: &Path, event: &[u8], one_way: Duration) -> Result<Vec<Sample>, String> {
+        let mut samples = Vec::new();
         for _ in 0..COLD {
             let d = delayed(one_way, None);
             let started = Instant::now();
             let mut process = Bootstrap::spawn(binary, &d.env);
-            times.push(d.post(1, Some(started), &process, event)?);
+            samples.push(d.post(1, Some(started), &process, event)?);
             process.kill();
         }
-        Ok(median(times))
+        Ok(samples)
     }
 
-    fn warm(binary: &Path, event: &[u8], one_way: Duration) -> Result<Duration, String> {
+    fn warm(binary: &Path, event: &[u8], one_way: Duration) -> Result<Vec<Sample>, String> {
         let d = delayed(one_way, None);
         let mut process = Bootstrap::spawn(binary, &d.env);
         d.post(1, None, &process, event)?;
-        let mut times = Vec::new();
+        let mut samples = Vec::new();
         for n in 0..WARM {
-            times.push(d.post(n + 2, None, &process, event)?);
+            samples.push(d.post(n + 2, None, &process, event)?);
         }
         let reused = (d.secrets.connections(), d.slack.connections());
         process.kill();
@@ -681,7 +915,7 @@ mod latency {
                 "warm invocations opened connections: (Secrets Manager, Slack) = {reused:?}"
             ));
         }
-        Ok(median(times))
+        Ok(samples)
     }
 
     /// One cold invocation, `idle` of nothing, then one timed invocation.
@@ -691,15 +925,285 @@ mod latency {
         one_way: Duration,
         idle: Duration,
         server_idle: Option<Duration>,
-    ) -> Result<Duration, String> {
+    ) -> Result<Sample, String> {
         let d = delayed(one_way, server_idle);
         let mut process = Bootstrap::spawn(binary, &d.env);
         d.post(1, None, &process, event)?;
         // The idleness itself is what is measured here, not a synchronisation.
         std::thread::sleep(idle);
-        let took = d.post(2, None, &process, event)?;
+        let sample = d.post(2, None, &process, event)?;
         process.kill();
-        Ok(took)
+        Ok(sample)
+    }
+
+    // ---- app mode ------------------------------------------------------------------------
+
+    /// What app mode talks to: the Web API and DynamoDB stand-ins of one emulator, each
+    /// behind a delaying proxy. Instances of the function share them.
+    struct Peers {
+        emu: Rc<Emulator>,
+        slack: DelayProxy,
+        dynamodb: DelayProxy,
+    }
+
+    /// One instance of the function in app mode with incident threads: its own Runtime API
+    /// and Secrets Manager (a bot token and channel in the secret, behind a delaying proxy),
+    /// the shared peers, `SLACK_PRECONNECT` at the Web API's origin.
+    struct App {
+        emu: Rc<Emulator>,
+        secrets: DelayProxy,
+        peers: Rc<Peers>,
+        env: Vec<(String, String)>,
+    }
+
+    fn app(one_way: Duration) -> App {
+        let emu = Rc::new(app_emulator());
+        let peers = Rc::new(Peers {
+            slack: DelayProxy::start(addr(&emu.slack_api_url()), one_way, None),
+            dynamodb: DelayProxy::start(addr(&emu.dynamodb_url()), one_way, None),
+            emu: Rc::clone(&emu),
+        });
+        instance(emu, peers, one_way)
+    }
+
+    fn app_emulator() -> Emulator {
+        let secret =
+            json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+        Emulator::start(Options {
+            secret_string: Some(secret.to_string()),
+            ..Options::default()
+        })
+    }
+
+    fn instance(emu: Rc<Emulator>, peers: Rc<Peers>, one_way: Duration) -> App {
+        let secrets = DelayProxy::start(addr(&emu.secrets_manager_url()), one_way, None);
+        let slack_origin = format!("http://{}", peers.slack.addr());
+        let mut env = emu.env();
+        for (k, v) in env.iter_mut() {
+            match k.as_str() {
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER" => *v = format!("http://{}", secrets.addr()),
+                "AWS_ENDPOINT_URL_DYNAMODB" => *v = format!("http://{}", peers.dynamodb.addr()),
+                "SLACK_API_URL" => *v = format!("{slack_origin}/api/"),
+                // https://slack.com for a real function in app mode.
+                "SLACK_PRECONNECT" => v.clone_from(&slack_origin),
+                _ => {}
+            }
+        }
+        env.push(("INCIDENT_TABLE".to_string(), DEFAULT_TABLE.to_string()));
+        env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));
+        App {
+            emu,
+            secrets,
+            peers,
+            env,
+        }
+    }
+
+    impl App {
+        /// Another instance of the same function: its own Runtime API, the same Slack and
+        /// DynamoDB.
+        fn another(&self, one_way: Duration) -> App {
+            instance(Rc::new(app_emulator()), Rc::clone(&self.peers), one_way)
+        }
+
+        fn proxies(&self) -> [&DelayProxy; 3] {
+            [&self.secrets, &self.peers.slack, &self.peers.dynamodb]
+        }
+
+        /// What was counted so far: connections per proxy, Web API and DynamoDB calls.
+        fn mark(&self) -> (Vec<usize>, usize, usize) {
+            (
+                self.proxies().iter().map(|p| p.connections()).collect(),
+                self.peers.emu.slack_api().calls().len(),
+                self.peers.emu.dynamodb().calls().len(),
+            )
+        }
+
+        /// One event, timed from now to the invocation's first `chat.postMessage` arriving.
+        fn invoke(&self, process: &Bootstrap, event: &Event) -> Result<Sample, String> {
+            let mark = self.mark();
+            let started = Instant::now();
+            let id = self.emu.push_event(event.body.clone());
+            self.measure(mark, started, &id, event, process)
+        }
+
+        /// Invocation `id`, timed from `started` to its first `chat.postMessage` arriving,
+        /// with what it cost since `mark`; read once the invocation is done.
+        fn measure(
+            &self,
+            (before, api_before, db_before): (Vec<usize>, usize, usize),
+            started: Instant,
+            id: &str,
+            event: &Event,
+            process: &Bootstrap,
+        ) -> Result<Sample, String> {
+            let (api, db) = (self.peers.emu.slack_api(), self.peers.emu.dynamodb());
+            let outcome = self.emu.wait_outcome(id);
+            let done = started.elapsed();
+            let connections = opened(&self.proxies(), &before);
+            match &outcome {
+                Outcome::Response(body) if body == r#"{"posted":1}"# => {}
+                Outcome::Response(body) => return Err(format!("app mode answered {body}")),
+                Outcome::Error(_) => expect_response(outcome, process)?,
+            }
+            let api_calls = api.calls().split_off(api_before);
+            let db_calls = db.calls().split_off(db_before);
+            if let Some(bad) = api_calls.iter().find(|c| !c.ok()) {
+                return Err(format!("Slack's {} answered {}", bad.method, bad.answer));
+            }
+            // A refused condition is an answer; anything else means the stand-in and the
+            // bootstrap disagree.
+            if let Some(bad) = db_calls.iter().find(|c| {
+                c.status != 200 && c.error.as_deref() != Some("ConditionalCheckFailedException")
+            }) {
+                return Err(format!(
+                    "DynamoDB's {} answered {}: {}\nrequest: {}",
+                    bad.operation, bad.status, bad.answer, bad.body
+                ));
+            }
+            let Some(post) = api_calls.iter().find(|c| c.method == "chat.postMessage") else {
+                return Err("the invocation posted nothing".to_string());
+            };
+            // An incident really opened, or the reply really went into its thread.
+            if post.params.get("thread_ts").is_some() != event.reply {
+                return Err(format!(
+                    "expected {}, Slack got {}",
+                    if event.reply {
+                        "a reply"
+                    } else {
+                        "a top-level post"
+                    },
+                    post.body
+                ));
+            }
+            let before_post = db_calls
+                .iter()
+                .filter(|c| c.received < post.received)
+                .count();
+            Ok(Sample {
+                took: post.received.saturating_duration_since(started),
+                done: Some(done),
+                dynamodb: Some((before_post, db_calls.len())),
+                connections,
+            })
+        }
+    }
+
+    /// An event, and whether its post is a reply in an incident's thread.
+    struct Event {
+        body: Vec<u8>,
+        reply: bool,
+    }
+
+    /// An SNS event: alarm `name` entering `state` from `old`, `ago` seconds before now.
+    fn transition(name: &str, state: &str, old: &str, ago: i64) -> Vec<u8> {
+        let mut message: Value =
+            serde_json::from_str(&common::alarm_message(name, state)).expect("alarm JSON");
+        message["OldStateValue"] = old.into();
+        // YYYYMMDDTHHMMSSZ → CloudWatch's YYYY-MM-DDTHH:MM:SS.mmm+0000.
+        let d = emulator::sigv4::format_amz_date((emulator::now_ms() / 1000) as i64 - ago);
+        message["StateChangeTime"] = format!(
+            "{}-{}-{}T{}:{}:{}.000+0000",
+            &d[0..4],
+            &d[4..6],
+            &d[6..8],
+            &d[9..11],
+            &d[11..13],
+            &d[13..15]
+        )
+        .into();
+        common::sns(&[(&message.to_string(), Some(state))])
+    }
+
+    /// An alarm's `ALARM`, opening its incident.
+    fn opening(name: &str) -> Event {
+        Event {
+            body: transition(name, "ALARM", "OK", 120),
+            reply: false,
+        }
+    }
+
+    /// The `OK` after it: a reply in the incident's thread.
+    fn closing(name: &str) -> Event {
+        Event {
+            body: transition(name, "OK", "ALARM", 60),
+            reply: true,
+        }
+    }
+
+    fn app_cold_starts(binary: &Path, one_way: Duration) -> Result<Vec<Sample>, String> {
+        let mut samples = Vec::new();
+        for _ in 0..COLD {
+            let a = app(one_way);
+            // Queued first, as on a cold start.
+            let mark = a.mark();
+            let event = opening("cpu-high");
+            let id = a.emu.push_event(event.body.clone());
+            let started = Instant::now();
+            let mut process = Bootstrap::spawn(binary, &a.env);
+            let sample = a.measure(mark, started, &id, &event, &process);
+            process.kill();
+            samples.push(sample?);
+        }
+        Ok(samples)
+    }
+
+    /// Warm invocations, after a cold one each: a new alarm's `ALARM`, its `OK`; and the
+    /// `OK` of an alarm another (warm) instance opened.
+    struct AppWarm {
+        open: Vec<Sample>,
+        later: Vec<Sample>,
+        elsewhere: Vec<Sample>,
+    }
+
+    fn app_warm(binary: &Path, one_way: Duration) -> Result<AppWarm, String> {
+        let a = app(one_way);
+        let b = a.another(one_way);
+        let mut first = Bootstrap::spawn(binary, &a.env);
+        let mut second = Bootstrap::spawn(binary, &b.env);
+        let result = (|| {
+            a.invoke(&first, &opening("cold-a"))?;
+            b.invoke(&second, &opening("cold-b"))?;
+            let mut warm = AppWarm {
+                open: Vec::new(),
+                later: Vec::new(),
+                elsewhere: Vec::new(),
+            };
+            for n in 0..WARM {
+                let name = format!("warm-{n}");
+                warm.open.push(a.invoke(&first, &opening(&name))?);
+                warm.later.push(a.invoke(&first, &closing(&name))?);
+                let name = format!("opened-by-another-{n}");
+                a.invoke(&first, &opening(&name))?;
+                warm.elsewhere.push(b.invoke(&second, &closing(&name))?);
+            }
+            Ok(warm)
+        })();
+        first.kill();
+        second.kill();
+        result
+    }
+
+    /// A cold `ALARM`, `idle` of nothing, then a new alarm's `ALARM` or the first one's `OK`.
+    fn app_after_idle(
+        binary: &Path,
+        one_way: Duration,
+        idle: Duration,
+        later: bool,
+    ) -> Result<Sample, String> {
+        let a = app(one_way);
+        let mut process = Bootstrap::spawn(binary, &a.env);
+        let result = a.invoke(&process, &opening("first")).and_then(|_| {
+            // The idleness itself is what is measured here, not a synchronisation.
+            std::thread::sleep(idle);
+            let event = match later {
+                true => closing("first"),
+                false => opening("second"),
+            };
+            a.invoke(&process, &event)
+        });
+        process.kill();
+        result
     }
 
     /// Syscalls per warm invocation by name: strace counts a run of one invocation and

@@ -1163,3 +1163,221 @@ fn slack_api_lost_answer_with_a_pooled_client() {
         .expect("body")
         .contains(r#""ok":true"#));
 }
+
+// ---- DynamoDB stand-in -------------------------------------------------------------------------
+
+/// A DynamoDB call signed for `service` with the emulator's credentials.
+fn dynamodb_call(
+    emu: &Emulator,
+    service: &str,
+    operation: &str,
+    body: &serde_json::Value,
+) -> Reply {
+    let addr = emu
+        .dynamodb_url()
+        .strip_prefix("http://")
+        .expect("http url")
+        .to_string();
+    let o = emu.options();
+    let amz_date = sigv4::format_amz_date((emulator::now_ms() / 1000) as i64);
+    let body = body.to_string();
+    let mut headers: Vec<(String, String)> = vec![
+        ("Host".into(), addr.clone()),
+        ("Content-Type".into(), "application/x-amz-json-1.0".into()),
+        (
+            "X-Amz-Target".into(),
+            format!("DynamoDB_20120810.{operation}"),
+        ),
+        ("X-Amz-Date".into(), amz_date.clone()),
+        (
+            "X-Amz-Security-Token".into(),
+            o.session_token.clone().expect("a token"),
+        ),
+    ];
+    let signed = [
+        "content-type",
+        "host",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-target",
+    ];
+    let request = sigv4::Request {
+        method: "POST",
+        target: "/",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let authorization = sigv4::authorization_header(
+        &request,
+        &o.access_key_id,
+        &o.secret_access_key,
+        &o.region,
+        service,
+        &amz_date,
+        &signed,
+    )
+    .expect("sign the request");
+    headers.push(("Authorization".into(), authorization));
+    let borrowed: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    http(&addr, "POST", "/", &borrowed, body.as_bytes())
+}
+
+/// The incident store's write, as `src/incident/store.rs` makes it.
+fn store_write(condition: &str, next: u64, read: Option<u64>) -> serde_json::Value {
+    let mut values = serde_json::json!({
+        ":next": {"N": next.to_string()},
+        ":log": {"S": format!("[{{\"id\":\"ALARM@{next}\"}}]")},
+        ":expires": {"N": "1799999999"},
+    });
+    if let Some(read) = read {
+        values[":read"] = serde_json::json!({"N": read.to_string()});
+    }
+    serde_json::json!({
+        "TableName": emulator::dynamodb::DEFAULT_TABLE,
+        "Key": {"alarm": {"S": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu"}},
+        "UpdateExpression": "SET v = :next, #log = :log, expires = :expires REMOVE #status, #state, changed, opened, claim, claimed, channel, ts, seen",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#log": "log", "#status": "status", "#state": "state"},
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    })
+}
+
+#[test]
+fn dynamodb_serves_the_incident_stores_calls_and_nothing_else() {
+    let emu = Emulator::start(Options::default());
+    assert!(emu
+        .env()
+        .contains(&("AWS_ENDPOINT_URL_DYNAMODB".to_string(), emu.dynamodb_url())));
+    let key =
+        serde_json::json!({"alarm": {"S": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu"}});
+    let get =
+        serde_json::json!({"TableName": "alarm-incidents", "Key": key, "ConsistentRead": true});
+
+    let absent = dynamodb_call(&emu, "dynamodb", "GetItem", &get);
+    assert_eq!((absent.status, absent.json()), (200, serde_json::json!({})));
+    let crc = absent.header("x-amz-crc32").expect("x-amz-crc32");
+    assert_eq!(
+        crc,
+        emulator::dynamodb::crc32(absent.body.as_bytes()).to_string()
+    );
+
+    let opened = dynamodb_call(
+        &emu,
+        "dynamodb",
+        "UpdateItem",
+        &store_write("attribute_not_exists(alarm)", 1, None),
+    );
+    assert_eq!(
+        (opened.status, opened.json()),
+        (200, serde_json::json!({})),
+        "{}",
+        opened.body
+    );
+    // The same write again: refused, with the item as it is.
+    let refused = dynamodb_call(
+        &emu,
+        "dynamodb",
+        "UpdateItem",
+        &store_write("attribute_not_exists(alarm)", 1, None),
+    );
+    assert_eq!(refused.status, 400);
+    let answer = refused.json();
+    assert_eq!(
+        answer["__type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    assert_eq!(answer["message"], "The conditional request failed");
+    assert_eq!(answer["Item"]["v"], serde_json::json!({"N": "1"}));
+    assert_eq!(answer["Item"]["alarm"], key["alarm"]);
+
+    let stale = dynamodb_call(
+        &emu,
+        "dynamodb",
+        "UpdateItem",
+        &store_write("v = :read", 3, Some(2)),
+    );
+    assert_eq!(stale.status, 400, "{}", stale.body);
+    let next = dynamodb_call(
+        &emu,
+        "dynamodb",
+        "UpdateItem",
+        &store_write("v = :read", 2, Some(1)),
+    );
+    assert_eq!(next.status, 200, "{}", next.body);
+    let item = dynamodb_call(&emu, "dynamodb", "GetItem", &get).json()["Item"].clone();
+    assert_eq!(item["v"], serde_json::json!({"N": "2"}));
+    assert_eq!(item["log"]["S"], "[{\"id\":\"ALARM@2\"}]");
+    assert_eq!(
+        Some(item),
+        emu.dynamodb()
+            .item("alarm-incidents", key["alarm"]["S"].as_str().unwrap_or(""))
+    );
+
+    // What it was not written for is refused loudly, and so is a signature for another service.
+    let mut unaliased = store_write("v = :read", 3, Some(2));
+    unaliased["UpdateExpression"] =
+        "SET v = :next, log = :log, expires = :expires REMOVE #status, #state".into();
+    let put = serde_json::json!({"TableName": "alarm-incidents", "Item": key});
+    let mut eventual = get.clone();
+    eventual["ConsistentRead"] = false.into();
+    for (service, operation, body, says) in [
+        (
+            "dynamodb",
+            "PutItem",
+            &put,
+            "does not understand the operation PutItem",
+        ),
+        (
+            "dynamodb",
+            "UpdateItem",
+            &unaliased,
+            "reserved keyword: log",
+        ),
+        (
+            "dynamodb",
+            "GetItem",
+            &eventual,
+            "does not understand an eventually consistent",
+        ),
+        ("monitoring", "GetItem", &get, "scoped to"),
+    ] {
+        let reply = dynamodb_call(&emu, service, operation, body);
+        assert_eq!(reply.status, 400, "{operation}: {}", reply.body);
+        let json = reply.json();
+        let message = json["message"]
+            .as_str()
+            .or(json["Message"].as_str())
+            .unwrap_or("");
+        assert!(message.contains(says), "{operation}: {json}");
+    }
+
+    let calls = emu.dynamodb().calls();
+    let seen: Vec<(&str, u16, bool)> = calls
+        .iter()
+        .map(|c| (c.operation.as_str(), c.status, c.signature_ok))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GetItem", 200, true),
+            ("UpdateItem", 200, true),
+            ("UpdateItem", 400, true),
+            ("UpdateItem", 400, true),
+            ("UpdateItem", 200, true),
+            ("GetItem", 200, true),
+            ("PutItem", 400, true),
+            ("UpdateItem", 400, true),
+            ("GetItem", 400, true),
+            ("GetItem", 400, false),
+        ]
+    );
+    assert_eq!(
+        calls[2].error.as_deref(),
+        Some("ConditionalCheckFailedException")
+    );
+    assert!(calls.windows(2).all(|w| w[0].received <= w[1].received));
+}

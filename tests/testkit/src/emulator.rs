@@ -1,12 +1,14 @@
-//! Local emulator for the bootstrap's three peers: the Lambda Runtime API, AWS Secrets Manager
+//! Local emulator for the bootstrap's peers: the Lambda Runtime API, AWS Secrets Manager
 //! (GetSecretValue, with its own SigV4 verifier), a Slack incoming webhook and Slack's Web API
-//! for a bot token (`slack_api`, the "app mode" peer). Each is a
+//! for a bot token (`slack_api`, the "app mode" peer), and the CloudWatch and DynamoDB
+//! stand-ins (`METRIC_GRAPH`, `INCIDENT_TABLE`). Each is a
 //! `tiny_http` server on `127.0.0.1:0`; every request is served on its own thread so that a
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
 pub mod cloudwatch;
 pub mod connects;
 pub mod delay;
+pub mod dynamodb;
 pub mod fault;
 pub mod process;
 pub mod runtime_api;
@@ -165,11 +167,13 @@ pub struct Emulator {
     slack: Arc<slack::State>,
     slack_api: Arc<SlackApi>,
     cloudwatch: Arc<cloudwatch::CloudWatch>,
+    dynamodb: Arc<dynamodb::DynamoDb>,
     runtime_server: HttpServer,
     secrets_server: HttpServer,
     slack_server: HttpServer,
     slack_api_server: HttpServer,
     cloudwatch_server: HttpServer,
+    dynamodb_server: HttpServer,
 }
 
 impl Emulator {
@@ -206,6 +210,12 @@ impl Emulator {
             move |rq| cloudwatch.handle(rq)
         });
 
+        let dynamodb = Arc::new(dynamodb::DynamoDb::new(options.clone()));
+        let dynamodb_server = HttpServer::start("dynamodb", {
+            let dynamodb = Arc::clone(&dynamodb);
+            move |rq| dynamodb.handle(rq)
+        });
+
         let runtime = Arc::new(runtime_api::State::new(
             options.runtime_prefix.clone(),
             options.deadline_ms,
@@ -222,11 +232,13 @@ impl Emulator {
             slack,
             slack_api,
             cloudwatch,
+            dynamodb,
             runtime_server,
             secrets_server,
             slack_server,
             slack_api_server,
             cloudwatch_server,
+            dynamodb_server,
         }
     }
 
@@ -241,6 +253,11 @@ impl Emulator {
     /// For `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
     pub fn secrets_manager_url(&self) -> String {
         format!("http://{}", self.secrets_server.addr)
+    }
+
+    /// For `AWS_ENDPOINT_URL_DYNAMODB`.
+    pub fn dynamodb_url(&self) -> String {
+        format!("http://{}", self.dynamodb_server.addr)
     }
 
     pub fn slack_url(&self) -> String {
@@ -285,6 +302,8 @@ impl Emulator {
             "AWS_ENDPOINT_URL_CLOUDWATCH".to_string(),
             format!("http://{}", self.cloudwatch_server.addr),
         ));
+        // Used only with INCIDENT_TABLE (the stand-in's table: `dynamodb::DEFAULT_TABLE`).
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_string(), self.dynamodb_url()));
         // The emulator's Slack stands for hooks.slack.com, where the bootstrap connects
         // while it fetches the secret.
         env.push((
@@ -297,6 +316,11 @@ impl Emulator {
     /// The CloudWatch stand-in (`METRIC_GRAPH`): its series, faults and what it was asked.
     pub fn cloudwatch(&self) -> &cloudwatch::CloudWatch {
         &self.cloudwatch
+    }
+
+    /// The DynamoDB stand-in (`INCIDENT_TABLE`): its tables, faults and what it was asked.
+    pub fn dynamodb(&self) -> &dynamodb::DynamoDb {
+        &self.dynamodb
     }
 
     // ---- Runtime API ------------------------------------------------------------------------
@@ -427,6 +451,7 @@ impl Drop for Emulator {
         self.slack_server.stop();
         self.slack_api_server.stop();
         self.cloudwatch_server.stop();
+        self.dynamodb_server.stop();
     }
 }
 

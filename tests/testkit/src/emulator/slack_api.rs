@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::{Condvar, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
@@ -59,6 +59,8 @@ pub enum Fault {
 /// One request to `/api/<method>`, recorded after it was handled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiCall {
+    /// When the whole request had arrived (for timing what came before it).
+    pub received: Instant,
     pub method: String,
     /// The `Content-Type` header verbatim (so a test can tell `application/json` from
     /// `application/json; charset=utf-8`).
@@ -369,6 +371,7 @@ impl SlackApi {
 
     pub fn handle(&self, mut rq: tiny_http::Request) {
         let incoming = Incoming::read(&mut rq);
+        let received = Instant::now();
         let path = incoming.path().to_string();
         if let Some(file_id) = path.strip_prefix("/upload/") {
             return self.handle_upload(rq, &incoming, file_id);
@@ -435,6 +438,7 @@ impl SlackApi {
         };
 
         let call = ApiCall {
+            received,
             method,
             content_type,
             encoding: request.encoding,

@@ -1,0 +1,1140 @@
+//! DynamoDB stand-in for the incident store (`INCIDENT_TABLE`): `GetItem` and `UpdateItem` over
+//! awsJson1_0 (`X-Amz-Target: DynamoDB_20120810.…`), in memory, every request checked with the
+//! emulator's own SigV4 verifier (`sigv4.rs`) for the signing name `dynamodb`.
+//!
+//! It understands exactly what the bootstrap sends (`src/incident/store.rs`,
+//! `src/aws/dynamodb.rs`), checked as DynamoDB checks it, and nothing more: a strongly
+//! consistent `GetItem`; an `UpdateItem` whose `UpdateExpression` has `SET path = :value, …`
+//! and `REMOVE path, …` clauses, whose `ConditionExpression` is `attribute_not_exists(path)`,
+//! `attribute_exists(path)` or `path = :value`, with `ExpressionAttributeNames`/`Values`
+//! (every one used, no reserved word unaliased) and `ReturnValuesOnConditionCheckFailure`.
+//! Anything else is a 400 `ValidationException` that says the stand-in does not understand
+//! it, so that a change in the bootstrap's requests shows up loudly instead of being served
+//! by guesswork. A conditional write is checked and applied under one lock: atomic, as on
+//! DynamoDB.
+//!
+//! Answers as DynamoDB's: `{"Item": …}` or `{}`; `{}` for a write; a failed condition is 400
+//! `{"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "message":
+//! "The conditional request failed", "Item": {…}}` (`Item` only with `ALL_OLD` and an item);
+//! every answer carries `x-amzn-RequestId` and `x-amz-crc32`. Facts it follows:
+//! /work/shared/reference/dynamodb.md and botocore's `dynamodb/2012-08-10/service-2.json`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use super::{json_or_null, lock, respond, sigv4, wait_for, Incoming, Options};
+
+const AMZ_JSON: &str = "application/x-amz-json-1.0";
+const SERVICE: &str = "dynamodb";
+const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// Largest accepted difference between `X-Amz-Date` and the local clock, as AWS does.
+const MAX_SKEW_SECS: i64 = 15 * 60;
+/// DynamoDB's item size limit.
+const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// The table the stand-in starts with, and its key: the incident store's.
+pub const DEFAULT_TABLE: &str = "alarm-incidents";
+pub const DEFAULT_KEY: &str = "alarm";
+
+const DYNAMODB_ERROR: &str = "com.amazonaws.dynamodb.v20120810#";
+const CORAL_SERVICE: &str = "com.amazon.coral.service#";
+const CORAL_VALIDATE: &str = "com.amazon.coral.validate#";
+
+pub type Item = Map<String, Value>;
+
+/// One request, recorded after it was handled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DdbCall {
+    /// When the whole request had arrived.
+    pub received: Instant,
+    /// The operation, from `X-Amz-Target` without its prefix (the whole header if it has none).
+    pub operation: String,
+    pub body: String,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub request: Value,
+    pub signature_ok: bool,
+    pub status: u16,
+    /// The error code answered (the part of `__type` after `#`), if any.
+    pub error: Option<String>,
+    /// The JSON answered.
+    pub answer: Value,
+}
+
+struct Table {
+    /// The name of the table's only key attribute (type S).
+    key: String,
+    /// By key value.
+    items: BTreeMap<String, Item>,
+}
+
+struct Inner {
+    tables: BTreeMap<String, Table>,
+    calls: Vec<DdbCall>,
+    /// Errors for the next requests (FIFO), whatever the operation: `(status, code)`.
+    faults: VecDeque<(u16, String)>,
+}
+
+pub struct DynamoDb {
+    options: Options,
+    inner: Mutex<Inner>,
+    cv: Condvar,
+}
+
+/// An error answer: HTTP status, the whole `__type`, the message, and for a failed condition
+/// the item as it is.
+struct Reject {
+    status: u16,
+    kind: String,
+    message: String,
+    item: Option<Item>,
+}
+
+fn error(prefix: &str, code: &str, message: impl Into<String>) -> Reject {
+    Reject {
+        status: 400,
+        kind: format!("{prefix}{code}"),
+        message: message.into(),
+        item: None,
+    }
+}
+
+fn validation(message: impl Into<String>) -> Reject {
+    error(CORAL_VALIDATE, "ValidationException", message)
+}
+
+/// What DynamoDB would serve but this stand-in was not written for: a change in what the
+/// bootstrap sends, to look at.
+fn not_understood(what: impl std::fmt::Display) -> Reject {
+    validation(format!(
+        "the DynamoDB stand-in (tests/testkit/src/emulator/dynamodb.rs) does not understand {what}"
+    ))
+}
+
+impl DynamoDb {
+    /// With one empty table, [`DEFAULT_TABLE`] keyed by [`DEFAULT_KEY`].
+    pub fn new(options: Options) -> DynamoDb {
+        let db = DynamoDb {
+            options,
+            inner: Mutex::new(Inner {
+                tables: BTreeMap::new(),
+                calls: Vec::new(),
+                faults: VecDeque::new(),
+            }),
+            cv: Condvar::new(),
+        };
+        db.create_table(DEFAULT_TABLE, DEFAULT_KEY);
+        db
+    }
+
+    // ---- configuration ----------------------------------------------------------------------
+
+    /// An empty table whose only key is the string attribute `key` (replaces one of that name).
+    pub fn create_table(&self, name: &str, key: &str) {
+        lock(&self.inner).tables.insert(
+            name.to_string(),
+            Table {
+                key: key.to_string(),
+                items: BTreeMap::new(),
+            },
+        );
+    }
+
+    /// Stores `item` (an object of AttributeValues holding the table's key) as it is, as an
+    /// older writer would have left it. Panics on an unknown table or a missing key.
+    pub fn put_item(&self, table: &str, item: Value) {
+        let mut inner = lock(&self.inner);
+        let table = inner
+            .tables
+            .get_mut(table)
+            .unwrap_or_else(|| panic!("dynamodb stand-in: no table {table:?}"));
+        let Value::Object(item) = item else {
+            panic!("dynamodb stand-in: an item is a JSON object")
+        };
+        let key = item
+            .get(&table.key)
+            .and_then(|v| v.get("S"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("dynamodb stand-in: the item has no S {:?}", table.key))
+            .to_string();
+        table.items.insert(key, item);
+    }
+
+    /// The next request answers HTTP `status` with error `code` (`ThrottlingException`,
+    /// `InternalServerError`), after its signature was checked; nothing is read or written.
+    pub fn fail_next(&self, status: u16, code: &str) {
+        lock(&self.inner)
+            .faults
+            .push_back((status, code.to_string()));
+    }
+
+    // ---- accessors --------------------------------------------------------------------------
+
+    /// The item of `table` whose key is `key`, as DynamoDB would return it.
+    pub fn item(&self, table: &str, key: &str) -> Option<Value> {
+        let inner = lock(&self.inner);
+        let item = inner.tables.get(table)?.items.get(key)?;
+        Some(Value::Object(item.clone()))
+    }
+
+    /// Every request, in the order they were handled.
+    pub fn calls(&self) -> Vec<DdbCall> {
+        lock(&self.inner).calls.clone()
+    }
+
+    /// Blocks until at least `n` requests were handled; returns them all.
+    pub fn wait_calls(&self, n: usize) -> Vec<DdbCall> {
+        wait_for(
+            &self.inner,
+            &self.cv,
+            |s| (s.calls.len() >= n).then(|| s.calls.clone()),
+            |s| format!("{n} DynamoDB call(s) (seen {})", s.calls.len()),
+        )
+    }
+
+    // ---- serving ----------------------------------------------------------------------------
+
+    pub fn handle(&self, mut rq: tiny_http::Request) {
+        let incoming = Incoming::read(&mut rq);
+        let received = Instant::now();
+        let target = incoming.header("X-Amz-Target").unwrap_or_default();
+        let operation = target
+            .strip_prefix(TARGET_PREFIX)
+            .unwrap_or(&target)
+            .to_string();
+        let body = incoming.body_string();
+        let request = json_or_null(&body);
+        let mut call = DdbCall {
+            received,
+            operation: operation.clone(),
+            body,
+            request: request.clone(),
+            signature_ok: false,
+            status: 200,
+            error: None,
+            answer: Value::Null,
+        };
+        let result = self.authenticate(&incoming).and_then(|()| {
+            call.signature_ok = true;
+            let mut inner = lock(&self.inner);
+            if let Some((status, code)) = inner.faults.pop_front() {
+                let prefix = match code.as_str() {
+                    "ThrottlingException" | "UnrecognizedClientException" => CORAL_SERVICE,
+                    _ => DYNAMODB_ERROR,
+                };
+                let mut fault = error(prefix, &code, "injected fault");
+                fault.status = status;
+                return Err(fault);
+            }
+            if !target.starts_with(TARGET_PREFIX) {
+                return Err(error(
+                    CORAL_SERVICE,
+                    "UnknownOperationException",
+                    format!("X-Amz-Target {target:?} is not a DynamoDB_20120810 operation"),
+                ));
+            }
+            let Value::Object(request) = &request else {
+                return Err(error(
+                    CORAL_SERVICE,
+                    "SerializationException",
+                    "the request body is not a JSON object",
+                ));
+            };
+            match operation.as_str() {
+                "GetItem" => get_item(&mut inner, request),
+                "UpdateItem" => update_item(&mut inner, request),
+                other => Err(not_understood(format_args!(
+                    "the operation {other} (it serves GetItem and UpdateItem)"
+                ))),
+            }
+        });
+        let request_id = super::new_request_id();
+        let (status, answer) = match result {
+            Ok(answer) => (200, answer),
+            Err(reject) => {
+                let code = reject.kind.rsplit('#').next().unwrap_or("").to_string();
+                call.error = Some(code);
+                // The auth front end says `Message`; DynamoDB's own errors `message`.
+                let field = match reject.kind.starts_with(CORAL_SERVICE) {
+                    true => "Message",
+                    false => "message",
+                };
+                let mut body = json!({ "__type": reject.kind });
+                body[field] = reject.message.into();
+                if let Some(item) = reject.item {
+                    body["Item"] = Value::Object(item);
+                }
+                (reject.status, body)
+            }
+        };
+        call.status = status;
+        call.answer = answer.clone();
+        let text = answer.to_string();
+        let crc = crc32(text.as_bytes()).to_string();
+        lock(&self.inner).calls.push(call);
+        self.cv.notify_all();
+        respond(
+            rq,
+            status,
+            &[
+                ("Content-Type", AMZ_JSON),
+                ("x-amzn-RequestId", &request_id),
+                ("x-amz-crc32", &crc),
+            ],
+            text,
+        );
+    }
+
+    /// The SigV4 checks, as the Secrets Manager stand-in makes them, for the signing name
+    /// `dynamodb`; then the content type.
+    fn authenticate(&self, rq: &Incoming) -> Result<(), Reject> {
+        let o = &self.options;
+        let deny = |code: &str, message: String| Err(error(CORAL_SERVICE, code, message));
+        let Some(header) = rq.header("Authorization") else {
+            return deny(
+                "MissingAuthenticationTokenException",
+                "Request is missing Authentication Token".into(),
+            );
+        };
+        let auth = match sigv4::parse_authorization(&header) {
+            Ok(auth) => auth,
+            Err(e) => return deny("IncompleteSignatureException", e),
+        };
+        let token = rq.header("X-Amz-Security-Token");
+        let token_signed = auth
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-amz-security-token");
+        if auth.access_key_id != o.access_key_id
+            || token != o.session_token
+            || (o.session_token.is_some() && !token_signed)
+        {
+            return deny(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.".into(),
+            );
+        }
+        let Some(amz_date) = rq.header("X-Amz-Date") else {
+            return deny(
+                "IncompleteSignatureException",
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                    .into(),
+            );
+        };
+        let signed_at = match sigv4::parse_amz_date(&amz_date) {
+            Ok(t) => t,
+            Err(e) => return deny("IncompleteSignatureException", e),
+        };
+        if auth.date != amz_date[..8] {
+            return deny(
+                "InvalidSignatureException",
+                format!(
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'",
+                    auth.date,
+                    &amz_date[..8]
+                ),
+            );
+        }
+        if auth.service != SERVICE || auth.region != o.region || auth.terminator != "aws4_request" {
+            return deny(
+                "InvalidSignatureException",
+                format!(
+                    "Credential should be scoped to {}/{SERVICE}/aws4_request, not {}/{}/{}",
+                    o.region, auth.region, auth.service, auth.terminator
+                ),
+            );
+        }
+        for required in ["host", "x-amz-date"] {
+            if !auth.signed_headers.iter().any(|h| h == required) {
+                return deny(
+                    "InvalidSignatureException",
+                    format!("'{required}' must be a 'SignedHeader' in the AWS Authorization."),
+                );
+            }
+        }
+        let now = (super::now_ms() / 1000) as i64;
+        if (now - signed_at).abs() > MAX_SKEW_SECS {
+            return deny(
+                "InvalidSignatureException",
+                format!("Signature expired: {amz_date} is more than 15 min from now"),
+            );
+        }
+        let request = sigv4::Request {
+            method: &rq.method,
+            target: &rq.url,
+            headers: &rq.headers,
+            body: &rq.body,
+        };
+        let expected =
+            match sigv4::expected_signature(&request, &auth, &amz_date, &o.secret_access_key) {
+                Ok(expected) => expected,
+                Err(e) => return deny("InvalidSignatureException", e),
+            };
+        if !sigv4::signatures_equal(&expected, &auth.signature) {
+            return deny(
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details."
+                    .into(),
+            );
+        }
+        if rq.method != "POST" || rq.path() != "/" {
+            return Err(not_understood(format_args!(
+                "{} {} (DynamoDB takes POST /)",
+                rq.method,
+                rq.path()
+            )));
+        }
+        let content_type = rq.header("Content-Type").unwrap_or_default();
+        if content_type != AMZ_JSON {
+            return deny(
+                "SerializationException",
+                format!("Content-Type must be {AMZ_JSON}, got {content_type:?}"),
+            );
+        }
+        Ok(())
+    }
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+/// Rejects members the stand-in was not written for (DynamoDB may know them).
+fn only(request: &Item, known: &[&str], operation: &str) -> Result<(), Reject> {
+    match request.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(other) => Err(not_understood(format_args!("{other} in {operation}"))),
+        None => Ok(()),
+    }
+}
+
+fn serialization(message: impl Into<String>) -> Reject {
+    error(CORAL_SERVICE, "SerializationException", message)
+}
+
+/// `TableName` and `Key`: the table, and the key's value (the table's one string key).
+fn table_and_key<'a>(
+    inner: &'a mut Inner,
+    request: &Item,
+) -> Result<(&'a mut Table, String), Reject> {
+    let Some(name) = request.get("TableName").and_then(Value::as_str) else {
+        return Err(validation(
+            "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    let Some(Value::Object(key)) = request.get("Key") else {
+        return Err(validation(
+            "1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    for value in key.values() {
+        check_value(value)?;
+    }
+    let Some(table) = inner.tables.get_mut(name) else {
+        return Err(error(
+            DYNAMODB_ERROR,
+            "ResourceNotFoundException",
+            "Requested resource not found",
+        ));
+    };
+    let value = match (key.len(), key.get(&table.key)) {
+        (1, Some(v)) => v.get("S").and_then(Value::as_str),
+        _ => None,
+    };
+    match value {
+        Some(s) if !s.is_empty() => {
+            let s = s.to_string();
+            Ok((table, s))
+        }
+        _ => Err(validation(
+            "The provided key element does not match the schema",
+        )),
+    }
+}
+
+fn get_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
+    only(request, &["TableName", "Key", "ConsistentRead"], "GetItem")?;
+    match request.get("ConsistentRead") {
+        Some(Value::Bool(true)) => {}
+        Some(Value::Bool(false)) | None => return Err(not_understood(
+            "an eventually consistent GetItem (the incident store reads with ConsistentRead: true)",
+        )),
+        Some(_) => return Err(serialization("ConsistentRead must be a boolean")),
+    }
+    let (table, key) = table_and_key(inner, request)?;
+    Ok(match table.items.get(&key) {
+        Some(item) => json!({ "Item": item }),
+        None => json!({}),
+    })
+}
+
+fn update_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
+    only(
+        request,
+        &[
+            "TableName",
+            "Key",
+            "UpdateExpression",
+            "ConditionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+            "ReturnValues",
+            "ReturnValuesOnConditionCheckFailure",
+        ],
+        "UpdateItem",
+    )?;
+    let text = |name: &str| -> Result<Option<&str>, Reject> {
+        match request.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(serialization(format!("{name} must be a string"))),
+        }
+    };
+    match text("ReturnValues")? {
+        None | Some("NONE") => {}
+        Some(v @ ("ALL_OLD" | "UPDATED_OLD" | "ALL_NEW" | "UPDATED_NEW")) => {
+            return Err(not_understood(format_args!("ReturnValues {v}")))
+        }
+        Some(v) => {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{v}' at 'returnValues' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+            )))
+        }
+    }
+    let all_old = match text("ReturnValuesOnConditionCheckFailure")? {
+        None | Some("NONE") => false,
+        Some("ALL_OLD") => true,
+        Some(v) => {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{v}' at 'returnValuesOnConditionCheckFailure' \
+                 failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"
+            )))
+        }
+    };
+    let empty = Map::new();
+    let names = match request.get("ExpressionAttributeNames") {
+        None => &empty,
+        Some(Value::Object(m)) if m.is_empty() => {
+            return Err(validation("ExpressionAttributeNames must not be empty"))
+        }
+        Some(Value::Object(m)) if m.values().all(Value::is_string) => m,
+        Some(_) => {
+            return Err(serialization(
+                "ExpressionAttributeNames must map names to strings",
+            ))
+        }
+    };
+    let values = match request.get("ExpressionAttributeValues") {
+        None => &empty,
+        Some(Value::Object(m)) if m.is_empty() => {
+            return Err(validation("ExpressionAttributeValues must not be empty"))
+        }
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(serialization(
+                "ExpressionAttributeValues must map names to AttributeValues",
+            ))
+        }
+    };
+    for value in values.values() {
+        check_value(value)?;
+    }
+    let Some(update) = text("UpdateExpression")? else {
+        return Err(not_understood("an UpdateItem without an UpdateExpression"));
+    };
+    let mut scope = Scope {
+        names,
+        values,
+        used_names: BTreeSet::new(),
+        used_values: BTreeSet::new(),
+    };
+    let actions = parse_update(update, &mut scope)?;
+    let condition = match text("ConditionExpression")? {
+        Some(c) => Some(parse_condition(c, &mut scope)?),
+        None => None,
+    };
+    for (kind, given, used) in [
+        ("ExpressionAttributeNames", names, &scope.used_names),
+        ("ExpressionAttributeValues", values, &scope.used_values),
+    ] {
+        let unused: Vec<&str> = given
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .map(String::as_str)
+            .collect();
+        if !unused.is_empty() {
+            return Err(validation(format!(
+                "Value provided in {kind} unused in expressions: keys: {{{}}}",
+                unused.join(", ")
+            )));
+        }
+    }
+
+    let (table, key) = table_and_key(inner, request)?;
+    if let Some(path) = actions.iter().map(Action::path).find(|p| *p == table.key) {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: Cannot update attribute {path}. \
+             This attribute is part of the key"
+        )));
+    }
+    let old = table.items.get(&key);
+    if let Some(condition) = condition {
+        if !condition.holds(old) {
+            return Err(Reject {
+                status: 400,
+                kind: format!("{DYNAMODB_ERROR}ConditionalCheckFailedException"),
+                message: "The conditional request failed".into(),
+                item: old.filter(|_| all_old).cloned(),
+            });
+        }
+    }
+    let mut item = old.cloned().unwrap_or_else(|| {
+        let mut item = Map::new();
+        item.insert(table.key.clone(), json!({ "S": key }));
+        item
+    });
+    for action in actions {
+        match action {
+            Action::Set(path, value) => {
+                item.insert(path, value);
+            }
+            Action::Remove(path) => {
+                item.remove(&path);
+            }
+        }
+    }
+    if item_size(&item) > MAX_ITEM_BYTES {
+        return Err(validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
+    table.items.insert(key, item);
+    Ok(json!({}))
+}
+
+// ---- expressions ----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    /// An attribute name, keyword or function name.
+    Word(String),
+    /// `#name`.
+    Name(String),
+    /// `:value`.
+    Value(String),
+    Sym(char),
+}
+
+fn tokens(expression: &str, what: &str) -> Result<Vec<Token>, Reject> {
+    let chars: Vec<char> = expression.chars().collect();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let token = match c {
+            '#' | ':' => {
+                i += 1;
+                while i < chars.len() && word(chars[i]) {
+                    i += 1;
+                }
+                let text: String = chars[start..i].iter().collect();
+                if text.len() == 1 {
+                    return Err(validation(format!(
+                        "Invalid {what}: Syntax error; token: \"{c}\", near: \"{expression}\""
+                    )));
+                }
+                match c {
+                    '#' => Token::Name(text),
+                    _ => Token::Value(text),
+                }
+            }
+            '=' | ',' | '(' | ')' => {
+                i += 1;
+                Token::Sym(c)
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                while i < chars.len() && word(chars[i]) {
+                    i += 1;
+                }
+                Token::Word(chars[start..i].iter().collect())
+            }
+            '<' | '>' | '.' | '[' | ']' | '+' | '-' => {
+                return Err(not_understood(format_args!(
+                    "{c:?} in the {what} {expression:?}"
+                )))
+            }
+            _ => {
+                return Err(validation(format!(
+                    "Invalid {what}: Syntax error; token: \"{c}\", near: \"{expression}\""
+                )))
+            }
+        };
+        out.push(token);
+    }
+    if out.is_empty() {
+        return Err(validation(format!(
+            "Invalid {what}: The expression can not be empty;"
+        )));
+    }
+    Ok(out)
+}
+
+/// The names and values an expression may use, and those it did.
+struct Scope<'a> {
+    names: &'a Map<String, Value>,
+    values: &'a Map<String, Value>,
+    used_names: BTreeSet<String>,
+    used_values: BTreeSet<String>,
+}
+
+impl Scope<'_> {
+    /// A top-level attribute: a word that is not reserved, or a defined `#name`.
+    fn path(&mut self, token: Option<&Token>, what: &str) -> Result<String, Reject> {
+        match token {
+            Some(Token::Word(word)) => match reserved(word) {
+                true => Err(validation(format!(
+                    "Invalid {what}: Attribute name is a reserved keyword; reserved keyword: {word}"
+                ))),
+                false => Ok(word.clone()),
+            },
+            Some(Token::Name(name)) => match self.names.get(name).and_then(Value::as_str) {
+                Some(attribute) => {
+                    self.used_names.insert(name.clone());
+                    Ok(attribute.to_string())
+                }
+                None => Err(validation(format!(
+                    "Invalid {what}: An expression attribute name used in the document path is \
+                     not defined; attribute name: {name}"
+                ))),
+            },
+            other => Err(not_understood(format_args!(
+                "{other:?} where the {what} needs an attribute name"
+            ))),
+        }
+    }
+
+    /// A `:value`, defined.
+    fn value(&mut self, token: Option<&Token>, what: &str) -> Result<Value, Reject> {
+        match token {
+            Some(Token::Value(name)) => match self.values.get(name) {
+                Some(value) => {
+                    self.used_values.insert(name.clone());
+                    Ok(value.clone())
+                }
+                None => Err(validation(format!(
+                    "Invalid {what}: An expression attribute value used in expression is not \
+                     defined; attribute value: {name}"
+                ))),
+            },
+            other => Err(not_understood(format_args!(
+                "{other:?} as an operand in the {what} (only :value)"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Action {
+    Set(String, Value),
+    Remove(String),
+}
+
+impl Action {
+    fn path(&self) -> &str {
+        match self {
+            Action::Set(path, _) | Action::Remove(path) => path,
+        }
+    }
+}
+
+/// `SET path = :value, …` and `REMOVE path, …`, each clause at most once, in any order.
+fn parse_update(expression: &str, scope: &mut Scope) -> Result<Vec<Action>, Reject> {
+    const WHAT: &str = "UpdateExpression";
+    let tokens = tokens(expression, WHAT)?;
+    let mut actions = Vec::new();
+    let mut clauses = BTreeSet::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let clause = match &tokens[i] {
+            Token::Word(word) => word.to_ascii_uppercase(),
+            other => {
+                return Err(validation(format!(
+                    "Invalid {WHAT}: Syntax error; token: {other:?}, near: \"{expression}\""
+                )))
+            }
+        };
+        match clause.as_str() {
+            "SET" | "REMOVE" => {}
+            "ADD" | "DELETE" => {
+                return Err(not_understood(format_args!(
+                    "the {clause} clause of the {WHAT} {expression:?}"
+                )))
+            }
+            _ => {
+                return Err(validation(format!(
+                    "Invalid {WHAT}: Syntax error; token: \"{clause}\", near: \"{expression}\""
+                )))
+            }
+        }
+        if !clauses.insert(clause.clone()) {
+            return Err(validation(format!(
+                "Invalid {WHAT}: The \"{clause}\" section can only be used once in an update expression;"
+            )));
+        }
+        i += 1;
+        loop {
+            let path = scope.path(tokens.get(i), WHAT)?;
+            i += 1;
+            if clause == "SET" {
+                if tokens.get(i) != Some(&Token::Sym('=')) {
+                    return Err(not_understood(format_args!(
+                        "the SET action on {path} in {expression:?} (only path = :value)"
+                    )));
+                }
+                let value = scope.value(tokens.get(i + 1), WHAT)?;
+                i += 2;
+                actions.push(Action::Set(path, value));
+            } else {
+                actions.push(Action::Remove(path));
+            }
+            if tokens.get(i) == Some(&Token::Sym(',')) {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for action in &actions {
+        let path = action.path();
+        if !seen.insert(path) {
+            return Err(validation(format!(
+                "Invalid {WHAT}: Two document paths overlap with each other; must remove or \
+                 rewrite one of these paths; path one: [{path}], path two: [{path}]"
+            )));
+        }
+    }
+    Ok(actions)
+}
+
+#[derive(Debug)]
+enum Condition {
+    Exists(String),
+    NotExists(String),
+    Equals(String, Value),
+}
+
+impl Condition {
+    fn holds(&self, item: Option<&Item>) -> bool {
+        let get = |path: &str| item.and_then(|i| i.get(path));
+        match self {
+            Condition::Exists(path) => get(path).is_some(),
+            Condition::NotExists(path) => get(path).is_none(),
+            Condition::Equals(path, value) => get(path).is_some_and(|v| same_value(v, value)),
+        }
+    }
+}
+
+/// `attribute_exists(path)`, `attribute_not_exists(path)` or `path = :value`.
+fn parse_condition(expression: &str, scope: &mut Scope) -> Result<Condition, Reject> {
+    const WHAT: &str = "ConditionExpression";
+    let tokens = tokens(expression, WHAT)?;
+    let odd = || not_understood(format_args!("the {WHAT} {expression:?}"));
+    match tokens.as_slice() {
+        [Token::Word(f), Token::Sym('('), path, Token::Sym(')')]
+            if f == "attribute_exists" || f == "attribute_not_exists" =>
+        {
+            let path = scope.path(Some(path), WHAT)?;
+            Ok(match f.as_str() {
+                "attribute_exists" => Condition::Exists(path),
+                _ => Condition::NotExists(path),
+            })
+        }
+        [path, Token::Sym('='), value] if !matches!(path, Token::Sym(_)) => {
+            let path = scope.path(Some(path), WHAT)?;
+            let value = scope.value(Some(value), WHAT)?;
+            Ok(Condition::Equals(path, value))
+        }
+        _ => Err(odd()),
+    }
+}
+
+fn reserved(word: &str) -> bool {
+    RESERVED_WORDS
+        .split_whitespace()
+        .any(|r| r.eq_ignore_ascii_case(word))
+}
+
+// ---- attribute values -----------------------------------------------------------------------
+
+/// One AttributeValue: exactly one of DynamoDB's types, with a value of that type.
+fn check_value(value: &Value) -> Result<(), Reject> {
+    let bad = || {
+        validation(
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        )
+    };
+    let Value::Object(typed) = value else {
+        return Err(bad());
+    };
+    let mut fields = typed.iter();
+    let (Some((kind, inner)), None) = (fields.next(), fields.next()) else {
+        return Err(bad());
+    };
+    let ok = match (kind.as_str(), inner) {
+        ("S" | "B", Value::String(_)) => true,
+        ("N", Value::String(n)) => number(n).is_some(),
+        ("BOOL", Value::Bool(_)) | ("NULL", Value::Bool(true)) => true,
+        ("M", Value::Object(map)) => {
+            for v in map.values() {
+                check_value(v)?;
+            }
+            true
+        }
+        ("L", Value::Array(list)) => {
+            for v in list {
+                check_value(v)?;
+            }
+            true
+        }
+        ("SS" | "BS", Value::Array(set)) => !set.is_empty() && set.iter().all(Value::is_string),
+        ("NS", Value::Array(set)) => {
+            !set.is_empty() && set.iter().all(|n| n.as_str().and_then(number).is_some())
+        }
+        _ => false,
+    };
+    match ok {
+        true => Ok(()),
+        false => Err(validation(format!(
+            "One or more parameter values were invalid: not a valid {kind} AttributeValue: {inner}"
+        ))),
+    }
+}
+
+/// A DynamoDB number (digits, sign, point, exponent), as a float for comparing.
+fn number(text: &str) -> Option<f64> {
+    let plausible = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+    plausible.then(|| text.parse().ok()).flatten()
+}
+
+/// Equal as DynamoDB compares: numbers by value, anything else as written.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (
+        a.get("N").and_then(Value::as_str),
+        b.get("N").and_then(Value::as_str),
+    ) {
+        (Some(x), Some(y)) => number(x).is_some() && number(x) == number(y),
+        _ => a == b,
+    }
+}
+
+/// About DynamoDB's item size: names and values in bytes.
+fn item_size(item: &Item) -> usize {
+    fn value_size(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.len(),
+            Value::Array(list) => 3 + list.iter().map(value_size).sum::<usize>(),
+            Value::Object(map) => {
+                3 + map
+                    .iter()
+                    .map(|(k, v)| k.len() + value_size(v))
+                    .sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+/// CRC-32 (IEEE), as DynamoDB's `x-amz-crc32` header carries it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// DynamoDB's reserved words (its developer guide, `ReservedWords.md`): an expression must
+/// alias them with `#name`.
+const RESERVED_WORDS: &str = "\
+    ABORT ABSOLUTE ACTION ADD AFTER AGENT AGGREGATE ALL ALLOCATE ALTER ANALYZE AND ANY ARCHIVE \
+    ARE ARRAY AS ASC ASCII ASENSITIVE ASSERTION ASYMMETRIC AT ATOMIC ATTACH ATTRIBUTE AUTH \
+    AUTHORIZATION AUTHORIZE AUTO AVG BACK BACKUP BASE BATCH BEFORE BEGIN BETWEEN BIGINT BINARY \
+    BIT BLOB BLOCK BOOLEAN BOTH BREADTH BUCKET BULK BY BYTE CALL CALLED CALLING CAPACITY \
+    CASCADE CASCADED CASE CAST CATALOG CHAR CHARACTER CHECK CLASS CLOB CLOSE CLUSTER CLUSTERED \
+    CLUSTERING CLUSTERS COALESCE COLLATE COLLATION COLLECTION COLUMN COLUMNS COMBINE COMMENT \
+    COMMIT COMPACT COMPILE COMPRESS CONDITION CONFLICT CONNECT CONNECTION CONSISTENCY \
+    CONSISTENT CONSTRAINT CONSTRAINTS CONSTRUCTOR CONSUMED CONTINUE CONVERT COPY CORRESPONDING \
+    COUNT COUNTER CREATE CROSS CUBE CURRENT CURSOR CYCLE DATA DATABASE DATE DATETIME DAY \
+    DEALLOCATE DEC DECIMAL DECLARE DEFAULT DEFERRABLE DEFERRED DEFINE DEFINED DEFINITION \
+    DELETE DELIMITED DEPTH DEREF DESC DESCRIBE DESCRIPTOR DETACH DETERMINISTIC DIAGNOSTICS \
+    DIRECTORIES DISABLE DISCONNECT DISTINCT DISTRIBUTE DO DOMAIN DOUBLE DROP DUMP DURATION \
+    DYNAMIC EACH ELEMENT ELSE ELSEIF EMPTY ENABLE END EQUAL EQUALS ERROR ESCAPE ESCAPED EVAL \
+    EVALUATE EXCEEDED EXCEPT EXCEPTION EXCEPTIONS EXCLUSIVE EXEC EXECUTE EXISTS EXIT EXPLAIN \
+    EXPLODE EXPORT EXPRESSION EXTENDED EXTERNAL EXTRACT FAIL FALSE FAMILY FETCH FIELDS FILE \
+    FILTER FILTERING FINAL FINISH FIRST FIXED FLATTERN FLOAT FOR FORCE FOREIGN FORMAT FORWARD \
+    FOUND FREE FROM FULL FUNCTION FUNCTIONS GENERAL GENERATE GET GLOB GLOBAL GO GOTO GRANT \
+    GREATER GROUP GROUPING HANDLER HASH HAVE HAVING HEAP HIDDEN HOLD HOUR IDENTIFIED IDENTITY \
+    IF IGNORE IMMEDIATE IMPORT IN INCLUDING INCLUSIVE INCREMENT INCREMENTAL INDEX INDEXED \
+    INDEXES INDICATOR INFINITE INITIALLY INLINE INNER INNTER INOUT INPUT INSENSITIVE INSERT \
+    INSTEAD INT INTEGER INTERSECT INTERVAL INTO INVALIDATE IS ISOLATION ITEM ITEMS ITERATE \
+    JOIN KEY KEYS LAG LANGUAGE LARGE LAST LATERAL LEAD LEADING LEAVE LEFT LENGTH LESS LEVEL \
+    LIKE LIMIT LIMITED LINES LIST LOAD LOCAL LOCALTIME LOCALTIMESTAMP LOCATION LOCATOR LOCK \
+    LOCKS LOG LOGED LONG LOOP LOWER MAP MATCH MATERIALIZED MAX MAXLEN MEMBER MERGE METHOD \
+    METRICS MIN MINUS MINUTE MISSING MOD MODE MODIFIES MODIFY MODULE MONTH MULTI MULTISET NAME \
+    NAMES NATIONAL NATURAL NCHAR NCLOB NEW NEXT NO NONE NOT NULL NULLIF NUMBER NUMERIC OBJECT \
+    OF OFFLINE OFFSET OLD ON ONLINE ONLY OPAQUE OPEN OPERATOR OPTION OR ORDER ORDINALITY OTHER \
+    OTHERS OUT OUTER OUTPUT OVER OVERLAPS OVERRIDE OWNER PAD PARALLEL PARAMETER PARAMETERS \
+    PARTIAL PARTITION PARTITIONED PARTITIONS PATH PERCENT PERCENTILE PERMISSION PERMISSIONS \
+    PIPE PIPELINED PLAN POOL POSITION PRECISION PREPARE PRESERVE PRIMARY PRIOR PRIVATE \
+    PRIVILEGES PROCEDURE PROCESSED PROJECT PROJECTION PROPERTY PROVISIONING PUBLIC PUT QUERY \
+    QUIT QUORUM RAISE RANDOM RANGE RANK RAW READ READS REAL REBUILD RECORD RECURSIVE REDUCE \
+    REF REFERENCE REFERENCES REFERENCING REGEXP REGION REINDEX RELATIVE RELEASE REMAINDER \
+    RENAME REPEAT REPLACE REQUEST RESET RESIGNAL RESOURCE RESPONSE RESTORE RESTRICT RESULT \
+    RETURN RETURNING RETURNS REVERSE REVOKE RIGHT ROLE ROLES ROLLBACK ROLLUP ROUTINE ROW ROWS \
+    RULE RULES SAMPLE SATISFIES SAVE SAVEPOINT SCAN SCHEMA SCOPE SCROLL SEARCH SECOND SECTION \
+    SEGMENT SEGMENTS SELECT SELF SEMI SENSITIVE SEPARATE SEQUENCE SERIALIZABLE SESSION SET \
+    SETS SHARD SHARE SHARED SHORT SHOW SIGNAL SIMILAR SIZE SKEWED SMALLINT SNAPSHOT SOME \
+    SOURCE SPACE SPACES SPARSE SPECIFIC SPECIFICTYPE SPLIT SQL SQLCODE SQLERROR SQLEXCEPTION \
+    SQLSTATE SQLWARNING START STATE STATIC STATUS STORAGE STORE STORED STREAM STRING STRUCT \
+    STYLE SUB SUBMULTISET SUBPARTITION SUBSTRING SUBTYPE SUM SUPER SYMMETRIC SYNONYM SYSTEM \
+    TABLE TABLESAMPLE TEMP TEMPORARY TERMINATED TEXT THAN THEN THROUGHPUT TIME TIMESTAMP \
+    TIMEZONE TINYINT TO TOKEN TOTAL TOUCH TRAILING TRANSACTION TRANSFORM TRANSLATE TRANSLATION \
+    TREAT TRIGGER TRIM TRUE TRUNCATE TTL TUPLE TYPE UNDER UNDO UNION UNIQUE UNIT UNKNOWN \
+    UNLOGGED UNNEST UNPROCESSED UNSIGNED UNTIL UPDATE UPPER URL USAGE USE USER USERS USING \
+    UUID VACUUM VALUE VALUED VALUES VARCHAR VARIABLE VARIANCE VARINT VARYING VIEW VIEWS \
+    VIRTUAL VOID WAIT WHEN WHENEVER WHERE WHILE WINDOW WITH WITHIN WITHOUT WORK WRAPPED WRITE \
+    YEAR ZONE
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope<'a>(names: &'a Map<String, Value>, values: &'a Map<String, Value>) -> Scope<'a> {
+        Scope {
+            names,
+            values,
+            used_names: BTreeSet::new(),
+            used_values: BTreeSet::new(),
+        }
+    }
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn crc32_is_ieee() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b"{}"), crc32(b"{}"));
+    }
+
+    #[test]
+    fn the_reserved_words_are_dynamodbs() {
+        assert_eq!(RESERVED_WORDS.split_whitespace().count(), 573);
+        assert!(reserved("log") && reserved("State") && reserved("STATUS"));
+        assert!(!reserved("v") && !reserved("expires") && !reserved("alarm"));
+    }
+
+    #[test]
+    fn the_bootstraps_update_expression_parses_and_others_do_not() {
+        let names = map(json!({"#log": "log", "#status": "status", "#state": "state"}));
+        let values = map(json!({":next": {"N": "2"}, ":log": {"S": "[]"}, ":expires": {"N": "9"}}));
+        let mut s = scope(&names, &values);
+        let actions = parse_update(
+            "SET v = :next, #log = :log, expires = :expires REMOVE #status, #state, changed, seen",
+            &mut s,
+        )
+        .unwrap_or_else(|r| panic!("{}", r.message));
+        let paths: Vec<&str> = actions.iter().map(Action::path).collect();
+        assert_eq!(
+            paths,
+            ["v", "log", "expires", "status", "state", "changed", "seen"]
+        );
+        assert_eq!(s.used_names.len(), 3);
+        assert_eq!(s.used_values.len(), 3);
+        for (expression, says) in [
+            ("SET v = v + :next", "does not understand"),
+            ("SET v = if_not_exists(v, :next)", "does not understand"),
+            ("ADD v :next", "does not understand"),
+            ("SET log = :log", "reserved keyword: log"),
+            ("SET v = :nope", "attribute value: :nope"),
+            ("SET #nope = :next", "attribute name: #nope"),
+            ("SET v = :next REMOVE v", "overlap"),
+            ("SET v = :next SET expires = :expires", "only be used once"),
+            ("  ", "can not be empty"),
+        ] {
+            let mut s = scope(&names, &values);
+            match parse_update(expression, &mut s) {
+                Ok(actions) => panic!("{expression:?} parsed: {actions:?}"),
+                Err(r) => assert!(r.message.contains(says), "{expression:?}: {}", r.message),
+            }
+        }
+    }
+
+    #[test]
+    fn conditions_hold_as_dynamodb_evaluates_them() {
+        let names = Map::new();
+        let values = map(json!({":read": {"N": "3"}}));
+        let item = map(json!({"alarm": {"S": "a"}, "v": {"N": "3.0"}}));
+        let mut s = scope(&names, &values);
+        let parse = |e: &str, s: &mut Scope| {
+            parse_condition(e, s).unwrap_or_else(|r| panic!("{e}: {}", r.message))
+        };
+        assert!(parse("attribute_not_exists(alarm)", &mut s).holds(None));
+        assert!(!parse("attribute_not_exists(alarm)", &mut s).holds(Some(&item)));
+        assert!(parse("attribute_exists(v)", &mut s).holds(Some(&item)));
+        assert!(parse("v = :read", &mut s).holds(Some(&item)));
+        assert!(!parse("v = :read", &mut s).holds(None));
+        for odd in [
+            "v = :read AND attribute_exists(v)",
+            "v < :read",
+            "size(v) = :read",
+        ] {
+            assert!(parse_condition(odd, &mut s).is_err(), "{odd}");
+        }
+    }
+
+    #[test]
+    fn attribute_values_are_checked() {
+        for good in [
+            json!({"S": ""}),
+            json!({"N": "-1.5e3"}),
+            json!({"M": {"a": {"BOOL": true}}}),
+        ] {
+            assert!(check_value(&good).is_ok(), "{good}");
+        }
+        for bad in [
+            json!({"N": 1}),
+            json!({"N": "one"}),
+            json!({"S": "a", "N": "1"}),
+            json!({}),
+            json!("a"),
+        ] {
+            assert!(check_value(&bad).is_err(), "{bad}");
+        }
+    }
+}
