@@ -593,3 +593,33 @@ fn a_claim_made_ahead_of_the_secret_is_given_back_when_a_route_sends_the_alarm_e
     assert_eq!(lambda.emu.slack_api().messages("C0PAYMENTS").len(), 1);
     assert!(messages(&lambda).is_empty());
 }
+
+/// Found by the randomized test: a reply whose answer was lost was looked for in the
+/// channel's history, where replies are not, and posted again. It is looked for in its
+/// thread (`conversations.replies`).
+#[test]
+fn a_lost_answer_to_a_reply_is_found_in_its_thread_and_not_posted_twice() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    assert_posted(
+        &lambda,
+        transition("lost-reply", "ALARM", "OK", "2026-11-30T10:00:00Z"),
+    );
+    lambda.emu.slack_api().lose_answer_next("chat.postMessage");
+    assert_posted(
+        &lambda,
+        transition("lost-reply", "OK", "ALARM", "2026-11-30T10:02:00Z"),
+    );
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].replies.len(), 1, "the OK once, in the thread");
+    let looked: Vec<String> = lambda
+        .emu
+        .slack_api()
+        .calls()
+        .into_iter()
+        .map(|c| c.method)
+        .filter(|m| m.starts_with("conversations."))
+        .collect();
+    assert_eq!(looked, ["conversations.replies"]);
+}

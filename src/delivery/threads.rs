@@ -70,7 +70,7 @@ impl Ahead {
         if !matches!(step, Step::Open | Step::Reply { .. }) {
             return None;
         }
-        let claimed = record.claimed(&t, &nonce, until(deadline));
+        let claimed = record.claimed_in(&t, &nonce, until(deadline), thread_of(&step));
         let outcome = store.put(agent, &t.key, &record, &claimed, store_share(deadline));
         Some(Ahead {
             t,
@@ -145,7 +145,7 @@ pub fn deliver(
                 alarm: &run.t.key,
                 transition: &run.t.id,
             };
-            if let Ok(Some(_)) = app.find(app.channel, &tag, deadline) {
+            if let Ok(Some(_)) = app.find(app.channel, None, &tag, deadline) {
                 return Ok(run.already());
             }
             run.post(None, None).map(|_| true)
@@ -223,7 +223,12 @@ impl Run<'_> {
                 }
                 Step::Recover { id } => record = self.recover(&record, &id, share)?,
                 Step::Open | Step::Reply { .. } => {
-                    let claimed = record.claimed(&self.t, &self.nonce, until(self.deadline));
+                    let claimed = record.claimed_in(
+                        &self.t,
+                        &self.nonce,
+                        until(self.deadline),
+                        thread_of(&step),
+                    );
                     match self.put(&record, &claimed, share).map_err(store)? {
                         Outcome::Done(written) => {
                             self.act(step, &written)?;
@@ -374,8 +379,9 @@ impl Run<'_> {
         None
     }
 
-    /// The claim on entry `id` outlived its instance: its parent is in Slack if that
-    /// instance posted it before it died. Found: recorded; not found: the claim is dropped.
+    /// The claim on entry `id` outlived its instance: its post is in Slack if that instance
+    /// posted it before it died, in the channel (a parent) or in the thread the claim names
+    /// (a reply). Found: recorded; not found: the claim is dropped.
     fn recover(&self, read: &Record, id: &str, share: Deadline) -> Result<Record, Fallback> {
         let Some(entry) = read.log.iter().find(|e| e.id == id) else {
             return Ok(read.clone());
@@ -391,21 +397,25 @@ impl Run<'_> {
             alarm: &self.t.key,
             transition: id,
         };
+        let thread = entry.claim.as_ref().and_then(|c| c.thread.as_deref());
         let found = self
             .app
-            .find(self.app.channel, &tag, share)
+            .find(self.app.channel, thread, &tag, share)
             .map_err(Fallback::Fail)?;
         let next = match found {
             Some(ts) => {
-                log::line(Level::Warn, &"an instance died after posting an incident's parent; found it in the channel's history")
-                    .str("incident", self.t.key.as_str())
-                    .emit();
+                log::line(
+                    Level::Warn,
+                    &"an instance died after posting a transition; found its post in Slack",
+                )
+                .str("incident", self.t.key.as_str())
+                .emit();
                 read.posted(
                     &claimed,
                     Post {
                         channel: self.app.channel.to_string(),
-                        ts,
-                        top: true,
+                        ts: thread.map_or(ts, str::to_string),
+                        top: thread.is_none(),
                     },
                 )
             }
@@ -428,6 +438,14 @@ impl Run<'_> {
 /// that instance is done with it.
 fn until(deadline: Deadline) -> i64 {
     now_ms() + deadline.left().as_millis() as i64
+}
+
+/// The thread a claimed step posts in: a reply's parent.
+fn thread_of(step: &Step) -> Option<&str> {
+    match step {
+        Step::Reply { parent, .. } => Some(parent.ts.as_str()),
+        _ => None,
+    }
 }
 
 /// The store's share of what is left of `deadline`.

@@ -86,6 +86,8 @@ pub struct Post {
 pub struct Claim {
     pub nonce: String,
     pub until: i64,
+    /// The thread it is being posted in (its parent's `ts`); `None` for a parent.
+    pub thread: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -256,9 +258,14 @@ fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
         // Inside an incident from its ALARM on, or from a transition that left ALARM (the
         // incident's ALARM is older, and not here yet).
         let in_incident = e.state == "ALARM" || e.old.as_deref() == Some("ALARM");
-        // An incident after a quiet stretch opens a segment; the first entry opens one
-        // either way.
-        let begins = !incident && (i == 0 || in_incident);
+        // An incident after a quiet stretch opens a segment, and the first entry opens one
+        // either way; a transition that left OK ends the incident before it, even when that
+        // OK is not here yet.
+        let begins = if incident {
+            e.old.as_deref() == Some("OK")
+        } else {
+            i == 0 || in_incident
+        };
         if begins {
             if i > at {
                 return start..i;
@@ -281,10 +288,23 @@ impl Record {
     /// The record with `t` claimed by `nonce` until `until`: what an instance writes before
     /// posting `t`, so that no other instance posts it too.
     pub fn claimed(&self, t: &Transition, nonce: &str, until: i64) -> Record {
+        self.claimed_in(t, nonce, until, None)
+    }
+
+    /// The same for a reply in `thread` (its parent's `ts`), so that whoever finds the
+    /// claim abandoned knows where to look for the post.
+    pub fn claimed_in(
+        &self,
+        t: &Transition,
+        nonce: &str,
+        until: i64,
+        thread: Option<&str>,
+    ) -> Record {
         self.with(t, |e| {
             e.claim = Some(Claim {
                 nonce: nonce.to_string(),
                 until,
+                thread: thread.map(str::to_string),
             });
         })
     }
@@ -603,6 +623,29 @@ mod tests {
             Step::Open
         );
         assert_eq!(slack.tops.len(), 2);
+    }
+
+    /// Found by the randomized test (tests/incidents.rs): an INSUFFICIENT_DATA that left
+    /// OK arrives before that OK; the incident it follows had ended all the same.
+    #[test]
+    fn a_transition_that_left_ok_starts_a_new_segment_before_its_ok_arrives() {
+        let entry = |state: &str, old: &str, at: i64| Entry {
+            old: Some(old.into()),
+            ..after(old, state, at).entry()
+        };
+        let log = [
+            entry("ALARM", "OK", 0),
+            entry("INSUFFICIENT_DATA", "OK", 20),
+        ];
+        let refs: Vec<&Entry> = log.iter().collect();
+        assert_eq!((segment_of(&refs, 0), segment_of(&refs, 1)), (0..1, 1..2));
+        let with_ok = [
+            entry("ALARM", "OK", 0),
+            entry("OK", "ALARM", 10),
+            entry("INSUFFICIENT_DATA", "OK", 20),
+        ];
+        let refs: Vec<&Entry> = with_ok.iter().collect();
+        assert_eq!((segment_of(&refs, 1), segment_of(&refs, 2)), (0..2, 2..3));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `alarm` (S, key) | the alarm's ARN, else `account/region/name`; `|channel` for a routed channel |
 //! | `v` (N) | the version: every write is conditional on the one it read, and adds one |
-//! | `log` (S) | the recent transitions as JSON: `id`, `state`, `at` (epoch ms); `channel`, `ts`, `top` once posted; `claim`, `until` while an instance posts it |
+//! | `log` (S) | the recent transitions as JSON: `id`, `state`, `old`, `at` (epoch ms); `channel`, `ts`, `top` once posted; `claim`, `until` (and `in`, the thread of a reply) while an instance posts it |
 //! | `expires` (N) | TTL: 30 days after the newest transition |
 //!
 //! An item written by the previous version (`status`, `claim`, `channel`, `ts`, `seen`, …)
@@ -177,6 +177,9 @@ fn log_json(log: &[Entry]) -> String {
             if let Some(claim) = &e.claim {
                 entry.string("claim", &claim.nonce);
                 entry.number("until", claim.until);
+                if let Some(thread) = &claim.thread {
+                    entry.string("in", thread);
+                }
             }
         });
     }
@@ -211,7 +214,11 @@ fn entry(v: &Value) -> Option<Entry> {
         _ => None,
     };
     let claim = match (text("claim"), v.get("until").and_then(Value::as_i64)) {
-        (Some(nonce), Some(until)) => Some(Claim { nonce, until }),
+        (Some(nonce), Some(until)) => Some(Claim {
+            nonce,
+            until,
+            thread: text("in"),
+        }),
         _ => None,
     };
     Some(Entry {

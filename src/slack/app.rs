@@ -77,7 +77,7 @@ impl App<'_> {
         let send = || self.call("chat.postMessage", Args::Json(&payload), false, deadline);
         let answer = match (send(), tag) {
             (Err(Error::SlackNoAnswer(why)), Some(tag)) => {
-                match self.find(channel, tag, deadline) {
+                match self.find(channel, thread.map(|(_, parent)| parent), tag, deadline) {
                     Ok(Some(ts)) => {
                         log::line(log::Level::Warn, &"Slack's answer to a post was lost; found the post in the channel's history")
                             .emit();
@@ -134,10 +134,12 @@ impl App<'_> {
             .map(|_| ())
     }
 
-    /// The `ts` of our post about `tag` in the channel's recent history, if it is there.
+    /// The `ts` of our post about `tag` in the channel's recent history, or in the thread of
+    /// `parent` (a reply is in the thread, not in the channel's history), if it is there.
     pub fn find(
         &self,
         channel: &str,
+        parent: Option<&str>,
         tag: &Tag,
         deadline: Deadline,
     ) -> Result<Option<String>, Error> {
@@ -145,13 +147,28 @@ impl App<'_> {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let oldest = now.saturating_sub(LOOKBACK_SECS).to_string();
-        let args = form(&[
-            ("channel", channel),
-            ("oldest", &oldest),
-            ("limit", "200"),
-            ("include_all_metadata", "true"),
-        ]);
-        let answer = self.call("conversations.history", Args::Form(&args), true, deadline)?;
+        let (method, args) = match parent {
+            None => (
+                "conversations.history",
+                form(&[
+                    ("channel", channel),
+                    ("oldest", &oldest),
+                    ("limit", "200"),
+                    ("include_all_metadata", "true"),
+                ]),
+            ),
+            Some(parent) => (
+                "conversations.replies",
+                form(&[
+                    ("channel", channel),
+                    ("ts", parent),
+                    ("oldest", &oldest),
+                    ("limit", "200"),
+                    ("include_all_metadata", "true"),
+                ]),
+            ),
+        };
+        let answer = self.call(method, Args::Form(&args), true, deadline)?;
         let found = answer
             .get("messages")
             .and_then(Value::as_array)

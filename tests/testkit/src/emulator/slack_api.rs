@@ -1,5 +1,5 @@
 //! Slack Web API stand-in for "app mode" (a bot token `xoxb-…`): `POST /api/<method>` for
-//! `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`,
+//! `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`, `conversations.replies`,
 //! `files.getUploadURLExternal` and `files.completeUploadExternal`, plus the upload URL
 //! (`POST /upload/<file_id>`) that `files.getUploadURLExternal` hands out.
 //!
@@ -549,6 +549,7 @@ impl SlackApi {
             "chat.postMessage" => s.post_message(&token, p),
             "chat.update" => s.update(&token, p),
             "conversations.history" => s.history(p),
+            "conversations.replies" => s.replies(p),
             "files.getUploadURLExternal" => s.get_upload_url(p, &self.base()),
             "files.completeUploadExternal" => s.complete_upload(&token, p),
             // Choice: HTTP 200, like every other method failure.
@@ -766,6 +767,36 @@ impl Inner {
             "messages": messages, "has_more": has_more, "pin_count": 0,
             "response_metadata": {"next_cursor": next_cursor},
         }))
+    }
+
+    /// `conversations.replies`: the thread of `ts` (its parent first, then the replies in
+    /// order), within `oldest` when given. Choice: no pagination (threads here are short);
+    /// an unknown `ts` is `thread_not_found`.
+    fn replies(&self, p: &Params) -> Outcome {
+        let channel = self.channel(str_param(p, "channel"), false)?;
+        let ts = str_param(p, "ts").ok_or("invalid_arguments")?;
+        let oldest = match str_param(p, "oldest") {
+            None => None,
+            Some(v) => Some(parse_ts(&v).ok_or("invalid_ts_oldest")?),
+        };
+        if !self
+            .messages
+            .iter()
+            .any(|m| m.channel == channel && m.ts == ts)
+        {
+            return Err("thread_not_found".into());
+        }
+        let with_metadata = bool_param(p, "include_all_metadata") == Some(true);
+        let messages: Vec<Value> = self
+            .messages
+            .iter()
+            .filter(|m| m.channel == channel)
+            .filter(|m| m.ts == ts || m.thread_ts.as_deref() == Some(ts.as_str()))
+            .filter(|m| m.ts == ts || oldest.is_none_or(|o| parse_ts(&m.ts).unwrap_or(0) > o))
+            .map(|m| self.render(&channel, &m.ts, with_metadata))
+            .collect();
+        Ok(json!({"messages": messages, "has_more": false,
+            "response_metadata": {"next_cursor": ""}}))
     }
 
     /// Choice: a missing filename or a length that is not a positive integer answers
