@@ -435,10 +435,15 @@ fn two_instances_racing_on_one_alarm_open_one_parent() {
     let (moto, creds) = moto_with_table(&ACTIONS);
     let (emu, mut list) = processes(&moto, &creds, 2);
     emu.wait_next_calls(2);
-    let ids: Vec<String> = ["2026-11-30T10:00:00Z", "2026-11-30T10:00:30Z"]
-        .iter()
-        .map(|at| emu.push_event(transition("race", "ALARM", "OK", at)))
-        .collect();
+    // Two ALARMs of one incident (the second after a moment of INSUFFICIENT_DATA): a second
+    // ALARM that left OK would rightly open an incident of its own.
+    let ids: Vec<String> = [
+        ("OK", "2026-11-30T10:00:00Z"),
+        ("INSUFFICIENT_DATA", "2026-11-30T10:00:30Z"),
+    ]
+    .iter()
+    .map(|(old, at)| emu.push_event(transition("race", "ALARM", old, at)))
+    .collect();
     settle(&emu, &ids);
     let all = emu.slack_api().messages(DEFAULT_CHANNEL_ID);
     assert_eq!(all.len(), 1, "exactly one parent: {all:?}");

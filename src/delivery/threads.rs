@@ -133,23 +133,7 @@ pub fn deliver(
     let share = store_share(deadline);
     match run.settle(share, ahead.map(|a| (a.step, a.outcome))) {
         Ok(done) => Ok(done),
-        Err(Fallback::Store(err)) => {
-            warn(
-                &run.t,
-                "the incident store failed; posting the alarm without a thread",
-                &err,
-            );
-            // Without the store, a retry of an attempt whose answer was lost cannot tell it
-            // posted already; the message's metadata in the channel can.
-            let tag = Tag {
-                alarm: &run.t.key,
-                transition: &run.t.id,
-            };
-            if let Ok(Some(_)) = app.find(app.channel, None, &tag, deadline) {
-                return Ok(run.already());
-            }
-            run.post(None, None).map(|_| true)
-        }
+        Err(Fallback::Store(err)) => run.without_store(&err),
         Err(Fallback::NoThread) => {
             log::line(Level::Warn, &"another instance is posting this incident's parent and it did not come in time; posting the alarm without a thread")
                 .str("incident", run.t.key.as_str())
@@ -243,6 +227,38 @@ impl Run<'_> {
             }
         }
         Err(Fallback::NoThread)
+    }
+
+    /// The store failed: the alarm is posted all the same, in the thread this instance
+    /// remembers for it if any (else on its own), after a look in Slack for its own
+    /// metadata there: without the store, a retry of an attempt whose answer was lost, or a
+    /// duplicate another instance posted, can only be told by the message in Slack.
+    fn without_store(&self, err: &Error) -> Result<bool, Error> {
+        let remembered = self.store.remembered(&self.t.key);
+        let thread = match incident::step(&remembered, &self.t, &self.nonce, now_ms()) {
+            Step::Already => return Ok(self.already()),
+            Step::Reply { parent, .. } => Some(parent),
+            _ => None,
+        };
+        let words = match thread {
+            Some(_) => {
+                "the incident store failed; posting the alarm in the thread this instance remembers"
+            }
+            None => "the incident store failed; posting the alarm without a thread",
+        };
+        warn(&self.t, words, err);
+        let tag = Tag {
+            alarm: &self.t.key,
+            transition: &self.t.id,
+        };
+        let (channel, parent) = match &thread {
+            Some(p) => (p.channel.as_str(), Some(p.ts.as_str())),
+            None => (self.app.channel, None),
+        };
+        if let Ok(Some(_)) = self.app.find(channel, parent, &tag, self.deadline) {
+            return Ok(self.already());
+        }
+        self.post(thread.as_ref(), None).map(|_| true)
     }
 
     /// Posted already (a retried or duplicated event): says so, and posts nothing.
@@ -398,9 +414,17 @@ impl Run<'_> {
             transition: id,
         };
         let thread = entry.claim.as_ref().and_then(|c| c.thread.as_deref());
+        // A reply's thread is in the channel its parent was posted in.
+        let channel = thread
+            .and_then(|ts| {
+                read.log
+                    .iter()
+                    .find_map(|e| e.post.as_ref().filter(|p| p.ts == ts))
+            })
+            .map_or(self.app.channel, |p| p.channel.as_str());
         let found = self
             .app
-            .find(self.app.channel, thread, &tag, share)
+            .find(channel, thread, &tag, share)
             .map_err(Fallback::Fail)?;
         let next = match found {
             Some(ts) => {
@@ -413,7 +437,7 @@ impl Run<'_> {
                 read.posted(
                     &claimed,
                     Post {
-                        channel: self.app.channel.to_string(),
+                        channel: channel.to_string(),
                         ts: thread.map_or(ts, str::to_string),
                         top: thread.is_none(),
                     },
