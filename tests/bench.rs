@@ -68,56 +68,59 @@ fn main() -> ExitCode {
     }
 
     let mut rows: Vec<(String, String)> = Vec::new();
-    let refused = exec_to_exit_refused(&binary);
-    rows.push((
-        format!("exec → exit, Runtime API refused ({START_RUNS} runs)"),
-        ms(median(refused)),
-    ));
-    let init = init_times(&binary);
-    rows.push((
-        format!("init: exec → first GET /next ({START_RUNS} runs)"),
-        ms(median(init)),
-    ));
-    let cold = match cold_paths(&binary, &event) {
-        Ok(times) => times,
-        Err(why) => return fail(&why),
-    };
-    rows.push((
-        format!("cold path: exec → first Slack POST ({COLD_RUNS} runs)"),
-        ms(median(cold)),
-    ));
-    let warm = match warm_invocations(&binary, &event) {
-        Ok(warm) => warm,
-        Err(why) => return fail(&why),
-    };
-    rows.push((
-        format!(
-            "warm invocation: event → /response ({} runs)",
-            thousands(WARM_TIMED as u64)
-        ),
-        ms(median(warm.latencies)),
-    ));
-    rows.push((
-        format!(
-            "warm invocation: bootstrap CPU time (mean of {})",
-            thousands(WARM_TIMED as u64)
-        ),
-        warm.cpu_per_invocation.map_or("n/a".to_string(), ms),
-    ));
-    rows.push((
-        format!(
-            "peak RSS after {} invocations",
-            thousands(WARM_TIMED as u64)
-        ),
-        kib(warm.hwm_after_timed),
-    ));
-    rows.push((
-        format!(
-            "peak RSS after {} invocations",
-            thousands(WARM_TOTAL as u64)
-        ),
-        kib(warm.hwm_after_total),
-    ));
+    // BENCH=instructions: only the callgrind rows.
+    if only.as_deref() != Some("instructions") {
+        let refused = exec_to_exit_refused(&binary);
+        rows.push((
+            format!("exec → exit, Runtime API refused ({START_RUNS} runs)"),
+            ms(median(refused)),
+        ));
+        let init = init_times(&binary);
+        rows.push((
+            format!("init: exec → first GET /next ({START_RUNS} runs)"),
+            ms(median(init)),
+        ));
+        let cold = match cold_paths(&binary, &event) {
+            Ok(times) => times,
+            Err(why) => return fail(&why),
+        };
+        rows.push((
+            format!("cold path: exec → first Slack POST ({COLD_RUNS} runs)"),
+            ms(median(cold)),
+        ));
+        let warm = match warm_invocations(&binary, &event) {
+            Ok(warm) => warm,
+            Err(why) => return fail(&why),
+        };
+        rows.push((
+            format!(
+                "warm invocation: event → /response ({} runs)",
+                thousands(WARM_TIMED as u64)
+            ),
+            ms(median(warm.latencies)),
+        ));
+        rows.push((
+            format!(
+                "warm invocation: bootstrap CPU time (mean of {})",
+                thousands(WARM_TIMED as u64)
+            ),
+            warm.cpu_per_invocation.map_or("n/a".to_string(), ms),
+        ));
+        rows.push((
+            format!(
+                "peak RSS after {} invocations",
+                thousands(WARM_TIMED as u64)
+            ),
+            kib(warm.hwm_after_timed),
+        ));
+        rows.push((
+            format!(
+                "peak RSS after {} invocations",
+                thousands(WARM_TOTAL as u64)
+            ),
+            kib(warm.hwm_after_total),
+        ));
+    }
     match instructions(&binary, &event) {
         Ok(Some(counts)) => {
             rows.push((
@@ -149,6 +152,9 @@ fn main() -> ExitCode {
     for (what, value) in &rows {
         let pad = width - what.chars().count();
         println!("{what}{}  {value:>12}", " ".repeat(pad));
+    }
+    if only.as_deref() == Some("instructions") {
+        return ExitCode::SUCCESS;
     }
     println!();
     match latency::table(&binary, &event, false) {
@@ -324,7 +330,12 @@ fn instructions(binary: &Path, event: &[u8]) -> Result<Option<Instructions>, Str
     else {
         return Ok(None);
     };
-    let dir = std::env::temp_dir().join(format!("alarm-to-slack-bench-{}", std::process::id()));
+    // BENCH_CALLGRIND_OUT keeps the profiles there, for callgrind_annotate (a build with
+    // symbols: the `bloat` profile).
+    let keep = std::env::var_os("BENCH_CALLGRIND_OUT").map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("alarm-to-slack-bench-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let run = |name: &str, warm: Option<usize>| -> Result<u64, String> {
         let out = dir.join(format!("callgrind.{name}"));
@@ -368,7 +379,9 @@ fn instructions(binary: &Path, event: &[u8]) -> Result<Option<Instructions>, Str
     let refused = run("refused", None)?;
     let cold = run("cold", Some(0))?;
     let warm = run("warm", Some(CALLGRIND_WARM))?;
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(Some(Instructions {
         refused,
         cold,
