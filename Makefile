@@ -267,7 +267,8 @@ size-check: zip
 # `git archive` under target/; empty for none; n/a where it has no app mode). Prints only:
 # no thresholds. Native x86_64 only, since under qemu it would measure qemu. BENCH=latency
 # runs only the round trips, syscalls and CPU, BENCH=cpu only the CPU per warm invocation
-# (webhook beside a std-only loop doing the same HTTP exchanges, and app mode);
+# (webhook beside a std-only loop doing the same HTTP exchanges, and app mode), BENCH=instructions
+# only the callgrind counts;
 # BENCH_DELAY_MS (10) and BENCH_IDLE_SECONDS (16,60; add 300 for five minutes) shape them.
 BASELINE ?= 2928f8c
 BASELINE_DIR := target/baseline/$(BASELINE)

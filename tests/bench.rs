@@ -34,7 +34,8 @@
 //!   app mode).
 //!
 //! `BENCH=latency` runs only the round trips (and syscalls and CPU), `BENCH=cpu` only the CPU
-//! rows (a few seconds).
+//! rows (a few seconds), `BENCH=instructions` only the callgrind rows (`BENCH_CALLGRIND_OUT=<dir>`
+//! keeps the profiles, for `callgrind_annotate` on the `bloat` build, which has symbols).
 
 use emulator::delay::DelayProxy;
 use emulator::{Bootstrap, Emulator, Options, Outcome};
