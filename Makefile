@@ -266,8 +266,10 @@ size-check: zip
 # syscalls and CPU per warm invocation beside the build of BASELINE (a commit, built from
 # `git archive` under target/; empty for none; n/a where it has no app mode). Prints only:
 # no thresholds. Native x86_64 only, since under qemu it would measure qemu. BENCH=latency
-# runs only the round trips; BENCH_DELAY_MS (10) and BENCH_IDLE_SECONDS (16,60; add 300 for
-# five minutes) shape them.
+# runs only the round trips, syscalls and CPU, BENCH=cpu only the CPU per warm invocation
+# (webhook beside a std-only loop doing the same HTTP exchanges, and app mode), BENCH=instructions
+# only the callgrind counts;
+# BENCH_DELAY_MS (10) and BENCH_IDLE_SECONDS (16,60; add 300 for five minutes) shape them.
 BASELINE ?= 2928f8c
 BASELINE_DIR := target/baseline/$(BASELINE)
 BASELINE_BIN := $(BASELINE_DIR)/target/$(TARGET)/release/bootstrap

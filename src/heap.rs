@@ -129,6 +129,9 @@ impl Drop for Recycling {
 }
 
 /// The class of a layout and its block size, or `None` for what goes straight to musl.
+/// Inlined: a call (its result passed through memory, at opt-level z) cost about 50
+/// instructions, for each of some 900 allocations, frees and reallocations an invocation.
+#[inline(always)]
 fn class(layout: Layout) -> Option<(usize, usize)> {
     let size = layout.size().max(SMALLEST);
     if size > LARGEST || layout.align() > ALIGN {

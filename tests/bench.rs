@@ -27,11 +27,15 @@
 //!   time) and for the `OK` after it (the reply in its thread; also when another instance
 //!   opened the incident), cold, warm and after idleness; each with event → `/response`, the
 //!   DynamoDB calls before the post and in all, and the connections it opened;
-//! - then syscalls (strace, when installed) and CPU time per warm webhook invocation. With
+//! - then syscalls (strace, when installed) and CPU time per warm webhook invocation, beside
+//!   a std-only loop doing the same HTTP exchanges in the same run (`--std-loop`, see
+//!   `std_loop`) and their ratio; and app mode's CPU time per warm invocation. With
 //!   `BENCH_BASELINE=<another bootstrap>`, side by side with that one (n/a where it has no
 //!   app mode).
 //!
-//! `BENCH=latency` runs only the round trips.
+//! `BENCH=latency` runs only the round trips (and syscalls and CPU), `BENCH=cpu` only the CPU
+//! rows (a few seconds), `BENCH=instructions` only the callgrind rows (`BENCH_CALLGRIND_OUT=<dir>`
+//! keeps the profiles, for `callgrind_annotate` on the `bloat` build, which has symbols).
 
 use emulator::delay::DelayProxy;
 use emulator::{Bootstrap, Emulator, Options, Outcome};
@@ -49,68 +53,75 @@ const WARM_TOTAL: usize = 10_000;
 const CALLGRIND_WARM: usize = 100;
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(std_loop::FLAG) {
+        return std_loop::main();
+    }
     let (binary, _, event) = match emulator::process::program_args("bench") {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if std::env::var("BENCH").as_deref() == Ok("latency") {
-        return match latency::table(&binary, &event) {
+    let only = std::env::var("BENCH").ok();
+    if matches!(only.as_deref(), Some("latency" | "cpu")) {
+        return match latency::table(&binary, &event, only.as_deref() == Some("cpu")) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => fail(&why),
         };
     }
 
     let mut rows: Vec<(String, String)> = Vec::new();
-    let refused = exec_to_exit_refused(&binary);
-    rows.push((
-        format!("exec → exit, Runtime API refused ({START_RUNS} runs)"),
-        ms(median(refused)),
-    ));
-    let init = init_times(&binary);
-    rows.push((
-        format!("init: exec → first GET /next ({START_RUNS} runs)"),
-        ms(median(init)),
-    ));
-    let cold = match cold_paths(&binary, &event) {
-        Ok(times) => times,
-        Err(why) => return fail(&why),
-    };
-    rows.push((
-        format!("cold path: exec → first Slack POST ({COLD_RUNS} runs)"),
-        ms(median(cold)),
-    ));
-    let warm = match warm_invocations(&binary, &event) {
-        Ok(warm) => warm,
-        Err(why) => return fail(&why),
-    };
-    rows.push((
-        format!(
-            "warm invocation: event → /response ({} runs)",
-            thousands(WARM_TIMED as u64)
-        ),
-        ms(median(warm.latencies)),
-    ));
-    rows.push((
-        format!(
-            "warm invocation: bootstrap CPU time (mean of {})",
-            thousands(WARM_TIMED as u64)
-        ),
-        warm.cpu_per_invocation.map_or("n/a".to_string(), ms),
-    ));
-    rows.push((
-        format!(
-            "peak RSS after {} invocations",
-            thousands(WARM_TIMED as u64)
-        ),
-        kib(warm.hwm_after_timed),
-    ));
-    rows.push((
-        format!(
-            "peak RSS after {} invocations",
-            thousands(WARM_TOTAL as u64)
-        ),
-        kib(warm.hwm_after_total),
-    ));
+    // BENCH=instructions: only the callgrind rows.
+    if only.as_deref() != Some("instructions") {
+        let refused = exec_to_exit_refused(&binary);
+        rows.push((
+            format!("exec → exit, Runtime API refused ({START_RUNS} runs)"),
+            ms(median(refused)),
+        ));
+        let init = init_times(&binary);
+        rows.push((
+            format!("init: exec → first GET /next ({START_RUNS} runs)"),
+            ms(median(init)),
+        ));
+        let cold = match cold_paths(&binary, &event) {
+            Ok(times) => times,
+            Err(why) => return fail(&why),
+        };
+        rows.push((
+            format!("cold path: exec → first Slack POST ({COLD_RUNS} runs)"),
+            ms(median(cold)),
+        ));
+        let warm = match warm_invocations(&binary, &event) {
+            Ok(warm) => warm,
+            Err(why) => return fail(&why),
+        };
+        rows.push((
+            format!(
+                "warm invocation: event → /response ({} runs)",
+                thousands(WARM_TIMED as u64)
+            ),
+            ms(median(warm.latencies)),
+        ));
+        rows.push((
+            format!(
+                "warm invocation: bootstrap CPU time (mean of {})",
+                thousands(WARM_TIMED as u64)
+            ),
+            warm.cpu_per_invocation.map_or("n/a".to_string(), ms),
+        ));
+        rows.push((
+            format!(
+                "peak RSS after {} invocations",
+                thousands(WARM_TIMED as u64)
+            ),
+            kib(warm.hwm_after_timed),
+        ));
+        rows.push((
+            format!(
+                "peak RSS after {} invocations",
+                thousands(WARM_TOTAL as u64)
+            ),
+            kib(warm.hwm_after_total),
+        ));
+    }
     match instructions(&binary, &event) {
         Ok(Some(counts)) => {
             rows.push((
@@ -143,8 +154,11 @@ fn main() -> ExitCode {
         let pad = width - what.chars().count();
         println!("{what}{}  {value:>12}", " ".repeat(pad));
     }
+    if only.as_deref() == Some("instructions") {
+        return ExitCode::SUCCESS;
+    }
     println!();
-    match latency::table(&binary, &event) {
+    match latency::table(&binary, &event, false) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => fail(&why),
     }
@@ -317,7 +331,12 @@ fn instructions(binary: &Path, event: &[u8]) -> Result<Option<Instructions>, Str
     else {
         return Ok(None);
     };
-    let dir = std::env::temp_dir().join(format!("alarm-to-slack-bench-{}", std::process::id()));
+    // BENCH_CALLGRIND_OUT keeps the profiles there, for callgrind_annotate (a build with
+    // symbols: the `bloat` profile).
+    let keep = std::env::var_os("BENCH_CALLGRIND_OUT").map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("alarm-to-slack-bench-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let run = |name: &str, warm: Option<usize>| -> Result<u64, String> {
         let out = dir.join(format!("callgrind.{name}"));
@@ -361,7 +380,9 @@ fn instructions(binary: &Path, event: &[u8]) -> Result<Option<Instructions>, Str
     let refused = run("refused", None)?;
     let cold = run("cold", Some(0))?;
     let warm = run("warm", Some(CALLGRIND_WARM))?;
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(Some(Instructions {
         refused,
         cold,
@@ -381,6 +402,11 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn mean(values: &[Duration]) -> Duration {
+    let total: Duration = values.iter().sum();
+    total / values.len().max(1) as u32
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -465,17 +491,8 @@ mod latency {
         App { later: bool },
     }
 
-    pub fn table(binary: &Path, event: &[u8]) -> Result<(), String> {
-        let one_way = Duration::from_millis(env_number("BENCH_DELAY_MS", 10)?);
-        let idles: Vec<u64> = std::env::var("BENCH_IDLE_SECONDS")
-            .unwrap_or_else(|_| "16,60".to_string())
-            .split(',')
-            .map(|s| {
-                s.trim()
-                    .parse()
-                    .map_err(|_| format!("BENCH_IDLE_SECONDS: {s:?}"))
-            })
-            .collect::<Result<_, _>>()?;
+    /// With `BENCH_BASELINE`, that build first, then this one.
+    fn columns(binary: &Path) -> Vec<Column> {
         let mut columns = Vec::new();
         if let Ok(base) = std::env::var("BENCH_BASELINE") {
             let name = std::env::var("BENCH_BASELINE_NAME").unwrap_or_else(|_| "baseline".into());
@@ -490,6 +507,28 @@ mod latency {
             binary: binary.to_path_buf(),
             baseline: false,
         });
+        columns
+    }
+
+    /// The round trips, syscalls and CPU; with `cpu_only` only the CPU rows.
+    pub fn table(binary: &Path, event: &[u8], cpu_only: bool) -> Result<(), String> {
+        let one_way = Duration::from_millis(env_number("BENCH_DELAY_MS", 10)?);
+        let idles: Vec<u64> = std::env::var("BENCH_IDLE_SECONDS")
+            .unwrap_or_else(|_| "16,60".to_string())
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .map_err(|_| format!("BENCH_IDLE_SECONDS: {s:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let columns = columns(binary);
+        if cpu_only {
+            let mut rows = vec![("webhook, warm".to_string(), Vec::new())];
+            cpu_rows(&columns, event, &mut rows)?;
+            print_rows(&columns, &rows);
+            return Ok(());
+        }
 
         let rtt = (one_way * 2).as_secs_f64();
         let mut rows: Vec<(String, Vec<String>)> = Vec::new();
@@ -699,37 +738,94 @@ mod latency {
                 .collect();
             rows.push((format!("  {name}"), values));
         }
-        rows.push((
-            format!("CPU per warm invocation, user + kernel (mean of {CPU_WARM})"),
-            columns
-                .iter()
-                .map(|c| cpu(&c.binary, event).map(|d| d.map_or("n/a".into(), ms)))
-                .collect::<Result<_, _>>()?,
-        ));
+        cpu_rows(&columns, event, &mut rows)?;
 
-        let width = rows
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
         println!(
             "Round trips: Secrets Manager, Slack and DynamoDB {} ms away each way (RTT {} ms), plain HTTP",
             one_way.as_millis(),
             (one_way * 2).as_millis()
         );
+        print_rows(&columns, &rows);
+        Ok(())
+    }
+
+    /// CPU per warm invocation: webhook, beside the std-only loop; app mode.
+    fn cpu_rows(
+        columns: &[Column],
+        event: &[u8],
+        rows: &mut Vec<(String, Vec<String>)>,
+    ) -> Result<(), String> {
+        let cpus: Vec<Option<WebhookCpu>> = columns
+            .iter()
+            .map(|c| cpu(&c.binary, event))
+            .collect::<Result<_, _>>()?;
+        let each_cpu = |f: &dyn Fn(&WebhookCpu) -> String| -> Vec<String> {
+            cpus.iter()
+                .map(|c| c.as_ref().map_or("n/a".into(), f))
+                .collect()
+        };
+        rows.push((
+            format!("CPU per warm invocation, user + kernel (mean of {CPU_WARM})"),
+            each_cpu(&|c| ms(mean(&c.bootstrap))),
+        ));
+        rows.push((
+            "  median".to_string(),
+            each_cpu(&|c| ms(median(c.bootstrap.clone()))),
+        ));
+        rows.push((
+            "  std-only loop, the same exchanges, same run (median)".to_string(),
+            each_cpu(&|c| ms(median(c.reference.clone()))),
+        ));
+        rows.push((
+            "  bootstrap / std-only loop (medians)".to_string(),
+            each_cpu(&|c| {
+                let (ours, theirs) = (median(c.bootstrap.clone()), median(c.reference.clone()));
+                format!("{:.2}×", ours.as_secs_f64() / theirs.as_secs_f64())
+            }),
+        ));
+        let app_cpus: Vec<Option<[Duration; 2]>> = columns
+            .iter()
+            .map(|c| match app_cpu(&c.binary) {
+                Ok((open, later)) => Ok(Some([median(open), median(later)])),
+                Err(why) if c.baseline => {
+                    let first = why.lines().next().unwrap_or("");
+                    eprintln!("bench: {} cannot run app mode: {first}", c.name);
+                    Ok(None)
+                }
+                Err(why) => Err(why),
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, what) in ["opening ALARM", "its OK, a reply"].iter().enumerate() {
+            rows.push((
+                format!("app mode: CPU per warm invocation, {what} (median of {CPU_WARM})"),
+                app_cpus
+                    .iter()
+                    .map(|m| m.map_or("n/a".into(), |m| ms(m[i])))
+                    .collect(),
+            ));
+        }
+
+        Ok(())
+    }
+
+    fn print_rows(columns: &[Column], rows: &[(String, Vec<String>)]) {
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut head = format!("{:<width$}", "what");
-        for c in &columns {
+        for c in columns {
             head.push_str(&format!("  {:>18}", c.name));
         }
         println!("{head}");
-        for (what, values) in &rows {
+        for (what, values) in rows {
             let mut line = format!("{what}{}", " ".repeat(width - what.chars().count()));
             for v in values {
                 line.push_str(&format!("  {v:>18}"));
             }
             println!("{}", line.trim_end());
         }
-        Ok(())
     }
 
     /// A case's rows: the median time in RTT; for app mode the DynamoDB calls; the new
@@ -1270,20 +1366,268 @@ mod latency {
             .collect()
     }
 
-    fn cpu(binary: &Path, event: &[u8]) -> Result<Option<Duration>, String> {
+    /// CPU time of each warm invocation of a webhook bootstrap, and of the std-only loop
+    /// (`std_loop`) doing the same exchanges, in the same run: both serve at once, each
+    /// against an emulator of its own, their invocations alternating, so that the machine's
+    /// load falls on both alike. Posting the bootstrap's own payload, the loop sends as many
+    /// bytes. An invocation's CPU time runs from one `GET /next` arriving to the next: the
+    /// process is blocked on the Runtime API at both ends.
+    struct WebhookCpu {
+        bootstrap: Vec<Duration>,
+        reference: Vec<Duration>,
+    }
+
+    fn cpu(binary: &Path, event: &[u8]) -> Result<Option<WebhookCpu>, String> {
         let emu = Emulator::start(Options::default());
         let mut process = Bootstrap::spawn(binary, &emu.env());
-        let pid = process.pid();
         expect_response(emu.wait_outcome(&emu.push_event(event.to_vec())), &process)?;
-        let before = cpu_time(pid);
-        for _ in 0..CPU_WARM {
-            expect_response(emu.wait_outcome(&emu.push_event(event.to_vec())), &process)?;
-        }
-        let after = cpu_time(pid);
+        let payload = match emu.slack_posts().first() {
+            Some(post) => post.body.clone(),
+            None => return Err("the cold invocation posted nothing".to_string()),
+        };
+        let reference_emu = Emulator::start(Options::default());
+        let own = std::env::current_exe().map_err(|e| format!("the bench's own path: {e}"))?;
+        let mut command = Command::new(own);
+        command
+            .arg(std_loop::FLAG)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", reference_emu.runtime_api())
+            .env(std_loop::HOOK_VAR, reference_emu.slack_url())
+            .env(std_loop::PAYLOAD_VAR, &payload);
+        let mut reference = Bootstrap::spawn_command(command);
+        let result = (|| {
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            // The cold invocation asked for the next event; the loop's first is cold too.
+            emu.wait_next_calls(2);
+            let posted = reference_emu.push_event(event.to_vec());
+            expect_response(reference_emu.wait_outcome(&posted), &reference)?;
+            reference_emu.wait_next_calls(2);
+            for n in 0..CPU_WARM {
+                let Some(t) = invocation_cpu(&emu, &process, event, n + 3)? else {
+                    return Ok(None);
+                };
+                ours.push(t);
+                let Some(t) = invocation_cpu(&reference_emu, &reference, event, n + 3)? else {
+                    return Ok(None);
+                };
+                theirs.push(t);
+            }
+            Ok(Some(WebhookCpu {
+                bootstrap: ours,
+                reference: theirs,
+            }))
+        })();
         process.kill();
-        Ok(match (before, after) {
-            (Some(b), Some(a)) => Some((a - b) / CPU_WARM as u32),
-            _ => None,
-        })
+        reference.kill();
+        result
+    }
+
+    /// The CPU time `process` took for one event: from now, when it waits on `GET /next`, to
+    /// its `nth` `GET /next` arriving.
+    fn invocation_cpu(
+        emu: &Emulator,
+        process: &Bootstrap,
+        body: &[u8],
+        nth: usize,
+    ) -> Result<Option<Duration>, String> {
+        let before = cpu_time(process.pid());
+        let outcome = emu.wait_outcome(&emu.push_event(body.to_vec()));
+        emu.wait_next_calls(nth);
+        let after = cpu_time(process.pid());
+        match outcome {
+            Outcome::Response(answer) if answer == r#"{"posted":1}"# => {}
+            Outcome::Response(answer) => return Err(format!("the invocation answered {answer}")),
+            Outcome::Error(_) => expect_response(outcome, process)?,
+        }
+        Ok(before.zip(after).map(|(b, a)| a - b))
+    }
+
+    /// App mode's CPU per warm invocation, against the emulator's Web API and DynamoDB
+    /// stand-ins (no delay): a new alarm's `ALARM`, which opens its incident, then its `OK`,
+    /// a reply in the thread; `CPU_WARM` of each, alternating.
+    fn app_cpu(binary: &Path) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+        let emu = app_emulator();
+        let api = addr(&emu.slack_api_url());
+        let mut env = emu.env();
+        for (k, v) in env.iter_mut() {
+            if k == "SLACK_PRECONNECT" {
+                *v = format!("http://{api}");
+            }
+        }
+        env.push(("INCIDENT_TABLE".to_string(), DEFAULT_TABLE.to_string()));
+        env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));
+        let mut process = Bootstrap::spawn(binary, &env);
+        let result = (|| {
+            let cold = emu.push_event(opening("cpu-cold").body);
+            expect_response(emu.wait_outcome(&cold), &process)?;
+            emu.wait_next_calls(2);
+            let (mut open, mut later) = (Vec::new(), Vec::new());
+            for n in 0..CPU_WARM {
+                let name = format!("cpu-{n}");
+                for (event, into) in [(opening(&name), &mut open), (closing(&name), &mut later)] {
+                    let nth = emu.next_calls() + 1;
+                    match invocation_cpu(&emu, &process, &event.body, nth)? {
+                        Some(t) => into.push(t),
+                        None => return Err("no /proc/PID/schedstat".to_string()),
+                    }
+                }
+            }
+            Ok((open, later))
+        })();
+        process.kill();
+        result
+    }
+}
+
+/// `bench --std-loop`: the reference a warm webhook invocation's CPU is compared with. It does
+/// what any runtime must for one, with std alone: `GET /next`, the event read whole (and not
+/// parsed), a `POST` of a fixed Slack payload (the bootstrap's, so of the same size) to the
+/// webhook, a `POST` of `{"posted":1}` to the invocation's `/response`; HTTP/1.1 written by
+/// hand, connections kept alive, Content-Length bodies. It stops when the Runtime API answers
+/// anything but 200, as the bootstrap does.
+mod std_loop {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::process::ExitCode;
+
+    /// The argument that runs the bench program as this loop.
+    pub const FLAG: &str = "--std-loop";
+    /// `http://HOST:PORT/PATH` of the webhook.
+    pub const HOOK_VAR: &str = "BENCH_STD_HOOK";
+    /// The JSON it posts there.
+    pub const PAYLOAD_VAR: &str = "BENCH_STD_PAYLOAD";
+
+    pub fn main() -> ExitCode {
+        match serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("bench {FLAG}: {why}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn var(name: &str) -> Result<String, String> {
+        std::env::var(name).map_err(|_| format!("{name} is not set"))
+    }
+
+    fn serve() -> Result<(), String> {
+        // `127.0.0.1:PORT` and, from the emulator, maybe a path prefix.
+        let api = var("AWS_LAMBDA_RUNTIME_API")?;
+        let (api_host, prefix) = api.split_at(api.find('/').unwrap_or(api.len()));
+        let hook = var(HOOK_VAR)?;
+        let hook = hook.strip_prefix("http://").unwrap_or(&hook);
+        let (hook_host, hook_path) = hook.split_at(hook.find('/').unwrap_or(hook.len()));
+        let payload = var(PAYLOAD_VAR)?;
+
+        let mut runtime = Peer::connect(api_host)?;
+        let mut slack = Peer::connect(hook_host)?;
+        let base = format!("{prefix}/2018-06-01/runtime/invocation");
+        let next = format!("GET {base}/next HTTP/1.1\r\nHost: {api_host}\r\n\r\n");
+        // The same bytes every time: the reference builds no message.
+        let post = format!(
+            "POST {hook_path} HTTP/1.1\r\nHost: {hook_host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{payload}",
+            payload.len()
+        );
+        let answer = r#"{"posted":1}"#;
+        let mut response = String::new();
+        loop {
+            let event = runtime.exchange(next.as_bytes())?;
+            if event.status != 200 {
+                return Ok(());
+            }
+            let id = event
+                .request_id
+                .ok_or("an event without Lambda-Runtime-Aws-Request-Id")?;
+            let posted = slack.exchange(post.as_bytes())?;
+            if posted.status != 200 {
+                return Err(format!("the webhook answered {}", posted.status));
+            }
+            response.clear();
+            response.push_str(&format!(
+                "POST {base}/{id}/response HTTP/1.1\r\nHost: {api_host}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                answer.len()
+            ));
+            let done = runtime.exchange(response.as_bytes())?;
+            if done.status != 202 {
+                return Err(format!("/response answered {}", done.status));
+            }
+        }
+    }
+
+    /// A kept-alive connection and what was read beyond the last answer.
+    struct Peer {
+        stream: TcpStream,
+        buf: Vec<u8>,
+    }
+
+    struct Answer {
+        status: u16,
+        request_id: Option<String>,
+    }
+
+    impl Peer {
+        fn connect(host: &str) -> Result<Peer, String> {
+            let stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
+            // As the bootstrap's connections: a request is one write anyway.
+            stream
+                .set_nodelay(true)
+                .map_err(|e| format!("TCP_NODELAY: {e}"))?;
+            Ok(Peer {
+                stream,
+                buf: Vec::with_capacity(16 << 10),
+            })
+        }
+
+        /// Sends `request` in one write and reads its answer, body included.
+        fn exchange(&mut self, request: &[u8]) -> Result<Answer, String> {
+            self.stream
+                .write_all(request)
+                .map_err(|e| format!("send: {e}"))?;
+            let head_end = loop {
+                if let Some(at) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break at + 4;
+                }
+                self.fill()?;
+            };
+            let head = std::str::from_utf8(&self.buf[..head_end])
+                .map_err(|_| "an answer head that is not UTF-8")?;
+            let mut lines = head.split("\r\n");
+            let status = lines
+                .next()
+                .and_then(|l| l.split(' ').nth(1))
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("no status line in {head:?}"))?;
+            let (mut length, mut request_id) = (None, None);
+            for (name, value) in lines.filter_map(|l| l.split_once(':')) {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                } else if name.eq_ignore_ascii_case("lambda-runtime-aws-request-id") {
+                    request_id = Some(value.trim().to_string());
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    return Err(format!("not written for {}", value.trim()));
+                }
+            }
+            let end = head_end + length.ok_or_else(|| format!("no Content-Length: {head:?}"))?;
+            while self.buf.len() < end {
+                self.fill()?;
+            }
+            self.buf.drain(..end);
+            Ok(Answer { status, request_id })
+        }
+
+        fn fill(&mut self) -> Result<(), String> {
+            let mut chunk = [0u8; 16 << 10];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => Err("the peer closed the connection".to_string()),
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    Ok(())
+                }
+                Err(e) => Err(format!("read: {e}")),
+            }
+        }
     }
 }

@@ -9,18 +9,32 @@ use crate::text::is_invisible;
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = 0;
-    // Whole unchanged runs are copied at once.
-    for (i, c) in text.char_indices() {
-        let entity = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            c if is_invisible(c) => "",
-            _ => continue,
+    let mut i = 0;
+    // Bytes, not chars: the characters replaced are ASCII, and an invisible one is U+00AD or
+    // above, so it starts with a byte of 0xC2 or more; only those are decoded. Decoding every
+    // character cost about 60 instructions each, a tenth of a warm invocation's.
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(i) {
+        let (entity, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            0xC2.. => match text.get(i..).and_then(|rest| rest.chars().next()) {
+                Some(c) if is_invisible(c) => ("", c.len_utf8()),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&text[run..i]);
         out.push_str(entity);
-        run = i + c.len_utf8();
+        i += len;
+        run = i;
     }
     out.push_str(&text[run..]);
     out
@@ -29,7 +43,8 @@ pub fn escape(text: &str) -> String {
 /// Escaped text of at most `max_chars` characters; a cut shows as a final `…` and never
 /// splits an `&amp;`-style entity (every `&` in escaped text starts one).
 pub fn cut(mut text: String, max_chars: usize) -> String {
-    if text.chars().nth(max_chars).is_none() {
+    // No more bytes than `max_chars` is no more characters: most text is not counted.
+    if text.len() <= max_chars || text.chars().nth(max_chars).is_none() {
         return text;
     }
     let mut end = text
@@ -85,6 +100,27 @@ mod tests {
         );
         // What shows stays, whatever bytes it starts with: → … ▁ ₿ 日 😀.
         assert_eq!(escape("OK → ALARM … ▁ ₿ 日 😀"), "OK → ALARM … ▁ ₿ 日 😀");
+    }
+
+    #[test]
+    fn escaping_bytes_drops_the_same_characters_as_decoding_each() {
+        let per_char = |text: &str| -> String {
+            text.chars()
+                .filter(|&c| !is_invisible(c))
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        // Every character up to U+FFFF, and the planes the invisible ones above it are in.
+        let text: String = (0..=0x1_FFFF)
+            .chain(0xE_0000..=0xE_1000)
+            .filter_map(char::from_u32)
+            .collect();
+        assert_eq!(escape(&text), per_char(&text));
     }
 
     #[test]
