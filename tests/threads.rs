@@ -385,6 +385,8 @@ fn dynamodb_denied_or_unreachable_still_posts_the_alarm() {
         transition("nostore", "ALARM", "OK", "2026-11-30T10:00:00Z"),
     );
     assert_eq!(messages(&lambda).len(), 1);
+    // The log is read from the process's pipe as it comes: wait for the line, not for luck.
+    lambda.process.wait_output("DynamoDB.AccessDenied");
     let log = lambda.process.stdout();
     assert!(
         log.contains("WARN") && log.contains("DynamoDB.AccessDenied"),
@@ -404,7 +406,7 @@ fn dynamodb_denied_or_unreachable_still_posts_the_alarm() {
         transition("nostore", "ALARM", "OK", "2026-11-30T10:00:00Z"),
     );
     assert_eq!(messages(&gone).len(), 1);
-    assert!(gone.process.stdout().contains("DynamoDB.Unreachable"));
+    gone.process.wait_output("DynamoDB.Unreachable");
 }
 
 /// Several bootstraps against one emulator and one moto.
