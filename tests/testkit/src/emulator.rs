@@ -7,6 +7,7 @@
 pub mod cloudwatch;
 pub mod delay;
 pub mod fault;
+pub mod interpose;
 pub mod process;
 pub mod runtime_api;
 pub mod secrets_manager;
