@@ -585,6 +585,9 @@ struct Delivery {
     /// 1 for the first delivery of an event, 2 for Lambda's first retry, …
     try_no: usize,
     out: Out,
+    /// When it was queued, and when its outcome came.
+    pushed: Instant,
+    done: Option<Instant>,
 }
 
 /// A process killed in an invocation, and what served it (kept until the run ends: the held
@@ -631,6 +634,7 @@ impl Scene {
 
     /// Queues transition `t` of `alarms[alarm]` on the Runtime API.
     fn push(&mut self, alarms: &[Alarm], alarm: usize, t: usize, try_no: usize) -> usize {
+        let pushed = Instant::now();
         let id = self.emu.push_event(alarms[alarm].event(t));
         self.deliveries.push(Delivery {
             id,
@@ -638,6 +642,8 @@ impl Scene {
             t,
             try_no,
             out: Out::Pending,
+            pushed,
+            done: None,
         });
         self.outstanding.push_back(self.deliveries.len() - 1);
         self.deliveries.len() - 1
@@ -654,6 +660,7 @@ impl Scene {
             Outcome::Error(e) => Out::Failed(e.json["errorType"].as_str().unwrap_or("").into()),
         };
         self.deliveries[i].out = out.clone();
+        self.deliveries[i].done = Some(Instant::now());
         if matches!(out, Out::Failed(_)) {
             self.again(alarms, i);
         }
@@ -692,6 +699,7 @@ impl Scene {
         hold_nth: usize,
     ) -> bool {
         let id = format!("victim-{}", emulator::new_request_id());
+        let pushed = Instant::now();
         let runtime = FaultServer::start(Action::Respond {
             status: 202,
             content_type: "application/json".into(),
@@ -743,12 +751,15 @@ impl Scene {
             None => Out::Killed,
         };
         let again = !matches!(out, Out::Posted(_));
+        let done = (out != Out::Killed).then(Instant::now);
         self.deliveries.push(Delivery {
             id,
             alarm,
             t,
             try_no: 1,
             out,
+            pushed,
+            done,
         });
         self.victims.push(Victim {
             process,
@@ -784,14 +795,14 @@ impl Scene {
             texts.extend(m.versions.iter().filter_map(|v| v.text.clone()));
         }
         common::assert_no_secrets(&self.emu, &texts);
-        let mut verdict = judge(alarms, &self.deliveries, &logs, &messages);
-        verdict.violations.extend(self.lost.iter().cloned());
-        let faulted = self
+        let faulted: Vec<emulator::ApiCall> = self
             .emu
             .slack_api_calls()
             .into_iter()
             .filter(|c| c.fault.is_some())
             .collect();
+        let mut verdict = judge(alarms, &self.deliveries, &logs, &faulted, &messages);
+        verdict.violations.extend(self.lost.iter().cloned());
         Judged {
             verdict,
             messages,
@@ -1189,6 +1200,7 @@ fn judge(
     alarms: &[Alarm],
     deliveries: &[Delivery],
     logs: &[Log],
+    faulted: &[emulator::ApiCall],
     messages: &[ApiMessage],
 ) -> Verdict {
     let mut v = Verdict::default();
@@ -1276,9 +1288,35 @@ fn judge(
                 1 => {
                     once.insert(i, posts[0]);
                 }
-                n => v
-                    .violations
-                    .push(format!("I3: {} was posted {n} times{after}", t.id())),
+                n => {
+                    // What may explain it, for the report.
+                    let mut hints = Vec::new();
+                    if posts.iter().any(|p| !p.top) {
+                        hints.push("as a reply".to_string());
+                    }
+                    let lost = faulted.iter().any(|c| {
+                        c.method == "chat.postMessage"
+                            && c.fault == Some(emulator::Fault::LoseAnswer)
+                            && c.body.contains(&t.id())
+                            && c.body.contains(&alarm.key())
+                    });
+                    if lost {
+                        hints.push("a post of it lost its answer".into());
+                    }
+                    let of_t = deliveries.iter().filter(|d| d.alarm == a && d.t == i);
+                    if of_t.clone().any(|d| d.out == Out::Killed) {
+                        hints.push("its process was killed in it".into());
+                    }
+                    let posting = of_t.filter(|d| d.out == Out::Posted(1)).count();
+                    if posting > 1 {
+                        hints.push(format!("{posting} deliveries posted it"));
+                    }
+                    v.violations.push(format!(
+                        "I3: {} was posted {n} times{after} ({})",
+                        t.id(),
+                        hints.join(", ")
+                    ))
+                }
             }
             if reported > 1 {
                 v.violations.push(format!(
@@ -1333,10 +1371,14 @@ fn judge(
             let doubled = segment
                 .iter()
                 .any(|&i| !excused.contains(&(a, i)) && !once.contains_key(&i));
-            if tops == 0 && !late && !doubled {
-                v.violations.push(format!(
-                    "I1: segment {ids:?} is in another segment's thread, and none of it arrived late"
-                ));
+            if tops == 0 && !late && !doubled && threads.len() == 1 {
+                if let Some(why) =
+                    joined_knowingly(alarm, a, &segment, &members, &seen, deliveries, &excused)
+                {
+                    v.violations.push(format!(
+                        "I1: segment {ids:?} is in another segment's thread, and none of it arrived late: {why}"
+                    ));
+                }
             }
         }
         // I2: the newest top-level message shows the newest state.
@@ -1363,6 +1405,68 @@ fn judge(
         }
     }
     v
+}
+
+/// Why a segment that replies in an earlier segment's thread (none of it late) should not
+/// have, from what was knowable when its first message was decided: `None` when it could
+/// not have known better. A transition that arrives before the OK that ended the incident
+/// before it, and does not say so itself, joins that incident, and the OK then arrives late;
+/// the final picture cannot hold I1 for it. It could know when its own OldStateValue is OK
+/// and the thread's parent opened an incident (whose OK came between), or when an OK
+/// between them was answered posted before it was even delivered (and so was in the store).
+fn joined_knowingly(
+    alarm: &Alarm,
+    a: usize,
+    segment: &[usize],
+    members: &[&Seen],
+    seen: &[Seen],
+    deliveries: &[Delivery],
+    excused: &BTreeSet<(usize, usize)>,
+) -> Option<String> {
+    let thread = members[0].thread;
+    let Some(parent) = seen
+        .iter()
+        .find(|s| s.alarm == a && s.top && s.ts == thread)
+    else {
+        return Some("its thread's parent is not a message of this alarm".into());
+    };
+    if parent.t > segment[0] {
+        return Some(format!(
+            "it replies under a later transition ({})",
+            alarm.ts[parent.t].id()
+        ));
+    }
+    let decider = members.iter().min_by_key(|s| s.ts).expect("members");
+    let t = &alarm.ts[decider.t];
+    let opened = &alarm.ts[parent.t];
+    if t.old == "OK" && (opened.state == "ALARM" || opened.old == "ALARM") {
+        return Some(format!(
+            "{} left OK, so the incident of {} had ended",
+            t.id(),
+            alarm.ts[parent.t].id()
+        ));
+    }
+    let pushed = deliveries
+        .iter()
+        .filter(|d| d.alarm == a && d.t == decider.t)
+        .map(|d| d.pushed)
+        .min()?;
+    (parent.t + 1..decider.t)
+        .filter(|&i| alarm.ts[i].state == "OK" && !excused.contains(&(a, i)))
+        .find_map(|i| {
+            let done = deliveries
+                .iter()
+                .filter(|d| d.alarm == a && d.t == i && matches!(d.out, Out::Posted(_)))
+                .filter_map(|d| d.done)
+                .min()?;
+            (done < pushed).then(|| {
+                format!(
+                    "{} was in the store before {} was delivered",
+                    alarm.ts[i].id(),
+                    t.id()
+                )
+            })
+        })
 }
 
 // ---- the seven cases ----------------------------------------------------------------
