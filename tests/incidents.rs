@@ -9,7 +9,8 @@
 //!
 //! - I1: each segment has at most one top-level message and all of it in one thread; a segment
 //!   with no top-level message of its own is in another's thread only because one of it
-//!   arrived late (marked so);
+//!   arrived late (marked so), or because what ends the earlier incident was not knowable
+//!   when it was placed (`joined_knowingly`);
 //! - I2: the newest top-level message of each alarm shows the newest transition's state; a
 //!   late reply's note names a state that is newer than it, never on the newest transition;
 //! - I3: each transition is posted exactly once (its message metadata names it), and no
@@ -25,7 +26,9 @@
 //!
 //! Where an invariant may break by design (docs/app-mode.md), the bootstrap says so in a WARN
 //! naming the incident; those transitions are counted as *exceptions*, not failures: they are
-//! left out of I1, and an alarm with one is not held to I2.
+//! left out of I1, and an alarm with one is not held to I2. A fallback's post is not in the
+//! store, so a duplicate of its event may post it again: that is still an I3 violation,
+//! labelled so.
 //!
 //! `make test` runs [`FIXED_SEEDS`]; `make soak-incidents SEEDS=N` runs N random seeds, and
 //! `SEED=0x1f,0x20` replays some. Each run prints its plan; a failure prints the seed, what
@@ -1579,6 +1582,27 @@ fn case3_one_transition_delivered_twice_at_once_is_one_parent() {
     assert_eq!(judged.messages.len(), 1, "{}", judged.dump(&alarms));
     let posted: Vec<&Out> = judged.deliveries.iter().map(|d| &d.out).collect();
     assert!(posted.contains(&&Out::Posted(1)), "{posted:?}");
+}
+
+/// Beside case 3: the duplicate waits for a parent that takes Slack 2 s (longer than eight
+/// polls of the record, well within the store's share of an 8 s deadline), and still never
+/// posts it a second time. (A wait that runs out is a failed invocation and Lambda's retry
+/// finds the parent; a post without a thread would be the same transition twice.)
+#[test]
+fn case3_a_duplicate_waits_for_a_slow_parent_and_never_posts_it_again() {
+    let world = World::start();
+    let alarms = [Alarm::of("case3-slow", &[("ALARM", "OK", 0)])];
+    let mut scene = Scene::start(Some(&world.creds), &world.moto.url(), 2, DEADLINE_MS);
+    scene.emu.wait_next_calls(2);
+    scene
+        .emu
+        .slack_api()
+        .delay_answer_next("chat.postMessage", Duration::from_millis(2_000));
+    scene.push(&alarms, 0, 0, 1);
+    scene.push(&alarms, 0, 0, 1);
+    let judged = scene.finish(&alarms, &[]);
+    assert_holds(&judged, &alarms);
+    assert_eq!(judged.messages.len(), 1, "{}", judged.dump(&alarms));
 }
 
 /// Case 4: ALARM and OK at once; afterwards the next ALARM (+120 s) opens a new parent.
