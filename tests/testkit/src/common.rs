@@ -113,40 +113,51 @@ impl Lambda {
         }
     }
 
-    /// The strings that must never be printed: the webhook URL, its path and the long parts of
-    /// the path, the secret access key, the session token, and any bot token or webhook path.
+    /// The strings that must never be printed: see [`secrets_of`].
     pub fn secrets(&self) -> Vec<String> {
-        let opts = self.emu.options();
-        let slack = self.emu.slack_url();
-        let path = slack
-            .splitn(4, '/')
-            .nth(3)
-            .expect("webhook url has a path")
-            .to_string();
-        let mut secrets = vec![slack.clone(), path.clone(), opts.secret_access_key.clone()];
-        secrets.extend(path.split('/').filter(|s| s.len() > 8).map(str::to_string));
-        secrets.extend(opts.session_token.clone());
-        // Any bot token, whichever secret it came from (webhook paths: see `assert_none_in`).
-        secrets.extend([opts.bot_token.clone(), "xoxb-".into()]);
-        secrets
+        secrets_of(&self.emu)
     }
 
     /// None of `secrets()` in any of `texts` (e.g. what another tool printed).
     pub fn assert_none_in(&self, texts: &[String]) {
-        let secrets = self.secrets();
-        for text in texts {
-            // No webhook path at all, whichever secret or route it came from; the help texts
-            // write the form as `…/services/…`.
-            for (at, _) in text.match_indices("/services/") {
-                let next = text[at + "/services/".len()..].chars().next();
-                assert_eq!(next, Some('…'), "a webhook path leaked into {text:?}");
-            }
-            for secret in &secrets {
-                assert!(
-                    !text.contains(secret.as_str()),
-                    "secret {secret:?} leaked into {text:?}"
-                );
-            }
+        assert_no_secrets(&self.emu, texts);
+    }
+}
+
+/// The strings that must never be printed: the webhook URL, its path and the long parts of
+/// the path, the secret access key, the session token, and any bot token or webhook path.
+pub fn secrets_of(emu: &Emulator) -> Vec<String> {
+    let opts = emu.options();
+    let slack = emu.slack_url();
+    let path = slack
+        .splitn(4, '/')
+        .nth(3)
+        .expect("webhook url has a path")
+        .to_string();
+    let mut secrets = vec![slack.clone(), path.clone(), opts.secret_access_key.clone()];
+    secrets.extend(path.split('/').filter(|s| s.len() > 8).map(str::to_string));
+    secrets.extend(opts.session_token.clone());
+    // Any bot token, whichever secret it came from (webhook paths: see below).
+    secrets.extend([opts.bot_token.clone(), "xoxb-".into()]);
+    secrets
+}
+
+/// None of [`secrets_of`] `emu` in any of `texts`: for scenarios of several processes, which
+/// a [`Lambda`] does not describe.
+pub fn assert_no_secrets(emu: &Emulator, texts: &[String]) {
+    let secrets = secrets_of(emu);
+    for text in texts {
+        // No webhook path at all, whichever secret or route it came from; the help texts
+        // write the form as `…/services/…`.
+        for (at, _) in text.match_indices("/services/") {
+            let next = text[at + "/services/".len()..].chars().next();
+            assert_eq!(next, Some('…'), "a webhook path leaked into {text:?}");
+        }
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "secret {secret:?} leaked into {text:?}"
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod connects;
 pub mod delay;
 pub mod dynamodb;
 pub mod fault;
+pub mod interpose;
 pub mod process;
 pub mod runtime_api;
 pub mod secrets_manager;

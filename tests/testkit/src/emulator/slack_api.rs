@@ -54,6 +54,9 @@ pub enum Fault {
     Delay(Duration),
     /// Not processed; this status and raw body (e.g. 503 with an HTML page).
     Status(u16, String),
+    /// Processed (a message is stored), then answered with this status and raw body instead
+    /// of its JSON (e.g. 200 with a body too large to read).
+    ProcessedThen(u16, String),
 }
 
 /// One request to `/api/<method>`, recorded after it was handled.
@@ -307,6 +310,12 @@ impl SlackApi {
         self.push_fault(method, Fault::Status(status, body.to_string()));
     }
 
+    /// The next call of `method` is processed (a post is stored), then answered with `status`
+    /// and this raw body instead of its JSON.
+    pub fn processed_then_status_next(&self, method: &str, status: u16, body: &str) {
+        self.push_fault(method, Fault::ProcessedThen(status, body.to_string()));
+    }
+
     /// The next POST to an upload URL answers `status`; its bytes are not kept.
     pub fn fail_upload_next(&self, status: u16) {
         lock(&self.inner).upload_faults.push_back(status);
@@ -459,6 +468,8 @@ impl SlackApi {
                 std::thread::sleep(delay);
                 answer.send(rq);
             }
+            // The call above records what it would have answered.
+            Some(Fault::ProcessedThen(status, body)) => Answer::raw(status, &body).send(rq),
             _ => answer.send(rq),
         }
     }
