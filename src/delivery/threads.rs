@@ -28,7 +28,8 @@ const STORE_SHARE: u32 = 3;
 const STORE_MAX: Duration = Duration::from_secs(3);
 /// How often a transition waiting for another instance's parent reads the record again.
 const POLL: Duration = Duration::from_millis(150);
-/// Rounds of read, decide, write: each lost race costs one.
+/// Races lost (another instance wrote first) before giving up on the thread; waiting on
+/// another instance's claim is bounded by time instead.
 const ROUNDS: usize = 8;
 
 /// One transition on its way to Slack.
@@ -177,7 +178,9 @@ impl Run<'_> {
                 }
             }
         }
-        for _ in 0..ROUNDS {
+        // Lost races are bounded by ROUNDS; waits by the store's share of the time.
+        let mut lost = 0;
+        while lost < ROUNDS {
             let step = incident::step(&record, &self.t, &self.nonce, now_ms());
             match step {
                 Step::Already => return Ok(self.already()),
@@ -205,7 +208,10 @@ impl Run<'_> {
                         .get(self.app.agent, &self.t.key, share)
                         .map_err(store)?;
                 }
-                Step::Recover { id } => record = self.recover(&record, &id, share)?,
+                Step::Recover { id } => {
+                    record = self.recover(&record, &id, share)?;
+                    lost += 1;
+                }
                 Step::Open | Step::Reply { .. } => {
                     let claimed = record.claimed_in(
                         &self.t,
@@ -221,6 +227,7 @@ impl Run<'_> {
                         Outcome::Refused(now) => {
                             record = now;
                             fresh = true;
+                            lost += 1;
                         }
                     }
                 }
