@@ -139,7 +139,7 @@ pub fn deliver(
             log::line(Level::Warn, &"another instance is posting this incident's parent and it did not come in time; posting the alarm without a thread")
                 .str("incident", run.t.key.as_str())
                 .emit();
-            run.post(None, None).map(|_| true)
+            run.post_unthreaded(None)
         }
         Err(Fallback::Fail(err)) => Err(err),
     }
@@ -265,7 +265,39 @@ impl Run<'_> {
         if let Ok(Some(_)) = self.app.find(channel, parent, &tag, self.deadline) {
             return Ok(self.already());
         }
-        self.post(thread.as_ref(), None).map(|_| true)
+        self.post_unthreaded(thread)
+    }
+
+    /// Posts a fallback (in `thread`, else on its own), then tries to record it like any
+    /// post, so that a duplicate or Lambda's retry of this event finds it posted.
+    fn post_unthreaded(&self, thread: Option<Post>) -> Result<bool, Error> {
+        let posted = self.post(thread.as_ref(), None)?;
+        let post = match thread {
+            Some(parent) => Post {
+                top: false,
+                ..parent
+            },
+            None => Post {
+                channel: posted.channel,
+                ts: posted.ts,
+                top: true,
+            },
+        };
+        self.record_after_post(&self.store.remembered(&self.t.key), post);
+        Ok(true)
+    }
+
+    /// `chat.update` of `parent` to show this transition; a failure is a WARN.
+    fn update_parent(&self, parent: &Post, opened: Option<i64>) {
+        let opened = opened.unwrap_or(self.t.at).div_euclid(1000);
+        let words = incident_words(&self.t.state, opened, self.t.at.div_euclid(1000));
+        let parent = (parent.channel.as_str(), parent.ts.as_str());
+        if let Err(err) = self
+            .app
+            .update(parent, self.notification, &words, self.deadline)
+        {
+            warn(&self.t, "cannot update the incident's parent message", &err);
+        }
     }
 
     /// Posted already (a retried or duplicated event): says so, and posts nothing.
@@ -333,22 +365,17 @@ impl Run<'_> {
     ) -> Result<(), Fallback> {
         let note = late.map(|now| format!("_(arrived late: the alarm is {} now)_", escape(now)));
         self.post_claimed(claimed, Some(parent), note.as_deref())?;
+        // The record first: whether this reply is the newest of its thread is decided on
+        // the record as written, which shows any transition another instance posted or
+        // claimed there meanwhile. (An instance that dies after its post and before this
+        // write leaves its claim; its retry recovers it and updates the parent then.)
         let post = Post {
             top: false,
             ..parent.clone()
         };
         let recorded = self.record_after_post(claimed, post);
-        let record = recorded.as_ref().unwrap_or(claimed);
-        if incident::newest_in_thread(record, &self.t, parent) {
-            let opened = opened.unwrap_or(self.t.at).div_euclid(1000);
-            let words = incident_words(&self.t.state, opened, self.t.at.div_euclid(1000));
-            let parent = (parent.channel.as_str(), parent.ts.as_str());
-            if let Err(err) = self
-                .app
-                .update(parent, self.notification, &words, self.deadline)
-            {
-                warn(&self.t, "cannot update the incident's parent message", &err);
-            }
+        if incident::newest_in_thread(recorded.as_ref().unwrap_or(claimed), &self.t, parent) {
+            self.update_parent(parent, opened);
         }
         Ok(())
     }
@@ -433,6 +460,7 @@ impl Run<'_> {
             .app
             .find(channel, thread, &tag, share)
             .map_err(Fallback::Fail)?;
+        let was_found = found.is_some();
         let next = match found {
             Some(ts) => {
                 log::line(
@@ -452,11 +480,28 @@ impl Run<'_> {
             }
             None => read.released(id),
         };
-        Ok(
-            match self.put(read, &next, share).map_err(Fallback::Store)? {
-                Outcome::Done(now) | Outcome::Refused(now) => now,
-            },
-        )
+        let now = match self.put(read, &next, share).map_err(Fallback::Store)? {
+            Outcome::Done(now) | Outcome::Refused(now) => now,
+        };
+        // This event's own reply, posted by an attempt that died before updating the
+        // parent: the parent is brought up to date now, if the reply is its newest.
+        if let (true, Some(ts), true) = (was_found, thread, id == self.t.id) {
+            let parent = Post {
+                channel: channel.to_string(),
+                ts: ts.to_string(),
+                top: true,
+            };
+            if incident::newest_in_thread(&now, &self.t, &parent) {
+                let opened = now
+                    .log
+                    .iter()
+                    .filter(|e| e.state == "ALARM" && e.post.as_ref().is_some_and(|p| p.ts == ts))
+                    .map(|e| e.at)
+                    .min();
+                self.update_parent(&parent, opened);
+            }
+        }
+        Ok(now)
     }
 
     fn put(&self, read: &Record, next: &Record, share: Deadline) -> Result<Outcome, Error> {

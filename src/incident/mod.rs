@@ -232,10 +232,17 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
 /// shows it.
 pub fn newest_in_thread(record: &Record, t: &Transition, thread: &Post) -> bool {
     let probe = t.entry();
+    // Posted there, or being posted there by another instance.
+    let in_thread = |e: &Entry| {
+        e.post.as_ref().is_some_and(|p| p.ts == thread.ts)
+            || e.claim
+                .as_ref()
+                .is_some_and(|c| c.thread.as_deref() == Some(thread.ts.as_str()))
+    };
     record
         .log
         .iter()
-        .filter(|e| e.id != t.id && e.post.as_ref().is_some_and(|p| p.ts == thread.ts))
+        .filter(|e| e.id != t.id && in_thread(e))
         .all(|e| order(e, &probe).is_lt())
 }
 
