@@ -24,18 +24,7 @@ fn moto_with_table(actions: &[&str]) -> (Moto, Credentials) {
     let moto = Moto::start_serial();
     moto.reset_auth("inf");
     moto.reset();
-    let created = moto.signed(
-        &Credentials::fixture(),
-        "dynamodb",
-        "application/x-amz-json-1.0",
-        &[("X-Amz-Target", "DynamoDB_20120810.CreateTable")],
-        json!({"TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "alarm", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "alarm", "KeyType": "HASH"}]})
-        .to_string()
-        .as_bytes(),
-    );
-    assert_eq!(created.status, 200, "{}", created.body);
+    moto.create_incident_table(TABLE);
     let role = moto.create_role("alarm-to-slack", &allow(actions, "*"));
     let creds = moto.assume_role(&role);
     (moto, creds)

@@ -197,6 +197,22 @@ impl Moto {
             .collect()
     }
 
+    /// Creates the incident table the bootstrap's `INCIDENT_TABLE` names (string key
+    /// `alarm`, on demand), as the fixture principal.
+    pub fn create_incident_table(&self, table: &str) {
+        let request = serde_json::json!({"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "alarm", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "alarm", "KeyType": "HASH"}]});
+        let created = self.signed(
+            &Credentials::fixture(),
+            "dynamodb",
+            "application/x-amz-json-1.0",
+            &[("X-Amz-Target", "DynamoDB_20120810.CreateTable")],
+            request.to_string().as_bytes(),
+        );
+        assert_eq!(created.status, 200, "{}", created.body);
+    }
+
     /// `POST /` signed for `service` with exactly the headers sent: host, content-type,
     /// x-amz-date, the extra ones (e.g. x-amz-target) and the session token if any.
     pub fn signed(
