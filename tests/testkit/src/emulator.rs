@@ -558,6 +558,16 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
+    /// The request as SigV4 signs it.
+    pub fn signable(&self) -> sigv4::Request<'_> {
+        sigv4::Request {
+            method: &self.method,
+            target: &self.url,
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
+
     pub fn read(rq: &mut tiny_http::Request) -> Incoming {
         let mut body = Vec::new();
         if let Err(e) = rq.as_reader().read_to_end(&mut body) {

@@ -197,23 +197,8 @@ impl CloudWatch {
             );
         }
         let amz_date = rq.header("X-Amz-Date").unwrap_or_default();
-        let request = sigv4::Request {
-            method: &rq.method,
-            target: &rq.url,
-            headers: &rq.headers,
-            body: &rq.body,
-        };
-        let expected =
-            match sigv4::expected_signature(&request, &auth, &amz_date, &o.secret_access_key) {
-                Ok(expected) => expected,
-                Err(e) => return deny("SignatureDoesNotMatch", e),
-            };
-        if !sigv4::signatures_equal(&expected, &auth.signature) {
-            return deny(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided."
-                    .into(),
-            );
+        if let Err(e) = sigv4::verify(&rq.signable(), &auth, &amz_date, &o.secret_access_key) {
+            return deny("SignatureDoesNotMatch", e);
         }
         if rq.header("Content-Type").as_deref() != Some(AMZ_JSON) {
             return deny(

@@ -361,25 +361,8 @@ impl DynamoDb {
                 format!("Signature expired: {amz_date} is more than 15 min from now"),
             );
         }
-        let request = sigv4::Request {
-            method: &rq.method,
-            target: &rq.url,
-            headers: &rq.headers,
-            body: &rq.body,
-        };
-        let expected =
-            match sigv4::expected_signature(&request, &auth, &amz_date, &o.secret_access_key) {
-                Ok(expected) => expected,
-                Err(e) => return deny("InvalidSignatureException", e),
-            };
-        if !sigv4::signatures_equal(&expected, &auth.signature) {
-            return deny(
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided. \
-                 Check your AWS Secret Access Key and signing method. Consult the service \
-                 documentation for details."
-                    .into(),
-            );
+        if let Err(e) = sigv4::verify(&rq.signable(), &auth, &amz_date, &o.secret_access_key) {
+            return deny("InvalidSignatureException", e);
         }
         if rq.method != "POST" || rq.path() != "/" {
             return Err(not_understood(format_args!(

@@ -216,23 +216,8 @@ impl State {
                 ),
             ));
         }
-        let request = sigv4::Request {
-            method: &rq.method,
-            target: &rq.url,
-            headers: &rq.headers,
-            body: &rq.body,
-        };
-        let expected = sigv4::expected_signature(&request, &auth, &amz_date, &o.secret_access_key)
-            .map_err(|e| reject("InvalidSignatureException", e))?;
-        if !sigv4::signatures_equal(&expected, &auth.signature) {
-            return Err(reject(
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided. \
-                 Check your AWS Secret Access Key and signing method. Consult the service \
-                 documentation for details.",
-            ));
-        }
-        Ok(())
+        sigv4::verify(&rq.signable(), &auth, &amz_date, &o.secret_access_key)
+            .map_err(|e| reject("InvalidSignatureException", e))
     }
 
     fn get_secret_value(&self, rq: &Incoming) -> Result<String, Reject> {

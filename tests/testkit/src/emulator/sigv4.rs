@@ -261,6 +261,26 @@ pub fn expected_signature(
     Ok(signature(&key, &to_sign))
 }
 
+/// Whether `req` carries the signature its Authorization (`auth`) claims: `Err` with the
+/// message to answer, AWS's own wording for a mismatch.
+pub fn verify(
+    req: &Request<'_>,
+    auth: &Authorization,
+    amz_date: &str,
+    secret_access_key: &str,
+) -> Result<(), String> {
+    let expected = expected_signature(req, auth, amz_date, secret_access_key)?;
+    if signatures_equal(&expected, &auth.signature) {
+        return Ok(());
+    }
+    Err(
+        "The request signature we calculated does not match the signature you provided. \
+         Check your AWS Secret Access Key and signing method. Consult the service \
+         documentation for details."
+            .to_string(),
+    )
+}
+
 /// Constant-time comparison of two signatures (hex strings).
 pub fn signatures_equal(a: &str, b: &str) -> bool {
     a.len() == b.len()
