@@ -303,15 +303,7 @@ fn or_default(env: &impl Fn(&str) -> Option<String>, setting: &Setting) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::settings::env_of;
 
     const LAMBDA: &[(&str, &str)] = &[
         ("SecretId", "slack/dev"),

@@ -518,6 +518,17 @@ pub fn plain(text: &str) -> String {
     text.replace('`', "")
 }
 
+/// An environment of fixed variables, for the tests of whatever reads these settings.
+#[cfg(test)]
+pub fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
