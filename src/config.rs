@@ -5,11 +5,12 @@
 //! Names, defaults and ranges come from the table in `settings.rs`; every variable is read
 //! through it, so none can be read without being in `bootstrap --help`.
 
-use crate::aws::{self, cloudwatch, dynamodb, endpoint, partition, secrets_manager};
+use crate::aws::{self, cloudwatch, dynamodb, endpoint, secrets_manager};
 use crate::error::Error;
 use crate::graph::Mode as GraphMode;
 use crate::http::url::Url;
 use crate::log::{self, Format, Level};
+use crate::region;
 use crate::settings::{self, Setting, Value};
 use crate::slack::message::Format as MessageFormat;
 use aws_credential_types::Credentials;
@@ -114,7 +115,7 @@ impl Config {
                  secret's region, e.g. us-east-1",
             )
         })?;
-        if !partition::is_code(&region) {
+        if !region::is_code(&region) {
             return Err(Error::config(
                 region_var,
                 "is not a region code; use one like us-east-1",

@@ -1,9 +1,9 @@
 //! Where an AWS service is reached: the endpoint the environment names, else the
 //! regional one of the region's partition.
 
-use super::partition;
 use crate::error::Error;
 use crate::http::url::Url;
+use crate::region;
 use crate::settings::{self, Setting, Value};
 
 /// `host` is sent and signed as the `Host` header.
@@ -33,7 +33,7 @@ impl Endpoint {
 
     /// `https://{prefix}.{region}.amazonaws.com/`, or `.amazonaws.com.cn` in China.
     pub fn regional(prefix: &str, region: &str) -> Endpoint {
-        let host = format!("{prefix}.{region}.{}", partition::dns_suffix(region));
+        let host = format!("{prefix}.{region}.{}", region::dns_suffix(region));
         Endpoint {
             url: format!("https://{host}/"),
             host,

@@ -10,8 +10,6 @@ pub mod secrets_manager;
 mod sign;
 
 pub use endpoint::Endpoint;
-// Endpoints and the configuration name partitions; the facts live a floor down.
-pub use crate::region as partition;
 
 use crate::error::{Error, Service};
 use crate::http::{retry, Deadline, Failure, Peer};

@@ -71,7 +71,7 @@ impl Ahead {
         if !matches!(step, Step::Open | Step::Reply { .. }) {
             return None;
         }
-        let claimed = record.claimed_in(&t, &nonce, until(deadline), thread_of(&step));
+        let claimed = record.claimed(&t, &nonce, until(deadline), thread_of(&step));
         let outcome = store.put(agent, &t.key, &record, &claimed, store_share(deadline));
         Some(Ahead {
             t,
@@ -213,7 +213,7 @@ impl Run<'_> {
                     lost += 1;
                 }
                 Step::Open | Step::Reply { .. } => {
-                    let claimed = record.claimed_in(
+                    let claimed = record.claimed(
                         &self.t,
                         &self.nonce,
                         until(self.deadline),

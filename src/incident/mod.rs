@@ -293,20 +293,9 @@ fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
 
 impl Record {
     /// The record with `t` claimed by `nonce` until `until`: what an instance writes before
-    /// posting `t`, so that no other instance posts it too.
-    pub fn claimed(&self, t: &Transition, nonce: &str, until: i64) -> Record {
-        self.claimed_in(t, nonce, until, None)
-    }
-
-    /// The same for a reply in `thread` (its parent's `ts`), so that whoever finds the
-    /// claim abandoned knows where to look for the post.
-    pub fn claimed_in(
-        &self,
-        t: &Transition,
-        nonce: &str,
-        until: i64,
-        thread: Option<&str>,
-    ) -> Record {
+    /// posting `t`, so that no other instance posts it too. `thread`: the parent's `ts` when
+    /// `t` is a reply, so that whoever finds the claim abandoned knows where to look.
+    pub fn claimed(&self, t: &Transition, nonce: &str, until: i64, thread: Option<&str>) -> Record {
         self.with(t, |e| {
             e.claim = Some(Claim {
                 nonce: nonce.to_string(),
@@ -410,7 +399,7 @@ mod tests {
                     ts,
                     top: true,
                 };
-                *record = record.claimed(t, &nonce, NOW + 1).posted(t, post);
+                *record = record.claimed(t, &nonce, NOW + 1, None).posted(t, post);
             }
             Step::Reply { parent, update, .. } => {
                 slack
@@ -579,7 +568,7 @@ mod tests {
             "{late:?}"
         );
         // 2. and 4. Another transition while the parent is being posted: wait for it.
-        let claimed = Record::default().claimed(&alarm, "other", NOW + 5_000);
+        let claimed = Record::default().claimed(&alarm, "other", NOW + 5_000, None);
         let insufficient = after("ALARM", "INSUFFICIENT_DATA", NOW - 59_000);
         assert_eq!(
             step(&claimed, &insufficient, "mine", NOW),

@@ -323,9 +323,9 @@ mod tests {
             top: true,
         };
         let next = Record::default()
-            .claimed(&t("ALARM", 1_000), "n1", 9_000)
+            .claimed(&t("ALARM", 1_000), "n1", 9_000, None)
             .posted(&t("ALARM", 1_000), post)
-            .claimed(&t("OK", 2_000), "n2", 9_500);
+            .claimed(&t("OK", 2_000), "n2", 9_500, None);
         let request = parsed(store().request("k", &Record::default(), &next));
         assert_eq!(
             request["ConditionExpression"],
