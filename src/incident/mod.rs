@@ -12,12 +12,16 @@
 //! never becomes a top-level message: it says in its thread that it is late and what the
 //! state is now (docs/app-mode.md, "Invariants").
 
+pub mod action;
 pub mod store;
 
 use crate::alarm::Alarm;
 
 /// Transitions kept per alarm: enough for any retry Lambda or SNS makes to find its own.
 pub const LOG_LEN: usize = 32;
+/// The state of the entry a Resolve click adds: it ends the incident as an `OK` would, and
+/// what follows it stays in its thread until the next `ALARM`.
+pub const RESOLVED: &str = "RESOLVED";
 
 /// One transition of one alarm.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +114,48 @@ pub struct Record {
     pub version: Option<u64>,
     /// In time order, at most [`LOG_LEN`].
     pub log: Vec<Entry>,
+    /// What people did from the parent's buttons.
+    pub marks: Marks,
+}
+
+/// Who acknowledged or resolved an incident (its parent's `ts`), and when (epoch ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub parent: String,
+    pub user: String,
+    pub at: i64,
+}
+
+/// A mute of the alarm: until a time (epoch ms), or until its next `OK` (`None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mute {
+    pub user: String,
+    pub at: i64,
+    pub until: Option<i64>,
+}
+
+/// The buttons' marks on an alarm's record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marks {
+    pub ack: Option<Mark>,
+    pub resolved: Option<Mark>,
+    pub mute: Option<Mute>,
+    /// The clicks applied lately (user and Slack's `action_ts`): Slack sends a request
+    /// again when its answer is slow, and a click counts once.
+    pub applied: Vec<String>,
+}
+
+impl Marks {
+    /// Muted at `now`: new incidents open no top-level message and mention nobody.
+    pub fn muted(&self, now: i64) -> Option<&Mute> {
+        self.mute
+            .as_ref()
+            .filter(|m| m.until.is_none_or(|until| until > now))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Marks::default()
+    }
 }
 
 /// The step to take for one transition.
@@ -159,9 +205,10 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
     log.insert(at, &probe);
     let segment = segment_of(&log, at);
     let members = || segment.clone().filter(|&i| i != at).map(|i| log[i]);
+    // A Resolve click is not a state the alarm can be "now" in.
     let newest = log
         .iter()
-        .filter(|e| e.id != t.id)
+        .filter(|e| e.id != t.id && e.state != RESOLVED)
         .max_by(|a, b| order(a, b));
     let late = newest
         .filter(|n| order(n, &probe).is_gt())
@@ -204,7 +251,7 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
         };
     }
     if late.is_none() {
-        return Step::Open;
+        return open_or_muted(record, t, opened, now);
     }
     // Older than the newest known and nothing of its own segment is posted: it goes in the
     // thread nearest in time after it (else before it), never to the top.
@@ -223,8 +270,30 @@ pub fn step(record: &Record, t: &Transition, nonce: &str, now: i64) -> Step {
                 until: claim.until,
                 same: false,
             },
-            _ => Step::Open,
+            _ => open_or_muted(record, t, opened, now),
         },
+    }
+}
+
+/// A new parent, unless the alarm is muted: then its newest thread gets the transition, so
+/// that it is still told, without a message at the top of the channel.
+fn open_or_muted(record: &Record, t: &Transition, opened: Option<i64>, now: i64) -> Step {
+    if record.marks.muted(now).is_none() {
+        return Step::Open;
+    }
+    match record
+        .log
+        .iter()
+        .filter_map(|e| top(e).map(|p| (e, p)))
+        .max_by(|a, b| order(a.0, b.0))
+    {
+        Some((_, parent)) => Step::Reply {
+            parent: parent.clone(),
+            late: None,
+            update: newest_in_thread(record, t, parent),
+            opened,
+        },
+        None => Step::Open,
     }
 }
 
@@ -261,10 +330,13 @@ fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
 fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
     let mut start = 0;
     let mut incident = false;
+    // Resolved by hand: the transitions that follow stay in its thread until an ALARM.
+    let mut resolved = false;
     for (i, e) in log.iter().enumerate() {
         // Inside an incident from its ALARM on, or from a transition that left ALARM (the
         // incident's ALARM is older, and not here yet).
-        let in_incident = e.state == "ALARM" || e.old.as_deref() == Some("ALARM");
+        let in_incident =
+            e.state == "ALARM" || (!resolved && e.old.as_deref() == Some("ALARM"));
         // An incident after a quiet stretch opens a segment, and the first entry opens one
         // either way; a transition that left OK ends the incident before it, even when that
         // OK is not here yet.
@@ -279,6 +351,11 @@ fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
             }
             start = i;
             incident = in_incident;
+            resolved = false;
+        }
+        if e.state == RESOLVED {
+            incident = false;
+            resolved = true;
         }
         if incident && e.state == "OK" {
             incident = false;
@@ -305,12 +382,18 @@ impl Record {
         })
     }
 
-    /// The record with `t` posted at `post`, its claim done.
+    /// The record with `t` posted at `post`, its claim done. An `OK` newer than a mute
+    /// "until OK" ends it.
     pub fn posted(&self, t: &Transition, post: Post) -> Record {
-        self.with(t, |e| {
+        let mut next = self.with(t, |e| {
             e.post = Some(post);
             e.claim = None;
-        })
+        });
+        let ends_mute = |m: &Mute| m.until.is_none() && t.state == "OK" && t.at > m.at;
+        if next.marks.mute.as_ref().is_some_and(ends_mute) {
+            next.marks.mute = None;
+        }
+        next
     }
 
     /// The record without the claim on entry `id` (its post did not happen).

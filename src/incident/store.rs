@@ -8,6 +8,7 @@
 //! | `v` (N) | the version: every write is conditional on the one it read, and adds one |
 //! | `log` (S) | the recent transitions as JSON: `id`, `state`, `old`, `at` (epoch ms); `channel`, `ts`, `top` once posted; `claim`, `until` (and `in`, the thread of a reply) while an instance posts it |
 //! | `expires` (N) | TTL: 30 days after the newest transition |
+//! | `marks` (S) | what the parent's buttons did, as JSON: `ack` and `resolved` (`parent`, `user`, `at`), `mute` (`user`, `at`, `until` unless until OK), `applied` (the last clicks); absent when none |
 //!
 //! An item written by the previous version (`status`, `claim`, `channel`, `ts`, `seen`, …)
 //! is read into a record of version 0 (its parent and the transitions it saw), and the next
@@ -15,7 +16,7 @@
 //! remembers, or nothing) is refused when the item is not as assumed, and the refusal
 //! returns it.
 
-use super::{Claim, Entry, Post, Record};
+use super::{Claim, Entry, Mark, Marks, Mute, Post, Record};
 use crate::alarm::timestamp::epoch_millis;
 use crate::aws::dynamodb::{self, DynamoDb, Item, Written};
 use crate::error::Error;
@@ -110,6 +111,7 @@ impl Store {
             Written::Done => Outcome::Done(Record {
                 version: Some(version),
                 log: next.log.clone(),
+                marks: next.marks.clone(),
             }),
             Written::Refused(item) => {
                 Outcome::Refused(item.as_ref().map(record).unwrap_or_default())
@@ -129,9 +131,15 @@ impl Store {
         let mut request = Object::new();
         request.string("TableName", &self.table);
         request.object("Key", |k| k.object("alarm", |v| v.string("S", key)));
+        // Items without marks are written as before the buttons came.
+        let marks = match (next.marks.is_empty(), read.marks.is_empty()) {
+            (false, _) => ", marks = :marks REMOVE ",
+            (true, false) => " REMOVE marks, ",
+            (true, true) => " REMOVE ",
+        };
         request.string(
             "UpdateExpression",
-            &format!("SET v = :next, #log = :log, expires = :expires REMOVE {LEGACY}"),
+            &format!("SET v = :next, #log = :log, expires = :expires{marks}{LEGACY}"),
         );
         request.string(
             "ConditionExpression",
@@ -151,6 +159,9 @@ impl Store {
             number(values, ":next", version as i64 + 1);
             values.object(":log", |v| v.string("S", &log_json(&next.log)));
             number(values, ":expires", newest + KEEP_SECS);
+            if !next.marks.is_empty() {
+                values.object(":marks", |v| v.string("S", &marks_json(&next.marks)));
+            }
             if read.version.is_some_and(|v| v > 0) {
                 number(values, ":read", version as i64);
             }
@@ -186,6 +197,74 @@ fn log_json(log: &[Entry]) -> String {
     entries.finish()
 }
 
+fn marks_json(marks: &Marks) -> String {
+    let mark = |o: &mut Object, name: &str, m: &Mark| {
+        o.object(name, |o| {
+            o.string("parent", &m.parent);
+            o.string("user", &m.user);
+            o.number("at", m.at);
+        })
+    };
+    let mut json = Object::new();
+    if let Some(ack) = &marks.ack {
+        mark(&mut json, "ack", ack);
+    }
+    if let Some(resolved) = &marks.resolved {
+        mark(&mut json, "resolved", resolved);
+    }
+    if let Some(mute) = &marks.mute {
+        json.object("mute", |o| {
+            o.string("user", &mute.user);
+            o.number("at", mute.at);
+            if let Some(until) = mute.until {
+                o.number("until", until);
+            }
+        });
+    }
+    json.array("applied", |a| {
+        for id in &marks.applied {
+            a.string(id);
+        }
+    });
+    json.finish()
+}
+
+/// The marks of an item; what does not read is left out, like a log entry.
+fn marks(item: &Item) -> Marks {
+    let Some(json) = dynamodb::string(item, "marks")
+        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+    else {
+        return Marks::default();
+    };
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let mark = |name: &str| {
+        let v = json.get(name)?;
+        Some(Mark {
+            parent: text(v, "parent")?,
+            user: text(v, "user")?,
+            at: v.get("at")?.as_i64()?,
+        })
+    };
+    Marks {
+        ack: mark("ack"),
+        resolved: mark("resolved"),
+        mute: json.get("mute").and_then(|v| {
+            Some(Mute {
+                user: text(v, "user")?,
+                at: v.get("at")?.as_i64()?,
+                until: v.get("until").and_then(Value::as_i64),
+            })
+        }),
+        applied: json
+            .get("applied")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    }
+}
+
 /// An item as a record. What does not read (another shape, another type) is left out, so
 /// an item no version of ours wrote never fails the alarm.
 fn record(item: &Item) -> Record {
@@ -200,6 +279,7 @@ fn record(item: &Item) -> Record {
     Record {
         version: u64::try_from(version).ok(),
         log,
+        marks: marks(item),
     }
 }
 
@@ -276,6 +356,7 @@ fn legacy(item: &Item) -> Record {
     Record {
         version: Some(0),
         log,
+        marks: Marks::default(),
     }
 }
 
@@ -339,13 +420,60 @@ mod tests {
             record(&written),
             Record {
                 version: Some(1),
-                log: next.log.clone()
+                log: next.log.clone(),
+                marks: Marks::default(),
             }
         );
         let again = parsed(store().request("k", &record(&written), &next));
         assert_eq!(again["ConditionExpression"], "v = :read");
         assert_eq!(again["ExpressionAttributeValues"][":read"]["N"], "1");
         assert_eq!(again["ExpressionAttributeValues"][":next"]["N"], "2");
+    }
+
+    #[test]
+    fn marks_are_written_only_when_there_are_some_and_read_back() {
+        let plain = Record {
+            version: Some(3),
+            ..Record::default()
+        };
+        let expression = |read: &Record, next: &Record| {
+            parsed(store().request("k", read, next))["UpdateExpression"]
+                .as_str()
+                .map(str::to_string)
+        };
+        let marked = Record {
+            marks: Marks {
+                ack: Some(Mark {
+                    parent: "1.2".into(),
+                    user: "U1".into(),
+                    at: 5,
+                }),
+                resolved: None,
+                mute: Some(Mute {
+                    user: "U2".into(),
+                    at: 6,
+                    until: None,
+                }),
+                applied: vec!["U1@9.9".into()],
+            },
+            ..plain.clone()
+        };
+        let before = expression(&plain, &plain).expect("a string");
+        assert!(!before.contains("marks"), "{before}");
+        let set = expression(&plain, &marked).expect("a string");
+        assert!(set.contains("marks = :marks"), "{set}");
+        let removed = expression(&marked, &plain).expect("a string");
+        assert!(removed.contains("REMOVE marks,"), "{removed}");
+
+        let request = parsed(store().request("k", &plain, &marked));
+        let values = &request["ExpressionAttributeValues"];
+        let written = item(json!({
+            "alarm": {"S": "k"}, "v": values[":next"], "log": values[":log"],
+            "marks": values[":marks"],
+        }));
+        assert_eq!(record(&written).marks, marked.marks);
+        let garbled = item(json!({"alarm": {"S": "k"}, "v": {"N": "1"}, "marks": {"S": "{"}}));
+        assert_eq!(record(&garbled).marks, Marks::default());
     }
 
     #[test]
