@@ -157,6 +157,19 @@ fn from_state_change(event: &Value, data: &Value, arn: Option<&Value>) -> Alarm 
 }
 
 impl Alarm {
+    /// The first `https://` link of the description: where teams put the alarm's runbook.
+    /// It ends where a URL cannot go on, or at the `>` or `|` of a Slack-style link.
+    pub fn runbook(&self) -> Option<&str> {
+        let description = self.description.as_deref()?;
+        let start = description.find("https://")?;
+        let rest = &description[start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c.is_control() || "<>|\"'`".contains(c))
+            .unwrap_or(rest.len());
+        let url = rest[..end].trim_end_matches(['.', ',', ';', ':', ')', ']']);
+        (url.len() > "https://".len()).then_some(url)
+    }
+
     /// What names this alarm across its transitions: its ARN, else account, region and name.
     pub fn key(&self) -> String {
         match &self.arn {
@@ -315,6 +328,26 @@ fn whole(v: Option<&Value>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runbook_is_the_first_https_link_of_the_description() {
+        let with = |d: &str| Alarm {
+            description: Some(d.into()),
+            ..Alarm::default()
+        };
+        let cases = [
+            ("Runbook: https://wiki.example/rb/cpu.", Some("https://wiki.example/rb/cpu")),
+            ("see <https://a.example/x|runbook> or https://b", Some("https://a.example/x")),
+            ("(https://a.example/x?y=1&z=2)", Some("https://a.example/x?y=1&z=2")),
+            ("http://plain.example only", None),
+            ("https:// nothing", None),
+            ("", None),
+        ];
+        for (description, runbook) in cases {
+            assert_eq!(with(description).runbook(), runbook, "{description}");
+        }
+        assert_eq!(Alarm::default().runbook(), None);
+    }
     use serde_json::json;
 
     #[test]

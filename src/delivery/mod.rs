@@ -9,7 +9,7 @@ pub mod flaps;
 mod graph;
 mod threads;
 
-pub use threads::Ahead;
+pub use threads::{Ahead, Buttons};
 
 use crate::alarm::event::Notification;
 use crate::error::Error;
@@ -98,12 +98,16 @@ pub fn deliver(
                         _ => format!("{}|{channel}", alarm.key()),
                     };
                     // `false`: a retried event, posted already; its graph was shared then.
+                    // Buttons need the signing secret that lets their clicks be verified.
+                    let runbook = destination.runbook.as_deref().or_else(|| alarm.runbook());
+                    let buttons = settings.signing_secret.as_ref().map(|_| Buttons { runbook });
                     if !threads::deliver(
                         incidents,
                         &app,
                         alarm,
                         &key,
                         notification,
+                        buttons.as_ref(),
                         cx.deadline,
                         ahead,
                     )? {
@@ -118,11 +122,11 @@ pub fn deliver(
                         alarm: &key,
                         transition: &transition,
                     };
-                    app.post(notification, None, Some(&tag), cx.deadline)?;
+                    app.post(notification, None, Some(&tag), None, cx.deadline)?;
                     true
                 }
                 (_, Notification::Text { .. }) => {
-                    app.post(notification, None, None, cx.deadline)?;
+                    app.post(notification, None, None, None, cx.deadline)?;
                     false
                 }
             };

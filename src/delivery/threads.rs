@@ -13,12 +13,15 @@ use crate::alarm::Alarm;
 use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::store::{Outcome, Store};
-use crate::incident::{self, Post, Record, Step, Transition};
+use crate::incident::action::status;
+use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
 use crate::slack::app::{App, Posted, Tag};
-use crate::slack::incident_words::incident_words;
+use crate::slack::controls::Controls;
+use crate::slack::incident_words::{incident_words, span};
 use crate::slack::message::Options;
 use crate::slack::mrkdwn::escape;
+use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,6 +35,12 @@ const POLL: Duration = Duration::from_millis(150);
 /// another instance's claim is bounded by time instead.
 const ROUNDS: usize = 8;
 
+/// The parents' buttons are on (the secret holds the signing secret that verifies their
+/// clicks), with the alarm's runbook link if it has one.
+pub struct Buttons<'a> {
+    pub runbook: Option<&'a str>,
+}
+
 /// One transition on its way to Slack.
 struct Run<'a> {
     store: &'a Store,
@@ -40,6 +49,9 @@ struct Run<'a> {
     /// This invocation's mark on the claims it makes.
     nonce: String,
     notification: &'a Notification,
+    buttons: Option<&'a Buttons<'a>>,
+    /// The alarm is muted: its posts mention nobody.
+    quiet: Cell<bool>,
     deadline: Deadline,
 }
 
@@ -112,6 +124,7 @@ pub fn deliver(
     alarm: &Alarm,
     key: &str,
     notification: &Notification,
+    buttons: Option<&Buttons>,
     deadline: Deadline,
     ahead: &mut Option<Ahead>,
 ) -> Result<bool, Error> {
@@ -129,6 +142,8 @@ pub fn deliver(
         t,
         nonce: ahead.as_ref().map_or_else(nonce, |a| a.nonce.clone()),
         notification,
+        buttons,
+        quiet: Cell::new(false),
         deadline,
     };
     let share = store_share(deadline);
@@ -271,7 +286,7 @@ impl Run<'_> {
     /// Posts a fallback (in `thread`, else on its own), then tries to record it like any
     /// post, so that a duplicate or Lambda's retry of this event finds it posted.
     fn post_unthreaded(&self, thread: Option<Post>) -> Result<bool, Error> {
-        let posted = self.post(thread.as_ref(), None)?;
+        let posted = self.post(thread.as_ref(), None, None)?;
         let post = match thread {
             Some(parent) => Post {
                 top: false,
@@ -287,15 +302,20 @@ impl Run<'_> {
         Ok(true)
     }
 
-    /// `chat.update` of `parent` to show this transition; a failure is a WARN.
-    fn update_parent(&self, parent: &Post, opened: Option<i64>) {
+    /// `chat.update` of `parent` to show this transition, and its buttons as `record` has
+    /// them; a failure is a WARN.
+    fn update_parent(&self, parent: &Post, opened: Option<i64>, record: &Record) {
         let opened = opened.unwrap_or(self.t.at).div_euclid(1000);
         let words = incident_words(&self.t.state, opened, self.t.at.div_euclid(1000));
+        let controls = self.controls(record, Some(&parent.ts));
         let parent = (parent.channel.as_str(), parent.ts.as_str());
-        if let Err(err) = self
-            .app
-            .update(parent, self.notification, &words, self.deadline)
-        {
+        if let Err(err) = self.app.update(
+            parent,
+            self.notification,
+            &words,
+            controls.as_ref(),
+            self.deadline,
+        ) {
             warn(&self.t, "cannot update the incident's parent message", &err);
         }
     }
@@ -311,8 +331,36 @@ impl Run<'_> {
         false
     }
 
+    /// What a parent (`parent`, its `ts`; `None` for one about to be posted) shows of its
+    /// incident's marks, when the buttons are on.
+    fn controls<'c>(&'c self, record: &'c Record, parent: Option<&str>) -> Option<Controls<'c>> {
+        let buttons = self.buttons?;
+        let status = parent.and_then(|ts| status(record, ts));
+        let open = match &status {
+            Some(s) => s.open,
+            None => {
+                self.t.state == "ALARM"
+                    || (self.t.state != "OK" && self.t.old.as_deref() == Some("ALARM"))
+            }
+        };
+        let opened = status.as_ref().and_then(|s| s.opened).unwrap_or(self.t.at);
+        let of = |m: &'c Option<Mark>| m.as_ref().filter(|m| Some(m.parent.as_str()) == parent);
+        Some(Controls {
+            key: &self.t.key,
+            open,
+            ack: of(&record.marks.ack).map(|a| (a.user.as_str(), (a.at - opened).max(0) / 1000)),
+            mute: record
+                .marks
+                .muted(now_ms())
+                .map(|m| (m.user.as_str(), m.until.map(|u| u.div_euclid(1000)))),
+            resolved: of(&record.marks.resolved).map(|r| r.user.as_str()),
+            runbook: buttons.runbook,
+        })
+    }
+
     /// The post a claimed step names.
     fn act(&self, step: Step, claimed: &Record) -> Result<(), Fallback> {
+        self.quiet.set(claimed.marks.muted(now_ms()).is_some());
         match step {
             Step::Reply {
                 parent,
@@ -333,7 +381,11 @@ impl Run<'_> {
         thread: Option<&Post>,
         note: Option<&str>,
     ) -> Result<Posted, Fallback> {
-        self.post(thread, note).map_err(|err| {
+        let controls = match thread {
+            None => self.controls(claimed, None),
+            Some(_) => None,
+        };
+        self.post(thread, note, controls.as_ref()).map_err(|err| {
             if !matches!(err, Error::SlackNoAnswer(_)) {
                 let share = store_share(self.deadline);
                 let _ = self.put(claimed, &claimed.released(&self.t.id), share);
@@ -363,7 +415,24 @@ impl Run<'_> {
         late: Option<&str>,
         opened: Option<i64>,
     ) -> Result<(), Fallback> {
-        let note = late.map(|now| format!("_(arrived late: the alarm is {} now)_", escape(now)));
+        // The reply that closes an acknowledged incident says how long acknowledging took.
+        let acknowledged = claimed
+            .marks
+            .ack
+            .as_ref()
+            .filter(|a| a.parent == parent.ts && self.t.state == "OK");
+        let note = match (late, acknowledged) {
+            (Some(now), _) => Some(format!(
+                "_(arrived late: the alarm is {} now)_",
+                escape(now)
+            )),
+            (None, Some(ack)) => Some(format!(
+                "_Acknowledged by <@{}> {} after it fired._",
+                ack.user,
+                span((ack.at - opened.unwrap_or(ack.at)).max(0) / 1000)
+            )),
+            (None, None) => None,
+        };
         self.post_claimed(claimed, Some(parent), note.as_deref())?;
         // The record first: whether this reply is the newest of its thread is decided on
         // the record as written, which shows any transition another instance posted or
@@ -374,36 +443,55 @@ impl Run<'_> {
             ..parent.clone()
         };
         let recorded = self.record_after_post(claimed, post);
-        if incident::newest_in_thread(recorded.as_ref().unwrap_or(claimed), &self.t, parent) {
-            self.update_parent(parent, opened);
+        let record = recorded.as_ref().unwrap_or(claimed);
+        if incident::newest_in_thread(record, &self.t, parent) {
+            self.update_parent(parent, opened, record);
         }
         Ok(())
     }
 
     /// `chat.postMessage`, in `thread` when given, with `note` instead of the destination's
-    /// mentions (a late transition pings nobody).
-    fn post(&self, thread: Option<&Post>, note: Option<&str>) -> Result<Posted, Error> {
+    /// mentions (a late transition pings nobody, nor does a muted alarm).
+    fn post(
+        &self,
+        thread: Option<&Post>,
+        note: Option<&str>,
+        controls: Option<&Controls>,
+    ) -> Result<Posted, Error> {
         let tag = Tag {
             alarm: &self.t.key,
             transition: &self.t.id,
         };
         let thread = thread.map(|p| (p.channel.as_str(), p.ts.as_str()));
-        match note {
-            None => self
-                .app
-                .post(self.notification, thread, Some(&tag), self.deadline),
-            Some(note) => {
-                let app = App {
-                    options: Options {
-                        suffix: Some(note),
-                        ..self.app.options.clone()
-                    },
-                    landed: Default::default(),
-                    ..*self.app
-                };
-                app.post(self.notification, thread, Some(&tag), self.deadline)
-            }
+        if note.is_none() && !self.quiet.get() {
+            return self.app.post(
+                self.notification,
+                thread,
+                Some(&tag),
+                controls,
+                self.deadline,
+            );
         }
+        let app = App {
+            options: Options {
+                suffix: note,
+                ..self.app.options.clone()
+            },
+            landed: Default::default(),
+            ..*self.app
+        };
+        let posted = app.post(
+            self.notification,
+            thread,
+            Some(&tag),
+            controls,
+            self.deadline,
+        );
+        // A muted alarm's post still gets its graph; a late one never did.
+        if let (Ok(p), None) = (&posted, note) {
+            self.app.landed.set(Some(p.clone()));
+        }
+        posted
     }
 
     /// Records where this transition was posted: it is done, so a failure here is a WARN,
@@ -498,7 +586,7 @@ impl Run<'_> {
                     .filter(|e| e.state == "ALARM" && e.post.as_ref().is_some_and(|p| p.ts == ts))
                     .map(|e| e.at)
                     .min();
-                self.update_parent(&parent, opened);
+                self.update_parent(&parent, opened, &now);
             }
         }
         Ok(now)

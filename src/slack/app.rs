@@ -2,6 +2,7 @@
 //! names the alarm transition, so that a post whose answer was lost is found again in the
 //! channel's history instead of being posted twice.
 
+use super::controls::Controls;
 use super::message::{self, Options, WebApiFields};
 use super::secret::BotToken;
 use super::web_api::{form, Args, WebApi};
@@ -56,6 +57,7 @@ impl App<'_> {
         notification: &Notification,
         thread: Option<(&str, &str)>,
         tag: Option<&Tag>,
+        controls: Option<&Controls>,
         deadline: Deadline,
     ) -> Result<Posted, Error> {
         let metadata = tag.map(metadata);
@@ -65,6 +67,7 @@ impl App<'_> {
             web_api: Some(WebApiFields {
                 thread_ts: thread.map(|(_, ts)| ts),
                 metadata: metadata.as_deref(),
+                controls,
                 ..WebApiFields::default()
             }),
             ..self.base_options()
@@ -118,6 +121,7 @@ impl App<'_> {
         parent: (&str, &str),
         notification: &Notification,
         incident: &str,
+        controls: Option<&Controls>,
         deadline: Deadline,
     ) -> Result<(), Error> {
         let options = Options {
@@ -125,6 +129,7 @@ impl App<'_> {
             web_api: Some(WebApiFields {
                 ts: Some(parent.1),
                 incident: Some(incident),
+                controls,
                 ..WebApiFields::default()
             }),
             ..self.base_options()

@@ -18,7 +18,7 @@ pub fn incident_words(state: &str, opened: i64, at: i64) -> String {
 }
 
 /// `14 min`, `2 h 5 min`, `3 d 4 h`, `less than a minute`.
-fn span(secs: i64) -> String {
+pub fn span(secs: i64) -> String {
     let (days, hours, minutes) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
     match (days, hours, minutes) {
         (0, 0, 0) => "less than a minute".to_string(),

@@ -2,6 +2,7 @@
 //! in `text` (what notifications show and what users search for) and, for an alarm, a card
 //! coloured by its state.
 
+use super::controls::{self, Controls};
 use super::mrkdwn::{self, cut, escape, escape_cut};
 use super::trigger_words;
 use crate::alarm::arn::{self, Arn};
@@ -68,6 +69,8 @@ pub struct WebApiFields<'a> {
     pub incident: Option<&'a str>,
     /// `metadata`, as JSON.
     pub metadata: Option<&'a str>,
+    /// An incident parent's buttons and marks, as `blocks` above the card.
+    pub controls: Option<&'a Controls<'a>>,
 }
 
 /// A legacy attachment: the only way to get the coloured bar.
@@ -102,6 +105,7 @@ impl Field {
 pub fn render(notification: &Notification, options: &Options) -> String {
     let mut payload = Object::new();
     let mut card = None;
+    let controls = options.web_api.as_ref().and_then(|w| w.controls);
     match notification {
         Notification::Alarm(alarm) => {
             let seed = seed_line(alarm);
@@ -109,9 +113,13 @@ pub fn render(notification: &Notification, options: &Options) -> String {
                 let incident = options.web_api.as_ref().and_then(|w| w.incident);
                 card = Some(self::card(alarm, &seed, incident, options.sparkline));
             }
-            match options.suffix {
-                Some(suffix) => payload.string("text", &format!("{seed}\n{suffix}")),
-                None => payload.string("text", &seed),
+            let text = match options.suffix {
+                Some(suffix) => format!("{seed}\n{suffix}"),
+                None => seed,
+            };
+            payload.string("text", &text);
+            if let Some(controls) = controls {
+                payload.raw("blocks", &controls::blocks(&text, controls));
             }
         }
         Notification::Text {

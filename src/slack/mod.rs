@@ -2,6 +2,7 @@
 //! (an incoming webhook, or the Web API in app mode).
 
 pub mod app;
+pub mod controls;
 pub mod incident_words;
 pub mod message;
 pub mod mrkdwn;

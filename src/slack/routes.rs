@@ -24,7 +24,15 @@ use super::webhook::Webhook;
 use crate::alarm::event::Notification;
 use crate::alarm::trigger::Trigger;
 use crate::error::Error;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
+
+/// An alarm name inside a link: RFC 3986's unreserved characters stay.
+const URL_PART: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 pub struct Route {
     alarm: Vec<String>,
@@ -36,6 +44,10 @@ pub struct Route {
     pub mention: Option<String>,
     mention_on: Vec<String>,
     pub flap_seconds: Option<u64>,
+    /// App mode: an `https://` link template, `{alarm}` replaced by the alarm's name.
+    runbook: Option<String>,
+    /// App mode: the user and user-group IDs who may click the incident's buttons.
+    pub responders: Vec<String>,
 }
 
 pub enum RouteTarget {
@@ -45,7 +57,7 @@ pub enum RouteTarget {
     Webhook(Webhook),
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     "alarm",
     "state",
     "account",
@@ -56,6 +68,8 @@ const KEYS: [&str; 10] = [
     "mention",
     "mention_on",
     "flap_seconds",
+    "runbook",
+    "responders",
 ];
 
 /// Reads `ROUTES`. A bad route is `Secret.Invalid` naming its index, the field and what is
@@ -84,7 +98,7 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
         let unknown = crate::text::sanitize(unknown, 40);
         return Err(invalid(
             &unknown,
-            "is not a route field; use alarm, state, account, region, namespace, channel, webhook, mention, mention_on or flap_seconds",
+            "is not a route field; use alarm, state, account, region, namespace, channel, webhook, mention, mention_on, flap_seconds, runbook or responders",
         ));
     }
     // Every value is checked against what it is compared with, so that a route that could
@@ -201,7 +215,27 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             "would never apply: it turns an OK into a note, and the route's state list leaves OK out",
         ));
     }
+    let runbook = match fields.get("runbook") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) if is_runbook(r.trim()) => Some(r.trim().to_string()),
+        Some(_) => {
+            return Err(invalid(
+                "runbook",
+                "must be an https:// link, where {alarm} stands for the alarm's name, such as \"https://wiki.example.com/runbooks/{alarm}\"",
+            ))
+        }
+    };
+    let responders = list("responders", is_responder, RESPONDER_RULE)?;
+    if !app_mode && (runbook.is_some() || !responders.is_empty()) {
+        let field = if runbook.is_some() { "runbook" } else { "responders" };
+        return Err(invalid(
+            field,
+            "is for app mode with INCIDENT_TABLE: webhook messages have no buttons",
+        ));
+    }
     Ok(Route {
+        runbook,
+        responders,
         alarm: list("alarm", is_alarm_glob, ALARM_RULE)?,
         state,
         account: list("account", is_account, ACCOUNT_RULE)?,
@@ -215,6 +249,28 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
 }
 
 const STATES: [&str; 3] = ["ALARM", "OK", "INSUFFICIENT_DATA"];
+const RESPONDER_RULE: &str =
+    "must hold Slack user IDs (U0123ABCD, W0123ABCD) or user-group IDs (S0123ABCD)";
+
+fn is_responder(s: &str) -> bool {
+    s.len() >= 3
+        && s.len() <= 32
+        && matches!(s.as_bytes()[0], b'U' | b'W' | b'S')
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// An `https://` link with a host; what it holds is sent to Slack as a button's `url`, so
+/// no spaces, quotes or angle brackets.
+fn is_runbook(s: &str) -> bool {
+    s.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && s.len() <= 2_000
+            && !s
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>\"'`|".contains(c))
+    })
+}
 const STATE_RULE: &str =
     "must hold alarm states as CloudWatch writes them, in upper case: ALARM, OK, INSUFFICIENT_DATA";
 const ALARM_RULE: &str =
@@ -339,6 +395,18 @@ impl Route {
     }
 
     /// The mention for this state, if the route has one.
+    /// The route's runbook link for `notification`: `{alarm}` becomes the alarm's name,
+    /// percent-encoded.
+    pub fn runbook_for(&self, notification: &Notification) -> Option<String> {
+        let template = self.runbook.as_deref()?;
+        let name = match notification {
+            Notification::Alarm(alarm) => alarm.name.as_str(),
+            Notification::Text { .. } => "",
+        };
+        let encoded = percent_encoding::utf8_percent_encode(name, URL_PART).to_string();
+        Some(template.replace("{alarm}", &encoded))
+    }
+
     pub fn mention_for(&self, state: &str) -> Option<&str> {
         let mention = self.mention.as_deref()?;
         self.mention_on

@@ -21,6 +21,27 @@ pub struct Settings {
     /// `chat:write.customize`.
     pub username: Option<String>,
     pub icon_emoji: Option<String>,
+    /// App mode: `SLACK_SIGNING_SECRET`, which turns the parents' buttons on (issue 23).
+    pub signing_secret: Option<SigningSecret>,
+    /// `SLACK_TEAM_ID` and `SLACK_APP_ID`: whose clicks are served; asked of `auth.test`
+    /// when the secret does not say.
+    pub team_id: Option<String>,
+    pub app_id: Option<String>,
+}
+
+/// The app's signing secret: a credential, never shown.
+pub struct SigningSecret(String);
+
+impl SigningSecret {
+    pub fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningSecret(…)")
+    }
 }
 
 pub enum Target {
@@ -59,6 +80,12 @@ struct Fields {
     icon_emoji: Option<Value>,
     #[serde(rename = "ROUTES")]
     routes: Option<Value>,
+    #[serde(rename = "SLACK_SIGNING_SECRET")]
+    signing_secret: Option<Value>,
+    #[serde(rename = "SLACK_TEAM_ID")]
+    team_id: Option<Value>,
+    #[serde(rename = "SLACK_APP_ID")]
+    app_id: Option<Value>,
 }
 
 /// One place a notification goes, and how.
@@ -67,6 +94,8 @@ pub struct Destination<'s> {
     /// Slack mentions to add to the text (already checked syntax).
     pub mention: Option<String>,
     pub flap_seconds: Option<u64>,
+    /// A route's runbook link for the alarm (its template filled in).
+    pub runbook: Option<String>,
 }
 
 pub enum To<'s> {
@@ -101,6 +130,9 @@ impl Settings {
                 channel: None,
                 username: None,
                 icon_emoji: None,
+                signing_secret: None,
+                team_id: None,
+                app_id: None,
             });
         }
         if !secret.starts_with('{') {
@@ -165,13 +197,56 @@ impl Settings {
             Some(list) if !list.is_null() => routes::parse(list, matches!(target, Target::App(_)))?,
             _ => Vec::new(),
         };
+        let signing_secret = match (fields.signing_secret, &target) {
+            (None | Some(Value::Null), _) => None,
+            (Some(Value::String(s)), Target::App(_)) if is_signing_secret(s.trim()) => {
+                crate::text::register_credential(s.trim());
+                Some(SigningSecret(s.trim().to_string()))
+            }
+            (Some(_), Target::App(_)) => {
+                return Err(Error::InvalidSecret(
+                    "SLACK_SIGNING_SECRET must be the app's signing secret, a string of 32 hex digits from its Basic Information page"
+                        .to_string(),
+                ))
+            }
+            (Some(_), Target::Webhook(_)) => {
+                return Err(Error::InvalidSecret(
+                    "SLACK_SIGNING_SECRET is for app mode: webhooks cannot receive clicks".to_string(),
+                ))
+            }
+        };
+        let id = |value: Option<Value>, name: &str, first: u8| match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(v)) if is_slack_id(v.trim(), first) => Ok(Some(v.trim().to_string())),
+            Some(_) => Err(Error::InvalidSecret(format!(
+                "{name} must be a Slack ID such as {}0123ABCD",
+                first as char
+            ))),
+        };
         Ok(Settings {
             target,
             routes,
             channel,
             username: optional_text(fields.username, "SLACK_USERNAME")?,
             icon_emoji: optional_text(fields.icon_emoji, "SLACK_ICON_EMOJI")?,
+            signing_secret,
+            team_id: id(fields.team_id, "SLACK_TEAM_ID", b'T')?,
+            app_id: id(fields.app_id, "SLACK_APP_ID", b'A')?,
         })
+    }
+
+    /// Who may act on an incident in `channel` (an ID): the `responders` of the routes that
+    /// post there; empty when none names any, and then anyone who sees the message may.
+    pub fn responders(&self, channel: &str) -> Vec<&str> {
+        let mut responders: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|r| matches!(&r.target, RouteTarget::Channel(c) if c == channel))
+            .flat_map(|r| r.responders.iter().map(String::as_str))
+            .collect();
+        responders.sort_unstable();
+        responders.dedup();
+        responders
     }
 
     /// Tells two sets of credentials apart without keeping or showing any.
@@ -214,11 +289,13 @@ impl Settings {
                         same.mention = Some(merged);
                     }
                     same.flap_seconds = same.flap_seconds.or(route.flap_seconds);
+                    same.runbook = same.runbook.take().or_else(|| route.runbook_for(notification));
                 }
                 None => out.push(Destination {
                     to,
                     mention: mention.map(str::to_string),
                     flap_seconds: route.flap_seconds,
+                    runbook: route.runbook_for(notification),
                 }),
             }
         }
@@ -235,6 +312,7 @@ impl Settings {
                 to,
                 mention: None,
                 flap_seconds: None,
+                runbook: None,
             }]),
             None => Err(Error::InvalidSecret(
                 "no route matches this notification, and the secret has no default target \
@@ -246,6 +324,20 @@ impl Settings {
 }
 
 /// An optional string key of the secret; blank counts as absent.
+/// Slack's signing secrets are 32 lower-case hex digits; anything of that alphabet and
+/// length band is taken, so that a future longer one still works.
+fn is_signing_secret(s: &str) -> bool {
+    (16..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `T0123ABCD`, `A0123ABCD`: a letter, then upper-case letters and digits.
+pub fn is_slack_id(s: &str, first: u8) -> bool {
+    s.len() >= 3
+        && s.len() <= 32
+        && s.as_bytes()[0] == first
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 fn optional_text(value: Option<Value>, key: &str) -> Result<Option<String>, Error> {
     match value {
         None | Some(Value::Null) => Ok(None),
