@@ -6,6 +6,7 @@
 
 pub mod alarm;
 pub mod aws;
+pub mod base64;
 pub mod config;
 pub mod delivery;
 pub mod error;
