@@ -2,6 +2,7 @@
 //! URL: the request read from the event, refused unless Slack signed it, then what was
 //! clicked, as plain data. Nothing here answers Slack or acts on the click.
 
+pub mod payload;
 pub mod request;
 pub mod signature;
 
