@@ -4,6 +4,7 @@
 
 pub mod payload;
 pub mod request;
+pub mod response;
 pub mod signature;
 
 /// Why a request is answered without being acted on: the HTTP status and a few words for
