@@ -1,0 +1,463 @@
+//! What was clicked: the body Slack signed, a form with one field `payload` holding the
+//! interaction as URL-encoded JSON, read as a `block_actions` click on a message. Read only
+//! after the signature was checked: before that, nothing in it is Slack's word.
+
+use percent_encoding::percent_decode;
+use serde_json::Value;
+
+/// A click on a button (or a choice in a menu) of a message, with what is needed to answer
+/// it and to show the message again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Click {
+    /// `team.id`: the workspace.
+    pub team: String,
+    /// `api_app_id`.
+    pub app: String,
+    /// `user.id`: who clicked.
+    pub user: String,
+    /// Their handle (`user.username`, else `user.name`), when Slack sends one.
+    pub user_name: Option<String>,
+    /// The message's channel (`channel.id`, else `container.channel_id`).
+    pub channel: String,
+    /// The message's `ts` (`container.message_ts`, else `message.ts`).
+    pub message_ts: String,
+    /// The first action's `action_id`: which button.
+    pub action_id: String,
+    /// The button's `value`, or the chosen option's (`selected_option.value`); `None` for a
+    /// button without one, or a menu choice taken back.
+    pub value: Option<String>,
+    pub action_ts: String,
+    /// Where an answer for this click may be posted (30 minutes, 5 times).
+    pub response_url: Option<String>,
+    /// The message as Slack sent it (`text`, `blocks`, `attachments`, …), to show it again
+    /// changed; `Null` when the payload holds none (a click on an ephemeral message).
+    pub message: Value,
+}
+
+/// Why a signed body is not a click we handle. Each says so in our own words: never the
+/// body's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAClick {
+    /// The body is not a form with exactly one `payload` field.
+    NoPayload,
+    /// `payload` is not a JSON object.
+    NotJson,
+    /// Another kind of interaction: a modal submitted or closed, a shortcut, a message action.
+    OtherType,
+    /// A `block_actions` payload without an action.
+    NoAction,
+    /// A field every click carries is absent, empty or not text; the words name it.
+    Missing(&'static str),
+}
+
+impl NotAClick {
+    pub fn why(self) -> &'static str {
+        match self {
+            NotAClick::NoPayload => "the body is not a form with one `payload` field",
+            NotAClick::NotJson => "the `payload` field is not a JSON object",
+            NotAClick::OtherType => "the payload is not a `block_actions` interaction",
+            NotAClick::NoAction => "the `block_actions` payload holds no action",
+            NotAClick::Missing(why) => why,
+        }
+    }
+}
+
+/// The click in a signed body.
+pub fn parse(body: &[u8]) -> Result<Click, NotAClick> {
+    let payload = form_field(body, b"payload")?;
+    let mut payload: Value = serde_json::from_slice(&payload).map_err(|_| NotAClick::NotJson)?;
+    if !payload.is_object() {
+        return Err(NotAClick::NotJson);
+    }
+    if payload.get("type").and_then(Value::as_str) != Some("block_actions") {
+        return Err(NotAClick::OtherType);
+    }
+    let action = payload
+        .get("actions")
+        .and_then(Value::as_array)
+        .and_then(|actions| actions.first())
+        .filter(|action| action.is_object())
+        .ok_or(NotAClick::NoAction)?;
+    let p = &payload;
+    let click = Click {
+        team: required(text(p, &["team", "id"]), "the payload has no `team.id`")?,
+        app: required(text(p, &["api_app_id"]), "the payload has no `api_app_id`")?,
+        user: required(text(p, &["user", "id"]), "the payload has no `user.id`")?,
+        user_name: text(p, &["user", "username"])
+            .or_else(|| text(p, &["user", "name"]))
+            .map(str::to_string),
+        channel: required(
+            text(p, &["channel", "id"]).or_else(|| text(p, &["container", "channel_id"])),
+            "the payload names no channel",
+        )?,
+        message_ts: required(
+            text(p, &["container", "message_ts"]).or_else(|| text(p, &["message", "ts"])),
+            "the payload names no message",
+        )?,
+        action_id: required(
+            text(action, &["action_id"]),
+            "the action has no `action_id`",
+        )?,
+        value: text(action, &["value"])
+            .or_else(|| text(action, &["selected_option", "value"]))
+            .map(str::to_string),
+        action_ts: required(
+            text(action, &["action_ts"]),
+            "the action has no `action_ts`",
+        )?,
+        response_url: text(p, &["response_url"]).map(str::to_string),
+        message: Value::Null,
+    };
+    // Taken, not copied: a message with its blocks is most of the payload.
+    let message = payload
+        .get_mut("message")
+        .filter(|m| m.is_object())
+        .map(Value::take)
+        .unwrap_or(Value::Null);
+    Ok(Click { message, ..click })
+}
+
+/// The one value of the field `name` in an `application/x-www-form-urlencoded` body,
+/// decoded. A field given twice is refused: which of the two Slack signed would be a guess.
+fn form_field(body: &[u8], name: &[u8]) -> Result<Vec<u8>, NotAClick> {
+    let mut found = None;
+    for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        };
+        if form_decode(key) != name {
+            continue;
+        }
+        if found.is_some() {
+            return Err(NotAClick::NoPayload);
+        }
+        found = Some(form_decode(value));
+    }
+    found.ok_or(NotAClick::NoPayload)
+}
+
+/// A form's `+` is a space; `%2B` is a plus, so `+` goes first.
+fn form_decode(text: &[u8]) -> Vec<u8> {
+    let spaced: Vec<u8> = text
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_decode(&spaced).collect()
+}
+
+/// The text at `path` in `value`, unless absent, empty or not a string.
+fn text<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn required(text: Option<&str>, why: &'static str) -> Result<String, NotAClick> {
+    text.map(str::to_string).ok_or(NotAClick::Missing(why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    use serde_json::json;
+
+    /// A click on "Acknowledge" under an alarm the app posted, as Slack sends it.
+    fn button_click() -> Value {
+        json!({
+          "type": "block_actions",
+          "user": {
+            "id": "U0123ABCD",
+            "username": "jane.doe",
+            "name": "jane.doe",
+            "team_id": "T0123WXYZ"
+          },
+          "api_app_id": "A0456APP1",
+          "token": "verificationtokenunused",
+          "container": {
+            "type": "message",
+            "message_ts": "1767225600.123456",
+            "channel_id": "C0789CHAN",
+            "is_ephemeral": false
+          },
+          "trigger_id": "1234567890123.1234567890.abcdef0123456789abcdef0123456789",
+          "team": { "id": "T0123WXYZ", "domain": "example-ops" },
+          "enterprise": null,
+          "is_enterprise_install": false,
+          "channel": { "id": "C0789CHAN", "name": "alerts" },
+          "message": {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": ":red_circle: ALARM: cpu-high (eu-west-1)",
+            "ts": "1767225600.123456",
+            "bot_id": "B0456BOT1",
+            "app_id": "A0456APP1",
+            "blocks": [
+              {
+                "type": "section",
+                "block_id": "summary",
+                "text": { "type": "mrkdwn", "text": "*cpu-high* is in ALARM & rising > 80 %" }
+              },
+              {
+                "type": "actions",
+                "block_id": "incident",
+                "elements": [
+                  {
+                    "type": "button",
+                    "action_id": "ack",
+                    "text": { "type": "plain_text", "text": "Acknowledge", "emoji": true },
+                    "style": "primary",
+                    "value": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu-high"
+                  }
+                ]
+              }
+            ],
+            "attachments": [{ "id": 1, "color": "d00000", "fallback": "cpu-high" }],
+            "metadata": {
+              "event_type": "alarm_posted",
+              "event_payload": { "alarm": "cpu-high" }
+            }
+          },
+          "state": { "values": {} },
+          "response_url": "https://hooks.slack.com/actions/T0123WXYZ/1234567890123/AbCdEfGhIjKlMnOpQrStUvWx",
+          "actions": [
+            {
+              "action_id": "ack",
+              "block_id": "incident",
+              "text": { "type": "plain_text", "text": "Acknowledge", "emoji": true },
+              "value": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu-high",
+              "style": "primary",
+              "type": "button",
+              "action_ts": "1767225612.345678"
+            }
+          ]
+        })
+    }
+
+    /// The body Slack posts for `payload`: spaces as `+`, everything else not alphanumeric
+    /// as `%XX`.
+    fn form(payload: &Value) -> Vec<u8> {
+        let encoded = utf8_percent_encode(&payload.to_string(), NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%20", "+");
+        format!("payload={encoded}").into_bytes()
+    }
+
+    fn changed(change: impl FnOnce(&mut Value)) -> Vec<u8> {
+        let mut payload = button_click();
+        change(&mut payload);
+        form(&payload)
+    }
+
+    #[test]
+    fn a_button_click_is_read() {
+        let click = parse(&form(&button_click())).expect("a click");
+        assert_eq!(
+            click,
+            Click {
+                team: "T0123WXYZ".into(),
+                app: "A0456APP1".into(),
+                user: "U0123ABCD".into(),
+                user_name: Some("jane.doe".into()),
+                channel: "C0789CHAN".into(),
+                message_ts: "1767225600.123456".into(),
+                action_id: "ack".into(),
+                value: Some("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu-high".into()),
+                action_ts: "1767225612.345678".into(),
+                response_url: Some(
+                    "https://hooks.slack.com/actions/T0123WXYZ/1234567890123/AbCdEfGhIjKlMnOpQrStUvWx"
+                        .into()
+                ),
+                message: button_click()["message"].clone(),
+            }
+        );
+        // Spaces, `&`, `>`, `%` and `+` came through the form encoding intact.
+        assert_eq!(
+            click.message["blocks"][0]["text"]["text"],
+            "*cpu-high* is in ALARM & rising > 80 %"
+        );
+    }
+
+    #[test]
+    fn form_encoding_is_undone_as_browsers_and_slack_do_it() {
+        assert_eq!(form_decode(b"a+b%2Bc%20d%25"), b"a b+c d%");
+        assert_eq!(form_decode(b"%E2%9C%85+ok"), "✅ ok".as_bytes());
+        // A broken escape is left as it is: the JSON reader then decides.
+        assert_eq!(form_decode(b"100%"), b"100%");
+        assert_eq!(
+            form_field(b"a=1&payload=x+y&b", b"payload"),
+            Ok(b"x y".to_vec())
+        );
+        assert_eq!(form_field(b"pay%6Coad=z", b"payload"), Ok(b"z".to_vec()));
+        assert_eq!(form_field(b"payload", b"payload"), Ok(Vec::new()));
+        assert_eq!(
+            form_field(b"payloads=1", b"payload"),
+            Err(NotAClick::NoPayload)
+        );
+        assert_eq!(
+            form_field(b"payload=1&payload=2", b"payload"),
+            Err(NotAClick::NoPayload)
+        );
+        // Other fields beside it do not matter.
+        let mut body = b"ssl_check=1&".to_vec();
+        body.extend_from_slice(&form(&button_click()));
+        assert!(parse(&body).is_ok());
+    }
+
+    #[test]
+    fn a_menu_choice_gives_the_chosen_value() {
+        let body = changed(|p| {
+            p["actions"][0] = json!({
+              "type": "static_select",
+              "action_id": "snooze",
+              "block_id": "incident",
+              "selected_option": {
+                "text": { "type": "plain_text", "text": "1 hour" },
+                "value": "3600"
+              },
+              "placeholder": { "type": "plain_text", "text": "Snooze" },
+              "action_ts": "1767225700.000100"
+            });
+        });
+        let click = parse(&body).expect("a click");
+        assert_eq!(click.action_id, "snooze");
+        assert_eq!(click.value.as_deref(), Some("3600"));
+        // An overflow menu's choice has the same shape; a choice taken back has none.
+        let taken_back = changed(|p| {
+            p["actions"][0] = json!({
+              "type": "static_select",
+              "action_id": "snooze",
+              "selected_option": null,
+              "action_ts": "1767225700.000100"
+            });
+        });
+        assert_eq!(parse(&taken_back).expect("a click").value, None);
+    }
+
+    #[test]
+    fn a_link_button_or_a_click_without_extras_is_still_a_click() {
+        let body = changed(|p| {
+            let o = p.as_object_mut().expect("an object");
+            o.remove("response_url");
+            o.remove("channel");
+            o.remove("message");
+            o["user"].as_object_mut().map(|u| u.remove("username"));
+            o["user"].as_object_mut().map(|u| u.remove("name"));
+            o["actions"][0] = json!({
+              "type": "button",
+              "action_id": "console",
+              "url": "https://console.aws.amazon.com/cloudwatch/home",
+              "action_ts": "1767225612.345678"
+            });
+        });
+        let click = parse(&body).expect("a click");
+        assert_eq!(click.channel, "C0789CHAN", "from the container");
+        assert_eq!(click.value, None);
+        assert_eq!(click.user_name, None);
+        assert_eq!(click.response_url, None);
+        assert_eq!(click.message, Value::Null);
+        // The message's own ts when the container has none.
+        let body = changed(|p| {
+            p["container"] = json!({ "type": "message" });
+        });
+        let click = parse(&body).expect("a click");
+        assert_eq!(
+            (click.channel.as_str(), click.message_ts.as_str()),
+            ("C0789CHAN", "1767225600.123456")
+        );
+        // Only the first action counts.
+        let body = changed(|p| {
+            let second = json!({ "action_id": "other", "action_ts": "1" });
+            if let Some(actions) = p["actions"].as_array_mut() {
+                actions.push(second);
+            }
+        });
+        assert_eq!(parse(&body).expect("a click").action_id, "ack");
+    }
+
+    #[test]
+    fn anything_else_is_refused_by_kind() {
+        let cases: Vec<(Vec<u8>, NotAClick)> = vec![
+            (Vec::new(), NotAClick::NoPayload),
+            (b"token=x&command=%2Fack".to_vec(), NotAClick::NoPayload),
+            (b"payload=".to_vec(), NotAClick::NotJson),
+            (b"payload=%7B".to_vec(), NotAClick::NotJson),
+            (b"payload=%5B%5D".to_vec(), NotAClick::NotJson),
+            (b"payload=%22block_actions%22".to_vec(), NotAClick::NotJson),
+            (b"payload=%FF%FE".to_vec(), NotAClick::NotJson),
+            (
+                form(&json!({ "type": "view_submission", "view": {} })),
+                NotAClick::OtherType,
+            ),
+            (
+                form(&json!({ "type": "shortcut", "callback_id": "x" })),
+                NotAClick::OtherType,
+            ),
+            (
+                changed(|p| p["type"] = json!("message_action")),
+                NotAClick::OtherType,
+            ),
+            (changed(|p| p["type"] = json!(null)), NotAClick::OtherType),
+            (changed(|p| p["actions"] = json!([])), NotAClick::NoAction),
+            (changed(|p| p["actions"] = json!({})), NotAClick::NoAction),
+            (
+                changed(|p| p["actions"] = json!(["ack"])),
+                NotAClick::NoAction,
+            ),
+            (
+                changed(|p| p["team"] = json!("T0123WXYZ")),
+                NotAClick::Missing("the payload has no `team.id`"),
+            ),
+            (
+                changed(|p| p["api_app_id"] = json!("")),
+                NotAClick::Missing("the payload has no `api_app_id`"),
+            ),
+            (
+                changed(|p| p["user"]["id"] = json!(42)),
+                NotAClick::Missing("the payload has no `user.id`"),
+            ),
+            (
+                changed(|p| {
+                    p["channel"] = json!(null);
+                    p["container"] = json!({ "type": "message" });
+                }),
+                NotAClick::Missing("the payload names no channel"),
+            ),
+            (
+                changed(|p| {
+                    p["container"] = json!({ "type": "view", "view_id": "V1" });
+                    p["message"] = json!(null);
+                }),
+                NotAClick::Missing("the payload names no message"),
+            ),
+            (
+                changed(|p| p["actions"][0]["action_id"] = json!(null)),
+                NotAClick::Missing("the action has no `action_id`"),
+            ),
+            (
+                changed(|p| {
+                    p["actions"][0]
+                        .as_object_mut()
+                        .map(|a| a.remove("action_ts"));
+                }),
+                NotAClick::Missing("the action has no `action_ts`"),
+            ),
+        ];
+        for (body, expected) in cases {
+            let got = parse(&body);
+            assert_eq!(got, Err(expected), "{}", String::from_utf8_lossy(&body));
+            // Our words, never the body's.
+            let why = expected.why();
+            for leak in [
+                "T0123WXYZ",
+                "U0123ABCD",
+                "view_submission",
+                "hooks.slack.com",
+            ] {
+                assert!(!why.contains(leak), "{why}");
+            }
+        }
+    }
+}
