@@ -6,6 +6,8 @@ use crate::alarm::event::{self, Notification};
 use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
+use crate::buttons::{self, Identity, Parts};
+use crate::click::request::{self, is_function_url, Unreadable};
 use crate::config::Config;
 use crate::delivery::credentials::Credentials;
 use crate::delivery::delivered::Delivered;
@@ -32,6 +34,8 @@ pub struct Handler {
     graphs: Graphs,
     delivered: Delivered,
     flaps: Flaps,
+    /// The bot token's workspace and app, for the buttons' clicks.
+    identity: Option<Identity>,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -73,11 +77,35 @@ impl Handler {
             ),
             delivered: Delivered::default(),
             flaps: Flaps::default(),
+            identity: None,
         }
     }
 
-    /// The Runtime API response body (`{"posted":N}`) or the reason it failed.
-    pub fn handle(&mut self, invocation: &Invocation) -> Result<String, Error> {
+    /// The Runtime API response body (`{"posted":N}`) or the reason it failed. A click
+    /// through the function's URL may be answered early, with `answer` (see `runtime::run`).
+    pub fn handle(
+        &mut self,
+        invocation: &Invocation,
+        answer: &mut dyn FnMut(String),
+    ) -> Result<String, Error> {
+        if is_function_url(&invocation.body) {
+            match request::parse(&invocation.body) {
+                Ok(request) => {
+                    let parts = Parts {
+                        agent: &self.agent,
+                        credentials: &mut self.credentials,
+                        web_api: &self.web_api,
+                        store: self.incidents.as_ref(),
+                        identity: &mut self.identity,
+                    };
+                    return buttons::serve(parts, &request, invocation, answer);
+                }
+                Err(Unreadable::Body(refused)) => return Ok(buttons::refuse(refused)),
+                // Not a request after all (an alarm whose dimension is named requestContext):
+                // read as any other event.
+                Err(Unreadable::Event(_)) => {}
+            }
+        }
         let started = Instant::now();
         let mut report = Report::default();
         let mut reached = Vec::new();
@@ -285,6 +313,14 @@ mod tests {
         Handler::new(agent, preconnect, &config)
     }
 
+    impl Handler {
+        fn handle_now(&mut self, invocation: &Invocation) -> Result<String, Error> {
+            self.handle(invocation, &mut |_| {
+                panic!("an alarm is never answered early")
+            })
+        }
+    }
+
     fn invocation(body: &str, left: Duration) -> Invocation {
         Invocation {
             request_id: "id-1".into(),
@@ -301,21 +337,21 @@ mod tests {
     #[test]
     fn an_event_of_no_known_shape_fails_before_any_call() {
         let err = handler()
-            .handle(&invocation(r#"{"hello":1}"#, Duration::from_secs(5)))
+            .handle_now(&invocation(r#"{"hello":1}"#, Duration::from_secs(5)))
             .expect_err("not an event of ours");
         assert_eq!(err.error_type(), "Event.Invalid");
     }
 
     #[test]
     fn an_empty_event_posts_nothing() {
-        let body = handler().handle(&invocation(r#"{"Records":[]}"#, Duration::from_secs(5)));
+        let body = handler().handle_now(&invocation(r#"{"Records":[]}"#, Duration::from_secs(5)));
         assert_eq!(body.expect("nothing to do"), r#"{"posted":0}"#);
     }
 
     #[test]
     fn no_time_left_is_a_timeout_not_a_call() {
         let err = handler()
-            .handle(&invocation(ALARM, Duration::from_millis(100)))
+            .handle_now(&invocation(ALARM, Duration::from_millis(100)))
             .expect_err("too late");
         assert_eq!(err.error_type(), "Invocation.Timeout");
         assert!(err.to_string().contains("fetch the secret"), "{err}");
@@ -324,7 +360,7 @@ mod tests {
     #[test]
     fn an_unreachable_secret_fails_the_alarm_for_lambda_to_retry() {
         let err = handler()
-            .handle(&invocation(ALARM, Duration::from_secs(5)))
+            .handle_now(&invocation(ALARM, Duration::from_secs(5)))
             .expect_err("no Secrets Manager");
         assert_eq!(err.error_type(), "SecretsManager.Unreachable");
         assert!(err.is_transient());

@@ -8,6 +8,7 @@
 pub mod alarm;
 pub mod aws;
 pub mod base64;
+pub mod buttons;
 pub mod click;
 pub mod config;
 pub mod delivery;

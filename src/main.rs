@@ -52,7 +52,9 @@ fn main() -> ExitCode {
     let mut handler = handler::Handler::new(agent, preconnect, &config);
     drop(config);
 
-    let runtime::Fatal(why) = runtime::run(&api, |invocation| handler.handle(invocation));
+    let runtime::Fatal(why) = runtime::run(&api, |invocation, answer| {
+        handler.handle(invocation, answer)
+    });
     log::fatal(&format_args!("exiting: {why}")).emit();
     ExitCode::FAILURE
 }

@@ -383,6 +383,43 @@ pub const SLACK_ICON_EMOJI: Setting = Setting {
     see: "",
 };
 
+pub const SLACK_SIGNING_SECRET: Setting = Setting {
+    names: &["SLACK_SIGNING_SECRET"],
+    place: Place::Secret,
+    value: Value::Key {
+        unset: "none: no buttons",
+        rule: "the app's signing secret (Basic Information page), 32 hex digits",
+    },
+    does: "app mode with `INCIDENT_TABLE`: turns on the parents' Acknowledge, Mute, Resolve and \
+           Runbook buttons, and verifies each click's `X-Slack-Signature` with it",
+    when_wrong: "",
+    see: "app-mode.md",
+};
+
+pub const SLACK_TEAM_ID: Setting = Setting {
+    names: &["SLACK_TEAM_ID"],
+    place: Place::Secret,
+    value: Value::Key {
+        unset: "asked of `auth.test` once per token",
+        rule: "the workspace ID, `T0123ABCD`",
+    },
+    does: "buttons: only clicks from this workspace are served",
+    when_wrong: "",
+    see: "app-mode.md",
+};
+
+pub const SLACK_APP_ID: Setting = Setting {
+    names: &["SLACK_APP_ID"],
+    place: Place::Secret,
+    value: Value::Key {
+        unset: "asked of `auth.test` once per token (checked when it says)",
+        rule: "the app ID, `A0123ABCD`",
+    },
+    does: "buttons: only clicks sent for this app are served",
+    when_wrong: "",
+    see: "app-mode.md",
+};
+
 pub const ROUTES: Setting = Setting {
     names: &["ROUTES"],
     place: Place::Secret,
@@ -423,6 +460,9 @@ pub const SETTINGS: &[Setting] = &[
     SLACK_CHANNEL,
     SLACK_USERNAME,
     SLACK_ICON_EMOJI,
+    SLACK_SIGNING_SECRET,
+    SLACK_TEAM_ID,
+    SLACK_APP_ID,
     ROUTES,
 ];
 

@@ -336,9 +336,18 @@ mod tests {
             ..Alarm::default()
         };
         let cases = [
-            ("Runbook: https://wiki.example/rb/cpu.", Some("https://wiki.example/rb/cpu")),
-            ("see <https://a.example/x|runbook> or https://b", Some("https://a.example/x")),
-            ("(https://a.example/x?y=1&z=2)", Some("https://a.example/x?y=1&z=2")),
+            (
+                "Runbook: https://wiki.example/rb/cpu.",
+                Some("https://wiki.example/rb/cpu"),
+            ),
+            (
+                "see <https://a.example/x|runbook> or https://b",
+                Some("https://a.example/x"),
+            ),
+            (
+                "(https://a.example/x?y=1&z=2)",
+                Some("https://a.example/x?y=1&z=2"),
+            ),
             ("http://plain.example only", None),
             ("https:// nothing", None),
             ("", None),

@@ -32,24 +32,7 @@ const SIGNATURE: &str = "x-slack-signature";
 /// and its timestamp (401) and only then, once the body is Slack's word, what it says
 /// (400). No byte of an unsigned body is read beyond the signature's HMAC.
 pub fn read(request: &Request, signing_secret: &[u8], now_secs: i64) -> Result<Click, Refused> {
-    if request.path != "/" {
-        return Err(Refused {
-            status: 404,
-            why: "not the path Slack posts to",
-        });
-    }
-    if request.method != "POST" {
-        return Err(Refused {
-            status: 405,
-            why: "not a POST",
-        });
-    }
-    if request.body.len() > MAX_BODY_BYTES {
-        return Err(Refused {
-            status: 413,
-            why: "the body is larger than a click's 64 KiB",
-        });
-    }
+    precheck(request)?;
     // verify refuses these too (a comma is neither a digit nor hex); said here in words
     // that tell a replayed or tampered request from a header sent twice.
     for name in [TIMESTAMP, SIGNATURE] {
@@ -71,6 +54,30 @@ pub fn read(request: &Request, signing_secret: &[u8], now_secs: i64) -> Result<C
         status: 400,
         why: not.why(),
     })
+}
+
+/// What is refused without the signing secret: the path, the method, the size. The caller
+/// runs it before fetching the secret, so that junk costs no Secrets Manager call.
+pub fn precheck(request: &Request) -> Result<(), Refused> {
+    if request.path != "/" {
+        return Err(Refused {
+            status: 404,
+            why: "not the path Slack posts to",
+        });
+    }
+    if request.method != "POST" {
+        return Err(Refused {
+            status: 405,
+            why: "not a POST",
+        });
+    }
+    if request.body.len() > MAX_BODY_BYTES {
+        return Err(Refused {
+            status: 413,
+            why: "the body is larger than a click's 64 KiB",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

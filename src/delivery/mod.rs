@@ -3,6 +3,7 @@
 //! posted. What the handler keeps across invocations for this lives here too: the Slack
 //! settings, the deliveries of failed events, the flaps.
 
+pub mod click;
 pub mod credentials;
 pub mod delivered;
 pub mod flaps;
@@ -100,17 +101,17 @@ pub fn deliver(
                     // `false`: a retried event, posted already; its graph was shared then.
                     // Buttons need the signing secret that lets their clicks be verified.
                     let runbook = destination.runbook.as_deref().or_else(|| alarm.runbook());
-                    let buttons = settings.signing_secret.as_ref().map(|_| Buttons { runbook });
-                    if !threads::deliver(
-                        incidents,
-                        &app,
+                    let buttons = settings
+                        .signing_secret
+                        .as_ref()
+                        .map(|_| Buttons { runbook });
+                    let incident = threads::Incident {
                         alarm,
-                        &key,
+                        key: &key,
                         notification,
-                        buttons.as_ref(),
-                        cx.deadline,
-                        ahead,
-                    )? {
+                        buttons: buttons.as_ref(),
+                    };
+                    if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {
                         return Ok(Sent::Already);
                     }
                     true

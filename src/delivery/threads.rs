@@ -12,8 +12,8 @@ use crate::alarm::event::Notification;
 use crate::alarm::Alarm;
 use crate::error::Error;
 use crate::http::Deadline;
-use crate::incident::store::{Outcome, Store};
 use crate::incident::action::status;
+use crate::incident::store::{Outcome, Store};
 use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
 use crate::slack::app::{App, Posted, Tag};
@@ -39,6 +39,15 @@ const ROUNDS: usize = 8;
 /// clicks), with the alarm's runbook link if it has one.
 pub struct Buttons<'a> {
     pub runbook: Option<&'a str>,
+}
+
+/// An alarm's notification, and the incident it goes to.
+pub struct Incident<'a> {
+    pub alarm: &'a Alarm,
+    /// The incident's key: the alarm, and the channel when a route sends it elsewhere.
+    pub key: &'a str,
+    pub notification: &'a Notification,
+    pub buttons: Option<&'a Buttons<'a>>,
 }
 
 /// One transition on its way to Slack.
@@ -121,13 +130,16 @@ impl Ahead {
 pub fn deliver(
     store: &Store,
     app: &App,
-    alarm: &Alarm,
-    key: &str,
-    notification: &Notification,
-    buttons: Option<&Buttons>,
+    incident: Incident,
     deadline: Deadline,
     ahead: &mut Option<Ahead>,
 ) -> Result<bool, Error> {
+    let Incident {
+        alarm,
+        key,
+        notification,
+        buttons,
+    } = incident;
     let t = Transition::of(alarm, key.to_string(), now_ms());
     let ahead = match ahead.take() {
         Some(a) if a.t.key == t.key && a.t.id == t.id => Some(a),

@@ -226,7 +226,10 @@ mod tests {
             &record,
             &click(Act::Acknowledge, &parent, "U1", "U1@1.1", T0 + 4 * MIN),
         ));
-        assert_eq!(first.marks.ack.as_ref().map(|a| a.user.as_str()), Some("U1"));
+        assert_eq!(
+            first.marks.ack.as_ref().map(|a| a.user.as_str()),
+            Some("U1")
+        );
         assert_eq!(
             act(
                 &first,
@@ -246,7 +249,10 @@ mod tests {
         let (_, closed) = deliver(&firing(), &t("ALARM", "OK", T0 + MIN), T0 + MIN);
         for (record, parent) in [(&closed, parent.as_str()), (&firing(), "ts-unknown")] {
             assert_eq!(
-                act(record, &click(Act::Acknowledge, parent, "U1", "x", T0 + 2 * MIN)),
+                act(
+                    record,
+                    &click(Act::Acknowledge, parent, "U1", "x", T0 + 2 * MIN)
+                ),
                 Acted::Refused(Refusal::Closed)
             );
         }
@@ -267,7 +273,10 @@ mod tests {
         ));
         assert!(!status(&resolved, &parent).expect("known").open);
         assert!(matches!(
-            act(&resolved, &click(Act::Resolve, &parent, "U2", "r2", T0 + 3 * MIN)),
+            act(
+                &resolved,
+                &click(Act::Resolve, &parent, "U2", "r2", T0 + 3 * MIN)
+            ),
             Acted::Refused(Refusal::AlreadyResolved(_))
         ));
         // What follows the resolve stays in its thread, even a transition that left ALARM…
@@ -334,7 +343,10 @@ mod tests {
         let (_, ended) = deliver(&muted, &t("ALARM", "OK", T0 + 2 * MIN), T0 + 2 * MIN);
         assert_eq!(ended.marks.mute, None);
         assert_eq!(
-            act(&ended, &click(Act::Unmute, &parent, "U1", "u", T0 + 3 * MIN)),
+            act(
+                &ended,
+                &click(Act::Unmute, &parent, "U1", "u", T0 + 3 * MIN)
+            ),
             Acted::Refused(Refusal::NotMuted)
         );
     }

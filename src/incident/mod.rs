@@ -335,8 +335,7 @@ fn segment_of(log: &[&Entry], at: usize) -> std::ops::Range<usize> {
     for (i, e) in log.iter().enumerate() {
         // Inside an incident from its ALARM on, or from a transition that left ALARM (the
         // incident's ALARM is older, and not here yet).
-        let in_incident =
-            e.state == "ALARM" || (!resolved && e.old.as_deref() == Some("ALARM"));
+        let in_incident = e.state == "ALARM" || (!resolved && e.old.as_deref() == Some("ALARM"));
         // An incident after a quiet stretch opens a segment, and the first entry opens one
         // either way; a transition that left OK ends the incident before it, even when that
         // OK is not here yet.

@@ -231,8 +231,8 @@ fn marks_json(marks: &Marks) -> String {
 
 /// The marks of an item; what does not read is left out, like a log entry.
 fn marks(item: &Item) -> Marks {
-    let Some(json) = dynamodb::string(item, "marks")
-        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+    let Some(json) =
+        dynamodb::string(item, "marks").and_then(|m| serde_json::from_str::<Value>(m).ok())
     else {
         return Marks::default();
     };

@@ -202,7 +202,10 @@ mod tests {
             ..Controls::default()
         };
         let shown = parsed(&blocks("*cpu* state is now ALARM: x &lt; y", &c));
-        assert_eq!(shown[0]["text"]["text"], "*cpu* state is now ALARM: x &lt; y");
+        assert_eq!(
+            shown[0]["text"]["text"],
+            "*cpu* state is now ALARM: x &lt; y"
+        );
         assert_eq!(ids(&shown), ["ack", "mute", "resolve", "runbook"]);
         let resolve = &shown[1]["elements"][2];
         assert_eq!(resolve["value"], c.key);
@@ -260,6 +263,9 @@ mod tests {
         assert_eq!(payload["text"], message["text"]);
         assert_eq!(payload["attachments"], message["attachments"]);
         assert_eq!(payload["blocks"][0]["text"]["text"], message["text"]);
-        assert_eq!((&payload["channel"], &payload["ts"]), (&json!("C1"), &json!("1.2")));
+        assert_eq!(
+            (&payload["channel"], &payload["ts"]),
+            (&json!("C1"), &json!("1.2"))
+        );
     }
 }

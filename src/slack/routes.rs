@@ -227,7 +227,11 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
     };
     let responders = list("responders", is_responder, RESPONDER_RULE)?;
     if !app_mode && (runbook.is_some() || !responders.is_empty()) {
-        let field = if runbook.is_some() { "runbook" } else { "responders" };
+        let field = if runbook.is_some() {
+            "runbook"
+        } else {
+            "responders"
+        };
         return Err(invalid(
             field,
             "is for app mode with INCIDENT_TABLE: webhook messages have no buttons",
@@ -256,7 +260,8 @@ fn is_responder(s: &str) -> bool {
     s.len() >= 3
         && s.len() <= 32
         && matches!(s.as_bytes()[0], b'U' | b'W' | b'S')
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// An `https://` link with a host; what it holds is sent to Slack as a button's `url`, so

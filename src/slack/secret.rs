@@ -217,7 +217,9 @@ impl Settings {
         };
         let id = |value: Option<Value>, name: &str, first: u8| match value {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(v)) if is_slack_id(v.trim(), first) => Ok(Some(v.trim().to_string())),
+            Some(Value::String(v)) if is_slack_id(v.trim(), first) => {
+                Ok(Some(v.trim().to_string()))
+            }
             Some(_) => Err(Error::InvalidSecret(format!(
                 "{name} must be a Slack ID such as {}0123ABCD",
                 first as char
@@ -289,7 +291,10 @@ impl Settings {
                         same.mention = Some(merged);
                     }
                     same.flap_seconds = same.flap_seconds.or(route.flap_seconds);
-                    same.runbook = same.runbook.take().or_else(|| route.runbook_for(notification));
+                    same.runbook = same
+                        .runbook
+                        .take()
+                        .or_else(|| route.runbook_for(notification));
                 }
                 None => out.push(Destination {
                     to,
@@ -335,7 +340,8 @@ pub fn is_slack_id(s: &str, first: u8) -> bool {
     s.len() >= 3
         && s.len() <= 32
         && s.as_bytes()[0] == first
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn optional_text(value: Option<Value>, key: &str) -> Result<Option<String>, Error> {

@@ -1,0 +1,355 @@
+//! Carries out a verified click on an incident's parent (issue 23): who may, the change
+//! written under the record's version (of two clicks at once the first wins and the second
+//! is decided again on what it wrote), then the parent and its thread told. Everything
+//! here runs after the HTTP answer went back to Slack: a failure is logged, and the
+//! clicker told when it can be.
+
+use crate::click::payload::Click;
+use crate::error::Error;
+use crate::http::Deadline;
+use crate::incident::action::{self, Act, Acted, Refusal};
+use crate::incident::store::{Outcome, Store};
+use crate::incident::{Mark, Record};
+use crate::json::Object;
+use crate::log::{self, Level};
+use crate::slack::controls::{self, Controls};
+use crate::slack::incident_words::span;
+use crate::slack::secret::{BotToken, Settings};
+use crate::slack::web_api::{form, Args, WebApi};
+use serde_json::Value;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Writes lost to other clicks before giving up: each loss is a click that did land.
+const ROUNDS: usize = 4;
+
+/// What a click asks for, read from its `action_id` (and the mute select's choice).
+/// `None`: not one of our actions; `Some(None)`: the runbook link, which asks nothing.
+pub fn action_of(click: &Click, now: i64) -> Option<Option<Act>> {
+    let act = match click.action_id.as_str() {
+        controls::ACKNOWLEDGE => Act::Acknowledge,
+        controls::RESOLVE => Act::Resolve,
+        controls::UNMUTE => Act::Unmute,
+        controls::MUTE => match click.value.as_deref()? {
+            "ok" => Act::Mute(None),
+            // Only the choices offered: a value is Slack's echo of ours, checked all the same.
+            secs if controls::MUTE_FOR.iter().any(|(_, v)| *v == secs) => {
+                Act::Mute(Some(now + secs.parse::<i64>().ok()? * 1000))
+            }
+            _ => return None,
+        },
+        controls::RUNBOOK => return Some(None),
+        _ => return None,
+    };
+    Some(Some(act))
+}
+
+/// Everything a click needs.
+pub struct Clicked<'a> {
+    pub agent: &'a ureq::Agent,
+    pub api: &'a WebApi,
+    pub token: &'a BotToken,
+    pub settings: &'a Settings,
+    pub store: &'a Store,
+    pub click: &'a Click,
+    pub act: Act,
+    pub deadline: Deadline,
+}
+
+impl Clicked<'_> {
+    /// Applies the click; what failed is logged and, where it helps, told to the clicker.
+    pub fn carry_out(&self) {
+        if let Err(err) = self.try_carry_out() {
+            log::line(Level::Warn, &"a click could not be carried out")
+                .word("action", self.click.action_id.as_str())
+                .error(&err)
+                .emit();
+            self.tell_clicker("Sorry: that did not go through (Slack or the incident store failed). Try again in a moment.");
+        }
+    }
+
+    fn try_carry_out(&self) -> Result<(), Error> {
+        let click = self.click;
+        if !self.may_act()? {
+            log::line(
+                Level::Warn,
+                &"a click by someone who is not a responder was refused",
+            )
+            .word("action", click.action_id.as_str())
+            .str("user", click.user.as_str())
+            .emit();
+            self.tell_clicker("Only this channel's responders can do that.");
+            return Ok(());
+        }
+        let Some(key) = incident_key(click) else {
+            self.tell_clicker("This message is not an incident of ours any more.");
+            return Ok(());
+        };
+        let id = format!("{}@{}", click.user, click.action_ts);
+        let mut record = self.store.get(self.agent, &key, self.deadline)?;
+        for _ in 0..ROUNDS {
+            let applied = action::act(
+                &record,
+                &action::Click {
+                    act: self.act.clone(),
+                    parent: &click.message_ts,
+                    user: &click.user,
+                    id: &id,
+                    now: now_ms(),
+                },
+            );
+            let next = match applied {
+                Acted::Again => return Ok(()),
+                Acted::Refused(why) => {
+                    self.tell_clicker(&refusal(&why));
+                    return Ok(());
+                }
+                Acted::Done(next) => next,
+            };
+            match self
+                .store
+                .put(self.agent, &key, &record, &next, self.deadline)?
+            {
+                Outcome::Done(written) => {
+                    log::line(Level::Info, &"incident action")
+                        .word("action", click.action_id.as_str())
+                        .str("user", click.user.as_str())
+                        .str("incident", key.as_str())
+                        .emit();
+                    self.tell_everyone(&key, &written);
+                    return Ok(());
+                }
+                Outcome::Refused(now) => record = now,
+            }
+        }
+        Err(Error::Timeout(
+            "write the click: other clicks kept writing first",
+        ))
+    }
+
+    /// Whether the clicker may act: anyone, unless a route to this channel names
+    /// responders; then one of them, or a member of one of their user groups.
+    fn may_act(&self) -> Result<bool, Error> {
+        let responders = self.settings.responders(&self.click.channel);
+        if responders.is_empty() || responders.contains(&self.click.user.as_str()) {
+            return Ok(true);
+        }
+        for group in responders.iter().filter(|r| r.starts_with('S')) {
+            let answer = self.call(
+                "usergroups.users.list",
+                Args::Form(&form(&[("usergroup", group)])),
+                true,
+            )?;
+            let members = answer.get("users").and_then(Value::as_array);
+            if members
+                .into_iter()
+                .flatten()
+                .any(|u| u.as_str() == Some(self.click.user.as_str()))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The parent shows the marks; the thread says what happened. Both best-effort: the
+    /// click is written, and the next update of the parent shows it anyway.
+    fn tell_everyone(&self, key: &str, record: &Record) {
+        let click = self.click;
+        let parent = click.message_ts.as_str();
+        let status = action::status(record, parent);
+        let opened = status.as_ref().and_then(|s| s.opened);
+        let of = |m: &Option<Mark>| m.as_ref().filter(|m| m.parent == parent).cloned();
+        let ack = of(&record.marks.ack);
+        let resolved = of(&record.marks.resolved);
+        let mute = record.marks.muted(now_ms());
+        let controls = Controls {
+            key,
+            open: status.as_ref().is_some_and(|s| s.open),
+            ack: ack.as_ref().map(|a| {
+                (
+                    a.user.as_str(),
+                    (a.at - opened.unwrap_or(a.at)).max(0) / 1000,
+                )
+            }),
+            mute: mute.map(|m| (m.user.as_str(), m.until.map(|u| u.div_euclid(1000)))),
+            resolved: resolved.as_ref().map(|r| r.user.as_str()),
+            runbook: runbook_of(&click.message),
+        };
+        let update = controls::update(&click.channel, parent, &click.message, &controls);
+        if let Err(err) = self.call("chat.update", Args::Json(&update), true) {
+            warn("cannot update the incident's parent after a click", &err);
+        }
+        let user = &click.user;
+        let words = match &self.act {
+            Act::Acknowledge => format!(
+                ":eyes: <@{user}> acknowledged this incident, {} after it fired.",
+                span(ack.map_or(0, |a| (a.at - opened.unwrap_or(a.at)).max(0) / 1000))
+            ),
+            Act::Mute(Some(until)) => format!(
+                ":mute: <@{user}> muted this alarm until <!date^{0}^{{date_short_pretty}} {{time}}|{0}>: its transitions come to this thread and mention nobody.",
+                until.div_euclid(1000)
+            ),
+            Act::Mute(None) => format!(
+                ":mute: <@{user}> muted this alarm until it is OK: its transitions come to this thread and mention nobody."
+            ),
+            Act::Unmute => format!(":bell: <@{user}> unmuted this alarm."),
+            Act::Resolve => format!(
+                ":white_check_mark: <@{user}> resolved this incident by hand; the next ALARM opens a new one."
+            ),
+        };
+        let mut reply = Object::new();
+        reply.string("channel", &click.channel);
+        reply.string("thread_ts", parent);
+        reply.string("text", &words);
+        if let Err(err) = self.call("chat.postMessage", Args::Json(&reply.finish()), false) {
+            warn("cannot reply in the incident's thread after a click", &err);
+        }
+    }
+
+    /// An ephemeral message: only the clicker sees it.
+    fn tell_clicker(&self, text: &str) {
+        let mut message = Object::new();
+        message.string("channel", &self.click.channel);
+        message.string("user", &self.click.user);
+        message.string("thread_ts", &self.click.message_ts);
+        message.string("text", text);
+        if let Err(err) = self.call("chat.postEphemeral", Args::Json(&message.finish()), false) {
+            warn("cannot tell the clicker", &err);
+        }
+    }
+
+    fn call(&self, method: &'static str, args: Args, idempotent: bool) -> Result<Value, Error> {
+        self.api.call(
+            self.agent,
+            self.token,
+            method,
+            args,
+            idempotent,
+            self.deadline,
+        )
+    }
+}
+
+/// The incident a click is about: every button of ours carries its key as `value`; the
+/// mute select does not, so the key is read from the parent's other buttons.
+fn incident_key(click: &Click) -> Option<String> {
+    if click.action_id != controls::MUTE {
+        return click.value.clone().filter(|v| !v.is_empty());
+    }
+    our_buttons(&click.message)
+        .find_map(|b| b.get("value").and_then(Value::as_str))
+        .map(str::to_string)
+}
+
+/// The runbook link of the parent as it was shown, kept through the update.
+fn runbook_of(message: &Value) -> Option<&str> {
+    our_buttons(message)
+        .find(|b| b.get("action_id").and_then(Value::as_str) == Some(controls::RUNBOOK))
+        .and_then(|b| b.get("url").and_then(Value::as_str))
+}
+
+fn our_buttons(message: &Value) -> impl Iterator<Item = &Value> {
+    message
+        .get("blocks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|b| b.get("block_id").and_then(Value::as_str) == Some("incident"))
+        .filter_map(|b| b.get("elements").and_then(Value::as_array))
+        .flatten()
+}
+
+fn refusal(why: &Refusal) -> String {
+    match why {
+        Refusal::Closed => "This incident is over: there is nothing to do on it.".to_string(),
+        Refusal::AlreadyAcknowledged(m) => {
+            format!("Already acknowledged by <@{}>.", m.user)
+        }
+        Refusal::AlreadyResolved(m) => format!("Already resolved by <@{}>.", m.user),
+        Refusal::NotMuted => "This alarm is not muted.".to_string(),
+    }
+}
+
+fn warn(what: &str, err: &Error) {
+    log::line(Level::Warn, &what).error(err).emit();
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn click(action_id: &str, value: Option<&str>) -> Click {
+        Click {
+            team: "T1".into(),
+            app: "A1".into(),
+            user: "U1".into(),
+            user_name: None,
+            channel: "C1".into(),
+            message_ts: "1.2".into(),
+            action_id: action_id.into(),
+            value: value.map(str::to_string),
+            action_ts: "3.4".into(),
+            response_url: None,
+            message: json!({"blocks": [
+                {"block_id": "seed"},
+                {"block_id": "incident", "elements": [
+                    {"action_id": "mute"},
+                    {"action_id": "resolve", "value": "arn:k"},
+                    {"action_id": "runbook", "url": "https://r.example/x"},
+                ]},
+            ]}),
+        }
+    }
+
+    #[test]
+    fn actions_are_read_from_their_ids_and_only_ours_are() {
+        let now = 1_000;
+        let cases = [
+            ("ack", None, Some(Some(Act::Acknowledge))),
+            ("resolve", None, Some(Some(Act::Resolve))),
+            ("unmute", None, Some(Some(Act::Unmute))),
+            (
+                "mute",
+                Some("3600"),
+                Some(Some(Act::Mute(Some(now + 3_600_000)))),
+            ),
+            ("mute", Some("ok"), Some(Some(Act::Mute(None)))),
+            ("mute", Some("5"), None),
+            ("mute", Some("-3600"), None),
+            ("mute", None, None),
+            ("runbook", None, Some(None)),
+            ("delete_everything", None, None),
+        ];
+        for (id, value, expected) in cases {
+            assert_eq!(
+                action_of(&click(id, value), now),
+                expected,
+                "{id} {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_incident_key_comes_from_the_button_or_the_parents_other_buttons() {
+        assert_eq!(
+            incident_key(&click("ack", Some("arn:a"))).as_deref(),
+            Some("arn:a")
+        );
+        assert_eq!(
+            incident_key(&click("mute", Some("3600"))).as_deref(),
+            Some("arn:k")
+        );
+        assert_eq!(incident_key(&click("ack", Some(""))), None);
+        assert_eq!(
+            runbook_of(&click("ack", None).message),
+            Some("https://r.example/x")
+        );
+    }
+}
