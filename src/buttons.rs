@@ -3,6 +3,7 @@
 //! seconds, then carried out in the same invocation (`delivery/click.rs`). The HTTP answer
 //! is the invocation's response; refusals are WARN lines that never hold the body.
 
+use crate::aws::cloudwatch::CloudWatch;
 use crate::click::{self, response::response, Refused, Request};
 use crate::delivery::click::{action_of, Clicked};
 use crate::delivery::credentials::Credentials;
@@ -31,6 +32,8 @@ pub struct Parts<'a> {
     pub web_api: &'a WebApi,
     pub store: Option<&'a Store>,
     pub identity: &'a mut Option<Identity>,
+    /// `MUTE_CLOUDWATCH`: where a Mute's alarm mute rule goes.
+    pub mute_rules: Option<&'a CloudWatch>,
 }
 
 /// Serves one Function URL request; `answer` sends the HTTP answer before the click is
@@ -84,6 +87,7 @@ pub fn serve(
         store,
         click: &click,
         act,
+        cloudwatch: p.mute_rules,
         deadline,
     }
     .carry_out();

@@ -31,6 +31,8 @@ pub struct Config {
     /// `METRIC_GRAPH`: the alarm's metric in Slack, and the CloudWatch it is read from.
     pub metric_graph: GraphMode,
     pub cloudwatch: aws::Client,
+    /// `MUTE_CLOUDWATCH`: a Mute click also mutes the alarm's actions in CloudWatch.
+    pub mute_cloudwatch: bool,
     /// Where to open a connection while the secret is fetched: the webhook's origin, guessed.
     pub slack_preconnect: Option<String>,
 }
@@ -135,6 +137,12 @@ impl Config {
             .ok_or_else(|| Error::config(graph.name(), graph.rule()))?;
         let slack_api_url = slack_api_url(&env)?;
         let incident_table = incident_table(&env)?;
+        let mute = &settings::MUTE_CLOUDWATCH;
+        let mute_cloudwatch = match or_default(&env, mute).to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(Error::config(mute.name(), mute.rule())),
+        };
 
         let secret_ttl = seconds(&env, &settings::SECRET_TTL_SECONDS)?;
         let secret_max_stale = seconds(&env, &settings::SECRET_MAX_STALE_SECONDS)?;
@@ -156,6 +164,7 @@ impl Config {
                 service: cloudwatch::SERVICE,
             },
             metric_graph,
+            mute_cloudwatch,
             slack_api_url,
             incident_table,
             secrets_manager: aws::Client {
@@ -687,6 +696,7 @@ mod tests {
                 &AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
             ),
+            (&settings::MUTE_CLOUDWATCH, "MUTE_CLOUDWATCH"),
         ] {
             for word in words(setting) {
                 let env = move |n: &str| {

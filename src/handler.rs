@@ -36,6 +36,8 @@ pub struct Handler {
     flaps: Flaps,
     /// The bot token's workspace and app, for the buttons' clicks.
     identity: Option<Identity>,
+    /// `MUTE_CLOUDWATCH`: CloudWatch, for a Mute's alarm mute rule.
+    mute_rules: Option<CloudWatch>,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -78,6 +80,9 @@ impl Handler {
             delivered: Delivered::default(),
             flaps: Flaps::default(),
             identity: None,
+            mute_rules: config
+                .mute_cloudwatch
+                .then(|| CloudWatch::new(config.cloudwatch.clone())),
         }
     }
 
@@ -97,6 +102,7 @@ impl Handler {
                         web_api: &self.web_api,
                         store: self.incidents.as_ref(),
                         identity: &mut self.identity,
+                        mute_rules: self.mute_rules.as_ref(),
                     };
                     return buttons::serve(parts, &request, invocation, answer);
                 }

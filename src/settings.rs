@@ -158,6 +158,21 @@ pub const METRIC_GRAPH: Setting = Setting {
     see: "metric-graph.md",
 };
 
+pub const MUTE_CLOUDWATCH: Setting = Setting {
+    names: &["MUTE_CLOUDWATCH"],
+    place: Place::Env,
+    value: Value::Word {
+        words: &["true", "false"],
+        default: "false",
+    },
+    does: "buttons: `true` makes a Mute for 1, 4 or 24 h also an alarm mute rule in CloudWatch \
+           (`PutAlarmMuteRule`; Unmute deletes it with `DeleteAlarmMuteRule`), which stops the \
+           alarm's actions everywhere, this function's notifications included. A mute until OK \
+           makes none: the OK that ends it would not come",
+    when_wrong: "init error. Denied or failed: a `WARN`, and the mute in Slack stands",
+    see: "app-mode.md",
+};
+
 pub const SLACK_API_URL: Setting = Setting {
     names: &["SLACK_API_URL"],
     place: Place::Env,
@@ -441,6 +456,7 @@ pub const SETTINGS: &[Setting] = &[
     SECRET_MAX_STALE_SECONDS,
     INCIDENT_TABLE,
     METRIC_GRAPH,
+    MUTE_CLOUDWATCH,
     SLACK_API_URL,
     SLACK_PRECONNECT,
     AWS_LAMBDA_LOG_FORMAT,

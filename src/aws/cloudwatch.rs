@@ -19,6 +19,13 @@ const READ: Operation = Operation {
     idempotent: true,
     answers: &[],
 };
+/// Both mute-rule calls name the rule: sending one twice leaves the same rule.
+const MUTE: Operation = Operation {
+    service: Service::CloudWatch,
+    step: "set the alarm's mute rule in CloudWatch",
+    idempotent: true,
+    answers: &[],
+};
 
 pub struct CloudWatch {
     client: Client,
@@ -58,6 +65,43 @@ impl CloudWatch {
         self.call(agent, deadline, "GetMetricData", request)
     }
 
+    /// `PutAlarmMuteRule`: mutes `alarm`'s actions from now (`at`, UTC, as
+    /// `yyyy-MM-ddThh:mm`) for `hours`, under the rule `name` (created or replaced).
+    pub fn mute(
+        &self,
+        agent: &ureq::Agent,
+        deadline: Deadline,
+        rule: &MuteRule,
+    ) -> Result<(), Error> {
+        let mut request = Object::new();
+        request.string("Name", rule.name);
+        request.string("Description", "muted from Slack by alarm-to-slack");
+        request.object("Rule", |r| {
+            r.object("Schedule", |s| {
+                s.string("Expression", &format!("at({})", rule.at));
+                s.string("Duration", &format!("PT{}H", rule.hours));
+                s.string("Timezone", "UTC");
+            })
+        });
+        request.object("MuteTargets", |t| {
+            t.array("AlarmNames", |a| a.string(rule.alarm))
+        });
+        let target = format!("{TARGET}PutAlarmMuteRule");
+        self.client
+            .json(agent, deadline, &target, &request.finish(), &MUTE)
+            .map(|_| ())
+    }
+
+    /// `DeleteAlarmMuteRule`: the rule `name` gone, if it was there.
+    pub fn unmute(&self, agent: &ureq::Agent, deadline: Deadline, name: &str) -> Result<(), Error> {
+        let mut request = Object::new();
+        request.string("AlarmMuteRuleName", name);
+        let target = format!("{TARGET}DeleteAlarmMuteRule");
+        self.client
+            .json(agent, deadline, &target, &request.finish(), &MUTE)
+            .map(|_| ())
+    }
+
     fn call(
         &self,
         agent: &ureq::Agent,
@@ -68,6 +112,15 @@ impl CloudWatch {
         let target = format!("{TARGET}{action}");
         self.client.json(agent, deadline, &target, request, &READ)
     }
+}
+
+/// A mute rule as `PutAlarmMuteRule` takes it.
+pub struct MuteRule<'a> {
+    pub name: &'a str,
+    pub alarm: &'a str,
+    /// The start, UTC: `yyyy-MM-ddThh:mm`.
+    pub at: &'a str,
+    pub hours: i64,
 }
 
 fn not_cloudwatch(why: &str) -> Error {

@@ -4,6 +4,8 @@
 //! here runs after the HTTP answer went back to Slack: a failure is logged, and the
 //! clicker told when it can be.
 
+use crate::alarm::timestamp::iso;
+use crate::aws::cloudwatch::{CloudWatch, MuteRule};
 use crate::click::payload::Click;
 use crate::error::Error;
 use crate::http::Deadline;
@@ -52,6 +54,8 @@ pub struct Clicked<'a> {
     pub store: &'a Store,
     pub click: &'a Click,
     pub act: Act,
+    /// `MUTE_CLOUDWATCH`: a timed mute is also CloudWatch's alarm mute rule.
+    pub cloudwatch: Option<&'a CloudWatch>,
     pub deadline: Deadline,
 }
 
@@ -116,6 +120,7 @@ impl Clicked<'_> {
                         .str("incident", key.as_str())
                         .emit();
                     self.tell_everyone(&key, &written);
+                    self.mute_in_cloudwatch(&key, &record);
                     return Ok(());
                 }
                 Outcome::Refused(now) => record = now,
@@ -206,6 +211,45 @@ impl Clicked<'_> {
         }
     }
 
+    /// With `MUTE_CLOUDWATCH`, a mute for some hours is also a mute rule in CloudWatch (one
+    /// per incident, replaced by the next mute), and an unmute deletes it. A failure is a
+    /// WARN: the mute in Slack stands either way.
+    fn mute_in_cloudwatch(&self, key: &str, before: &Record) {
+        let Some(cloudwatch) = self.cloudwatch else {
+            return;
+        };
+        let name = rule_name(key);
+        let result = match &self.act {
+            Act::Mute(Some(until)) => {
+                let now = now_ms();
+                let at = iso(now.div_euclid(1000));
+                cloudwatch.mute(
+                    self.agent,
+                    self.deadline,
+                    &MuteRule {
+                        name: &name,
+                        alarm: alarm_name(key),
+                        at: at.get(..16).unwrap_or(&at),
+                        hours: ((until - now) as f64 / 3_600_000.0).round().max(1.0) as i64,
+                    },
+                )
+            }
+            Act::Unmute
+                if before
+                    .marks
+                    .mute
+                    .as_ref()
+                    .is_some_and(|m| m.until.is_some()) =>
+            {
+                cloudwatch.unmute(self.agent, self.deadline, &name)
+            }
+            _ => return,
+        };
+        if let Err(err) = result {
+            warn("cannot set the alarm's mute rule in CloudWatch", &err);
+        }
+    }
+
     /// An ephemeral message: only the clicker sees it.
     fn tell_clicker(&self, text: &str) {
         let mut message = Object::new();
@@ -257,6 +301,25 @@ fn our_buttons(message: &Value) -> impl Iterator<Item = &Value> {
         .filter(|b| b.get("block_id").and_then(Value::as_str) == Some("incident"))
         .filter_map(|b| b.get("elements").and_then(Value::as_array))
         .flatten()
+}
+
+/// The alarm's name in an incident key: an ARN's last part, or the name after account and
+/// region, without the `|channel` of a routed channel.
+fn alarm_name(key: &str) -> &str {
+    let alarm = key.split('|').next().unwrap_or(key);
+    match alarm.split_once(":alarm:") {
+        Some((_, name)) => name,
+        None => alarm.splitn(3, '/').nth(2).unwrap_or(alarm),
+    }
+}
+
+/// The mute rule's name: ours, one per incident key, stable across instances and builds
+/// (FNV-1a; the rule names allow no ARN characters).
+fn rule_name(key: &str) -> String {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("alarm-to-slack-{hash:016x}")
 }
 
 fn refusal(why: &Refusal) -> String {
@@ -334,6 +397,22 @@ mod tests {
                 "{id} {value:?}"
             );
         }
+    }
+
+    #[test]
+    fn mute_rules_name_the_alarm_and_one_rule_per_incident() {
+        assert_eq!(
+            alarm_name("arn:aws:cloudwatch:us-east-1:1:alarm:cpu high"),
+            "cpu high"
+        );
+        assert_eq!(
+            alarm_name("arn:aws:cloudwatch:us-east-1:1:alarm:a:b|C0PAY"),
+            "a:b"
+        );
+        assert_eq!(alarm_name("111122223333/eu-west-1/disk/root"), "disk/root");
+        assert_eq!(rule_name("k"), rule_name("k"));
+        assert_ne!(rule_name("k"), rule_name("k|C1"));
+        assert!(rule_name("k").starts_with("alarm-to-slack-"));
     }
 
     #[test]
