@@ -1,13 +1,14 @@
-//! CloudWatch stand-in for `METRIC_GRAPH` (moto does not implement `GetMetricWidgetImage`):
-//! `GetMetricWidgetImage` and `GetMetricData` over awsJson1_0, every request checked with the
-//! emulator's own SigV4 verifier (`sigv4.rs`) for the signing name `monitoring`.
+//! CloudWatch stand-in for `METRIC_GRAPH` and `MUTE_CLOUDWATCH` (moto implements neither
+//! `GetMetricWidgetImage` nor the alarm mute rules): `GetMetricWidgetImage`, `GetMetricData`,
+//! `PutAlarmMuteRule` and `DeleteAlarmMuteRule` over awsJson1_0, every request checked with
+//! the emulator's own SigV4 verifier (`sigv4.rs`) for the signing name `monitoring`.
 //!
 //! Facts it follows: /work/shared/reference/cloudwatch-api.md. The widget is checked as the
 //! API documents it (JSON in a string, 1–100 `metrics`, width and height 1–2000); an error is
 //! HTTP 400 with `__type` `…#Code` and `x-amzn-query-error: Code;Sender`, as a query-compatible
 //! service answers over JSON.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use serde_json::{json, Value};
@@ -51,6 +52,8 @@ struct Inner {
     faults: VecDeque<(u16, String)>,
     /// What `GetMetricWidgetImage` answers (base64-encoded): [`PNG`] unless a test says.
     image: Vec<u8>,
+    /// `PutAlarmMuteRule`'s rules by name, as requested.
+    mute_rules: BTreeMap<String, Value>,
 }
 
 pub struct CloudWatch {
@@ -72,6 +75,7 @@ impl CloudWatch {
                 values: values.into_iter().map(Some).collect(),
                 faults: VecDeque::new(),
                 image: PNG.to_vec(),
+                mute_rules: BTreeMap::new(),
             }),
         }
     }
@@ -125,6 +129,8 @@ impl CloudWatch {
             .and_then(|()| match operation.as_str() {
                 "GetMetricWidgetImage" => self.widget_image(&request, &mut call),
                 "GetMetricData" => self.metric_data(&request),
+                "PutAlarmMuteRule" => self.put_mute_rule(&request),
+                "DeleteAlarmMuteRule" => self.delete_mute_rule(&request),
                 _ => Err((
                     400,
                     "UnknownOperationException".into(),
@@ -236,6 +242,81 @@ impl CloudWatch {
             return invalid("OutputFormat must be png");
         }
         Ok(json!({"MetricWidgetImage": base64(&lock(&self.inner).image)}))
+    }
+
+    /// The alarm mute rules stored, by name: what `PutAlarmMuteRule` was given.
+    pub fn mute_rules(&self) -> BTreeMap<String, Value> {
+        lock(&self.inner).mute_rules.clone()
+    }
+
+    /// `PutAlarmMuteRule` as the CloudWatch model has it: `Name` (1–255), `Rule.Schedule`
+    /// with `Expression` (`at(yyyy-MM-ddThh:mm)` or `cron(…)`, 1–256) and `Duration` (ISO
+    /// 8601, `PT1M` to `P15D`) required, `Timezone` optional, `MuteTargets.AlarmNames` (at
+    /// most 100). Choice: the stricter reading where the model only bounds lengths (the
+    /// expression and duration forms its documentation gives are the only ones taken).
+    fn put_mute_rule(&self, request: &Value) -> Result<Value, (u16, String, String)> {
+        let invalid = |why: &str| (400, "ValidationError".to_string(), why.to_string());
+        let name = request["Name"].as_str().unwrap_or("");
+        if name.is_empty() || name.len() > 255 {
+            return Err(invalid("Name must be 1 to 255 characters"));
+        }
+        let schedule = &request["Rule"]["Schedule"];
+        let expression = schedule["Expression"].as_str().unwrap_or("");
+        let at_form = expression
+            .strip_prefix("at(")
+            .and_then(|e| e.strip_suffix(')'))
+            .is_some_and(|t| {
+                t.len() == 16
+                    && t.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        10 => b == b'T',
+                        13 => b == b':',
+                        _ => b.is_ascii_digit(),
+                    })
+            });
+        if !(at_form || expression.starts_with("cron(")) || expression.len() > 256 {
+            return Err(invalid(
+                "Rule.Schedule.Expression must be at(yyyy-MM-ddThh:mm) or cron(...)",
+            ));
+        }
+        let duration = schedule["Duration"].as_str().unwrap_or("");
+        let hours = duration
+            .strip_prefix("PT")
+            .and_then(|d| d.strip_suffix('H'))
+            .and_then(|h| h.parse::<u32>().ok());
+        if !hours.is_some_and(|h| (1..=360).contains(&h)) {
+            return Err(invalid(
+                "Rule.Schedule.Duration must be an ISO 8601 duration from PT1M to P15D",
+            ));
+        }
+        let alarms = request["MuteTargets"]["AlarmNames"].as_array();
+        if !alarms.is_some_and(|a| {
+            a.len() <= 100
+                && a.iter()
+                    .all(|n| n.as_str().is_some_and(|n| !n.is_empty() && n.len() <= 255))
+        }) {
+            return Err(invalid(
+                "MuteTargets.AlarmNames must list 0 to 100 alarm names",
+            ));
+        }
+        lock(&self.inner)
+            .mute_rules
+            .insert(name.to_string(), request.clone());
+        Ok(json!({}))
+    }
+
+    /// `DeleteAlarmMuteRule` (`AlarmMuteRuleName`): `ResourceNotFoundException` for a rule
+    /// that is not there.
+    fn delete_mute_rule(&self, request: &Value) -> Result<Value, (u16, String, String)> {
+        let name = request["AlarmMuteRuleName"].as_str().unwrap_or("");
+        match lock(&self.inner).mute_rules.remove(name) {
+            Some(_) => Ok(json!({})),
+            None => Err((
+                404,
+                "ResourceNotFoundException".into(),
+                "no such alarm mute rule".into(),
+            )),
+        }
     }
 
     fn metric_data(&self, request: &Value) -> Result<Value, (u16, String, String)> {
