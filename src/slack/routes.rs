@@ -533,6 +533,50 @@ mod tests {
     }
 
     #[test]
+    fn runbooks_and_responders_are_read_and_checked() {
+        let r = routes(
+            json!([{"alarm": ["prod-*"], "channel": "C1",
+                    "runbook": "https://wiki.example/rb/{alarm}?from=slack",
+                    "responders": ["U0ONE", "S0ONCALL"]}]),
+            true,
+        );
+        assert_eq!(
+            r[0].runbook_for(&alarm("prod-api 5xx/high", "ALARM"))
+                .as_deref(),
+            Some("https://wiki.example/rb/prod-api%205xx%2Fhigh?from=slack")
+        );
+        assert_eq!(r[0].responders, ["U0ONE", "S0ONCALL"]);
+        for (route, app, expected) in [
+            (
+                json!([{"channel": "C1", "runbook": "http://wiki/x"}]),
+                true,
+                "ROUTES[0].runbook must be an https:// link",
+            ),
+            (
+                json!([{"channel": "C1", "runbook": "https://wiki/<script>"}]),
+                true,
+                "ROUTES[0].runbook must be an https:// link",
+            ),
+            (
+                json!([{"channel": "C1", "responders": ["alice"]}]),
+                true,
+                "ROUTES[0].responders must hold Slack user IDs",
+            ),
+            (
+                json!([{"webhook": "https://hooks.slack.com/services/T/B/x", "responders": ["U1X"]}]),
+                false,
+                "ROUTES[0].responders is for app mode",
+            ),
+        ] {
+            let err = parse(&route, app).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(expected)),
+                "{route}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
     fn each_bad_route_names_its_index_field_and_rule() {
         let secret_url = "https://hooks.slack.com/services/T/B/SECRETPART";
         for (routes, app, expected) in [

@@ -406,6 +406,59 @@ mod tests {
     }
 
     #[test]
+    fn the_signing_secret_and_ids_turn_buttons_on_and_are_checked() {
+        let app = |extra: &str| {
+            Settings::from_secret(&format!(
+                r#"{{"SLACK_BOT_TOKEN":"xoxb-1","SLACK_CHANNEL":"C1"{extra}}}"#
+            ))
+        };
+        let on = app(r#","SLACK_SIGNING_SECRET":"8f742231b10e8888abcd99yyyzzz85a5","SLACK_TEAM_ID":"T0ONE","SLACK_APP_ID":"A0TWO""#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            on.signing_secret.as_ref().map(SigningSecret::bytes),
+            Some(&b"8f742231b10e8888abcd99yyyzzz85a5"[..])
+        );
+        assert_eq!(
+            (on.team_id.as_deref(), on.app_id.as_deref()),
+            (Some("T0ONE"), Some("A0TWO"))
+        );
+        assert!(!format!("{:?}", on.signing_secret).contains("8f74"));
+        let off = app("").unwrap_or_else(|e| panic!("{e}"));
+        assert!(off.signing_secret.is_none());
+        for (extra, expected) in [
+            (
+                r#","SLACK_SIGNING_SECRET":"short""#,
+                "SLACK_SIGNING_SECRET must be",
+            ),
+            (
+                r#","SLACK_SIGNING_SECRET":7"#,
+                "SLACK_SIGNING_SECRET must be",
+            ),
+            (
+                r#","SLACK_TEAM_ID":"team one""#,
+                "SLACK_TEAM_ID must be a Slack ID",
+            ),
+            (
+                r#","SLACK_APP_ID":"T0ONE""#,
+                "SLACK_APP_ID must be a Slack ID",
+            ),
+        ] {
+            let err = app(extra).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(expected)),
+                "{extra}: {err:?}"
+            );
+            assert!(!err.unwrap_or_default().contains("short"));
+        }
+        let webhook = Settings::from_secret(
+            r#"{"SLACK_HOOK_URL":"https://hooks.slack.com/services/T/B/x","SLACK_SIGNING_SECRET":"8f742231b10e8888abcd99yyyzzz85a5"}"#,
+        );
+        assert!(webhook
+            .err()
+            .is_some_and(|e| e.to_string().contains("is for app mode")));
+    }
+
+    #[test]
     fn app_mode_needs_a_bot_token_and_a_channel() {
         let app = Settings::from_secret(
             r#"{"SLACK_BOT_TOKEN":" xoxb-1-SECRETTOKEN ","SLACK_CHANNEL":"C0123ABCD","SLACK_HOOK_URL":"https://hooks.slack.com/x"}"#,
