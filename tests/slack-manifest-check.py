@@ -1,5 +1,6 @@
 """Shape of docs/slack-app-manifest.yaml: the sections Slack's manifest schema knows, the required
-fields (length limits are not checked here), and exactly the scopes alarm-to-slack needs (docs/slack-app-manifest.yaml says why).
+fields (length limits are not checked here), exactly the scopes alarm-to-slack needs (docs/slack-app-manifest.yaml says why),
+and what comes back to the app: the buttons' clicks (interactivity, to an https request URL), no events.
 Run by `make test` with the test-services venv's python (PyYAML comes with moto)."""
 import sys
 
@@ -7,7 +8,8 @@ import yaml
 
 SECTIONS = {"_metadata", "display_information", "features", "oauth_config", "settings", "functions",
             "workflows", "datastores", "outgoing_domains", "types"}
-SCOPES = ["incoming-webhook", "chat:write", "channels:history", "groups:history", "files:write"]
+SCOPES = ["incoming-webhook", "chat:write", "channels:history", "groups:history", "files:write",
+          "usergroups:read"]
 
 
 def check(path):
@@ -31,9 +33,32 @@ def check(path):
     if not user.get("display_name"):
         problems.append("features.bot_user.display_name: bot scopes need a bot user")
     settings = m.get("settings", {})
-    for key in ("event_subscriptions", "interactivity"):
-        if key in settings:
-            problems.append(f"settings.{key}: nothing comes back to this app")
+    if "event_subscriptions" in settings:
+        problems.append("settings.event_subscriptions: no events come back to this app, only clicks")
+    problems.extend(interactivity_problems(settings))
+    return problems
+
+
+def interactivity_problems(settings):
+    """The buttons' clicks: Slack posts them to request_url, which must be https (the function's
+    URL is); nothing else interactive (no external select menus) is served."""
+    problems = []
+    interactivity = settings.get("interactivity")
+    if not isinstance(interactivity, dict):
+        return ["settings.interactivity is missing: the buttons' clicks need it"]
+    if interactivity.get("is_enabled") is not True:
+        problems.append("settings.interactivity.is_enabled must be true")
+    url = interactivity.get("request_url")
+    rest = url[len("https://"):] if isinstance(url, str) and url.startswith("https://") else ""
+    host = rest.split("/", 1)[0]
+    if not host or any(c.isspace() for c in url):
+        problems.append(f"settings.interactivity.request_url must be an https:// URL with a host, not {url!r}")
+    extra = set(interactivity) - {"is_enabled", "request_url"}
+    if extra:
+        problems.append(f"settings.interactivity: {sorted(extra)} are not served by this app")
+    # With Socket Mode on, Slack would send the clicks over a WebSocket instead of to request_url.
+    if settings.get("socket_mode_enabled"):
+        problems.append("settings.socket_mode_enabled must be false: clicks come to request_url")
     return problems
 
 
@@ -44,4 +69,4 @@ if __name__ == "__main__":
         print(f"{path}: {p}", file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"{path}: the Slack app manifest has the expected shape and scopes")
+    print(f"{path}: the Slack app manifest has the expected shape, scopes and interactivity")
