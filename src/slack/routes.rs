@@ -226,6 +226,15 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
         }
     };
     let responders = list("responders", is_responder, RESPONDER_RULE)?;
+    // A click names its channel by ID: responders of a channel named otherwise would never
+    // apply, and anyone could click.
+    let by_id = matches!(&target, RouteTarget::Channel(c) if c.starts_with(['C', 'G', 'D']));
+    if app_mode && !responders.is_empty() && !by_id {
+        return Err(invalid(
+            "responders",
+            "needs the route's channel as an ID such as C0123ABCD: a click names its channel by ID",
+        ));
+    }
     if !app_mode && (runbook.is_some() || !responders.is_empty()) {
         let field = if runbook.is_some() {
             "runbook"
@@ -561,6 +570,11 @@ mod tests {
                 json!([{"channel": "C1", "responders": ["alice"]}]),
                 true,
                 "ROUTES[0].responders must hold Slack user IDs",
+            ),
+            (
+                json!([{"channel": "#ops", "responders": ["U1X"]}]),
+                true,
+                "ROUTES[0].responders needs the route's channel as an ID",
             ),
             (
                 json!([{"webhook": "https://hooks.slack.com/services/T/B/x", "responders": ["U1X"]}]),
