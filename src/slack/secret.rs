@@ -240,14 +240,16 @@ impl Settings {
     /// Who may act on an incident in `channel` (an ID): the `responders` of the routes that
     /// post there; empty when none names any, and then anyone who sees the message may.
     pub fn responders(&self, channel: &str) -> Vec<&str> {
-        let mut responders: Vec<&str> = self
+        let mut responders: Vec<&str> = Vec::new();
+        let routes = self
             .routes
             .iter()
-            .filter(|r| matches!(&r.target, RouteTarget::Channel(c) if c == channel))
-            .flat_map(|r| r.responders.iter().map(String::as_str))
-            .collect();
-        responders.sort_unstable();
-        responders.dedup();
+            .filter(|r| matches!(&r.target, RouteTarget::Channel(c) if c == channel));
+        for responder in routes.flat_map(|r| &r.responders) {
+            if !responders.contains(&responder.as_str()) {
+                responders.push(responder);
+            }
+        }
         responders
     }
 
