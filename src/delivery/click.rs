@@ -208,12 +208,8 @@ impl Clicked<'_> {
 
     /// An ephemeral message: only the clicker sees it.
     fn tell_clicker(&self, text: &str) {
-        let mut message = Object::new();
-        message.string("channel", &self.click.channel);
-        message.string("user", &self.click.user);
-        message.string("thread_ts", &self.click.message_ts);
-        message.string("text", text);
-        if let Err(err) = self.call("chat.postEphemeral", Args::Json(&message.finish()), false) {
+        let message = ephemeral(self.click, text);
+        if let Err(err) = self.call("chat.postEphemeral", Args::Json(&message), false) {
             warn("cannot tell the clicker", &err);
         }
     }
@@ -228,6 +224,18 @@ impl Clicked<'_> {
             self.deadline,
         )
     }
+}
+
+/// `chat.postEphemeral` for the clicker, in the channel of the message clicked. Not in its
+/// thread: Slack shows an ephemeral message in a thread only when the thread already has a
+/// reply, and a fresh incident's parent has none (nor, when two click at once, does the
+/// parent whose first click is still being told).
+fn ephemeral(click: &Click, text: &str) -> String {
+    let mut message = Object::new();
+    message.string("channel", &click.channel);
+    message.string("user", &click.user);
+    message.string("text", text);
+    message.finish()
 }
 
 /// The incident a click is about: every button of ours carries its key as `value`; the
@@ -334,6 +342,22 @@ mod tests {
                 "{id} {value:?}"
             );
         }
+    }
+
+    /// Slack shows an ephemeral message in a thread only once the thread has a reply: the
+    /// clicker is told in the channel, where the message they clicked is.
+    #[test]
+    fn the_clicker_is_told_in_the_channel_not_in_a_thread_slack_may_not_show() {
+        let told: Value = serde_json::from_str(&ephemeral(
+            &click("ack", Some("arn:a")),
+            "Only this channel's responders can do that.",
+        ))
+        .expect("JSON");
+        assert_eq!(
+            told,
+            json!({"channel": "C1", "user": "U1",
+                "text": "Only this channel's responders can do that."})
+        );
     }
 
     #[test]
