@@ -133,22 +133,14 @@ impl Clicked<'_> {
         if responders.is_empty() || responders.contains(&self.click.user.as_str()) {
             return Ok(true);
         }
-        for group in responders.iter().filter(|r| r.starts_with('S')) {
-            let answer = self.call(
+        let groups = responders.iter().filter(|r| r.starts_with('S'));
+        in_a_group(groups.copied(), &self.click.user, |group| {
+            self.call(
                 "usergroups.users.list",
                 Args::Form(&form(&[("usergroup", group)])),
                 true,
-            )?;
-            let members = answer.get("users").and_then(Value::as_array);
-            if members
-                .into_iter()
-                .flatten()
-                .any(|u| u.as_str() == Some(self.click.user.as_str()))
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+            )
+        })
     }
 
     /// The parent shows the marks; the thread says what happened. Both best-effort: the
@@ -267,6 +259,39 @@ fn our_buttons(message: &Value) -> impl Iterator<Item = &Value> {
         .flatten()
 }
 
+/// Whether `user` is a member of one of `groups`, each listed by `members`
+/// (`usergroups.users.list`). A group Slack does not know (deleted since the route was
+/// written) has no members; any other failure is the answer only when no other group has
+/// the user, so that one group that cannot be listed keeps no one of another out.
+fn in_a_group<'g>(
+    groups: impl Iterator<Item = &'g str>,
+    user: &str,
+    mut members: impl FnMut(&str) -> Result<Value, Error>,
+) -> Result<bool, Error> {
+    let mut failed = None;
+    for group in groups {
+        match members(group) {
+            Ok(answer) => {
+                let users = answer.get("users").and_then(Value::as_array);
+                if users
+                    .into_iter()
+                    .flatten()
+                    .any(|u| u.as_str() == Some(user))
+                {
+                    return Ok(true);
+                }
+            }
+            Err(Error::SlackRejected { body, .. }) if body == "no_such_subteam" => {
+                log::line(Level::Warn, &"a responders user group is unknown to Slack")
+                    .str("usergroup", group)
+                    .emit();
+            }
+            Err(err) => failed = Some(err),
+        }
+    }
+    failed.map_or(Ok(false), Err)
+}
+
 fn refusal(why: &Refusal) -> String {
     match why {
         Refusal::Closed => "This incident is over: there is nothing to do on it.".to_string(),
@@ -358,6 +383,33 @@ mod tests {
             json!({"channel": "C1", "user": "U1",
                 "text": "Only this channel's responders can do that."})
         );
+    }
+
+    #[test]
+    fn a_group_slack_does_not_know_keeps_no_member_of_another_out() {
+        let lists = |group: &str| match group {
+            "S0GONE" => Err(Error::SlackRejected {
+                status: 200,
+                body: "no_such_subteam".into(),
+            }),
+            "S0DOWN" => Err(Error::SlackRejected {
+                status: 200,
+                body: "internal_error".into(),
+            }),
+            _ => Ok(json!({"ok": true, "users": ["U1", "U2"]})),
+        };
+        let member = |groups: &[&str], user: &str| in_a_group(groups.iter().copied(), user, lists);
+        assert!(matches!(member(&["S0GONE", "S0ONCALL"], "U2"), Ok(true)));
+        assert!(matches!(member(&["S0GONE", "S0ONCALL"], "U9"), Ok(false)));
+        assert!(matches!(member(&["S0GONE"], "U1"), Ok(false)));
+        // A group that cannot be listed now: its members may be refused wrongly, so the
+        // clicker is told to try again, unless another group has them.
+        assert!(matches!(member(&["S0DOWN", "S0ONCALL"], "U1"), Ok(true)));
+        assert!(matches!(
+            member(&["S0DOWN", "S0ONCALL"], "U9"),
+            Err(Error::SlackRejected { .. })
+        ));
+        assert!(matches!(member(&[], "U1"), Ok(false)));
     }
 
     #[test]
