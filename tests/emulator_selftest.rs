@@ -703,6 +703,106 @@ fn slack_api_posts_threads_and_channels() {
     assert_eq!(api.messages("C0OPS").len(), 1);
 }
 
+/// What the buttons' clicks use: `chat.postEphemeral` (kept apart from the channel's
+/// messages; shown in a thread only once it has a reply), `usergroups.users.list`, and
+/// `auth.test`'s `app_id`, absent unless set.
+#[test]
+fn slack_api_ephemerals_user_groups_and_the_app_id() {
+    use serde_json::json;
+    let emu = Emulator::start(Options::default());
+    let api = emu.slack_api();
+    let parent = ts_of(&post(&emu, json!({"channel": ALERTS, "text": "ALARM"})));
+    let ephemeral = |body: serde_json::Value| api_json(&emu, "chat.postEphemeral", body);
+    let first = ephemeral(json!({"channel": ALERTS, "user": "U0ALICE", "text": "only you"}));
+    assert_eq!(first["ok"], true, "{first}");
+    let in_thread = json!({"channel": "#alerts", "user": "U0BOB", "text": "in the thread",
+        "thread_ts": parent});
+    let quiet = ephemeral(in_thread.clone());
+    ts_of(&post(
+        &emu,
+        json!({"channel": ALERTS, "text": "a reply", "thread_ts": parent}),
+    ));
+    let shown = ephemeral(in_thread);
+    let error = |body: serde_json::Value| ephemeral(body)["error"].clone();
+    assert_eq!(
+        error(json!({"channel": ALERTS, "text": "x"})),
+        "user_not_found"
+    );
+    assert_eq!(
+        error(json!({"channel": ALERTS, "user": "U0ALICE"})),
+        "no_text"
+    );
+    assert_eq!(
+        error(json!({"channel": "#nope", "user": "U0ALICE", "text": "x"})),
+        "channel_not_found"
+    );
+    assert_eq!(
+        error(json!({"channel": ALERTS, "user": "U0ALICE", "text": "x", "thread_ts": "1.000001"})),
+        "thread_not_found"
+    );
+    api.set_channel_users(ALERTS, &["U0ALICE"]);
+    assert_eq!(
+        error(json!({"channel": ALERTS, "user": "U0BOB", "text": "x"})),
+        "user_not_in_channel"
+    );
+    let kept: Vec<(String, String, Option<String>, bool)> = api
+        .ephemerals()
+        .into_iter()
+        .map(|e| (e.user, e.text.unwrap_or_default(), e.thread_ts, e.shown))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("U0ALICE".into(), "only you".into(), None, true),
+            (
+                "U0BOB".into(),
+                "in the thread".into(),
+                Some(parent.clone()),
+                false
+            ),
+            (
+                "U0BOB".into(),
+                "in the thread".into(),
+                Some(parent.clone()),
+                true
+            ),
+        ]
+    );
+    let answered: Vec<&serde_json::Value> = [&first, &quiet, &shown]
+        .into_iter()
+        .map(|a| &a["message_ts"])
+        .collect();
+    assert!(answered.iter().all(|ts| ts.is_string()), "{answered:?}");
+    assert_eq!(api.ephemerals()[0].message_ts, first["message_ts"]);
+    let messages = api.messages(ALERTS);
+    assert_eq!(
+        messages.len(),
+        1,
+        "ephemerals are not the channel's messages"
+    );
+    assert_eq!(messages[0].replies.len(), 1);
+
+    api.add_usergroup("S0ONCALL", &["U0ALICE", "U0CAROL"]);
+    let members = api_form(&emu, "usergroups.users.list", &[("usergroup", "S0ONCALL")]);
+    assert_eq!(members["users"], json!(["U0ALICE", "U0CAROL"]), "{members}");
+    let unknown = api_form(&emu, "usergroups.users.list", &[("usergroup", "S0GONE")]);
+    assert_eq!(unknown["error"], "no_such_subteam");
+
+    assert!(api_post(&emu, "auth.test", Some(BOT), FORM, b"")
+        .json()
+        .get("app_id")
+        .is_none());
+    api.set_auth_app_id("A0EMUAPP");
+    let who = api_post(&emu, "auth.test", Some(BOT), FORM, b"").json();
+    assert_eq!(
+        (who["team_id"].clone(), who["app_id"].clone()),
+        (json!(emulator::slack_api::TEAM_ID), json!("A0EMUAPP"))
+    );
+    // The order calls reached the stand-in in.
+    let arrivals: Vec<u64> = api.calls().iter().map(|c| c.arrival).collect();
+    assert!(arrivals.windows(2).all(|w| w[0] < w[1]), "{arrivals:?}");
+}
+
 #[test]
 fn slack_api_updates_keep_what_is_omitted() {
     use serde_json::json;

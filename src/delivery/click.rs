@@ -138,22 +138,14 @@ impl Clicked<'_> {
         if responders.is_empty() || responders.contains(&self.click.user.as_str()) {
             return Ok(true);
         }
-        for group in responders.iter().filter(|r| r.starts_with('S')) {
-            let answer = self.call(
+        let groups = responders.iter().filter(|r| r.starts_with('S'));
+        in_a_group(groups.copied(), &self.click.user, |group| {
+            self.call(
                 "usergroups.users.list",
                 Args::Form(&form(&[("usergroup", group)])),
                 true,
-            )?;
-            let members = answer.get("users").and_then(Value::as_array);
-            if members
-                .into_iter()
-                .flatten()
-                .any(|u| u.as_str() == Some(self.click.user.as_str()))
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+            )
+        })
     }
 
     /// The parent shows the marks; the thread says what happened. Both best-effort: the
@@ -252,12 +244,8 @@ impl Clicked<'_> {
 
     /// An ephemeral message: only the clicker sees it.
     fn tell_clicker(&self, text: &str) {
-        let mut message = Object::new();
-        message.string("channel", &self.click.channel);
-        message.string("user", &self.click.user);
-        message.string("thread_ts", &self.click.message_ts);
-        message.string("text", text);
-        if let Err(err) = self.call("chat.postEphemeral", Args::Json(&message.finish()), false) {
+        let message = ephemeral(self.click, text);
+        if let Err(err) = self.call("chat.postEphemeral", Args::Json(&message), false) {
             warn("cannot tell the clicker", &err);
         }
     }
@@ -272,6 +260,18 @@ impl Clicked<'_> {
             self.deadline,
         )
     }
+}
+
+/// `chat.postEphemeral` for the clicker, in the channel of the message clicked. Not in its
+/// thread: Slack shows an ephemeral message in a thread only when the thread already has a
+/// reply, and a fresh incident's parent has none (nor, when two click at once, does the
+/// parent whose first click is still being told).
+fn ephemeral(click: &Click, text: &str) -> String {
+    let mut message = Object::new();
+    message.string("channel", &click.channel);
+    message.string("user", &click.user);
+    message.string("text", text);
+    message.finish()
 }
 
 /// The incident a click is about: every button of ours carries its key as `value`; the
@@ -320,6 +320,39 @@ fn rule_name(key: &str) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("alarm-to-slack-{hash:016x}")
+}
+
+/// Whether `user` is a member of one of `groups`, each listed by `members`
+/// (`usergroups.users.list`). A group Slack does not know (deleted since the route was
+/// written) has no members; any other failure is the answer only when no other group has
+/// the user, so that one group that cannot be listed keeps no one of another out.
+fn in_a_group<'g>(
+    groups: impl Iterator<Item = &'g str>,
+    user: &str,
+    mut members: impl FnMut(&str) -> Result<Value, Error>,
+) -> Result<bool, Error> {
+    let mut failed = None;
+    for group in groups {
+        match members(group) {
+            Ok(answer) => {
+                let users = answer.get("users").and_then(Value::as_array);
+                if users
+                    .into_iter()
+                    .flatten()
+                    .any(|u| u.as_str() == Some(user))
+                {
+                    return Ok(true);
+                }
+            }
+            Err(Error::SlackRejected { body, .. }) if body == "no_such_subteam" => {
+                log::line(Level::Warn, &"a responders user group is unknown to Slack")
+                    .str("usergroup", group)
+                    .emit();
+            }
+            Err(err) => failed = Some(err),
+        }
+    }
+    failed.map_or(Ok(false), Err)
 }
 
 fn refusal(why: &Refusal) -> String {
@@ -397,6 +430,49 @@ mod tests {
                 "{id} {value:?}"
             );
         }
+    }
+
+    /// Slack shows an ephemeral message in a thread only once the thread has a reply: the
+    /// clicker is told in the channel, where the message they clicked is.
+    #[test]
+    fn the_clicker_is_told_in_the_channel_not_in_a_thread_slack_may_not_show() {
+        let told: Value = serde_json::from_str(&ephemeral(
+            &click("ack", Some("arn:a")),
+            "Only this channel's responders can do that.",
+        ))
+        .expect("JSON");
+        assert_eq!(
+            told,
+            json!({"channel": "C1", "user": "U1",
+                "text": "Only this channel's responders can do that."})
+        );
+    }
+
+    #[test]
+    fn a_group_slack_does_not_know_keeps_no_member_of_another_out() {
+        let lists = |group: &str| match group {
+            "S0GONE" => Err(Error::SlackRejected {
+                status: 200,
+                body: "no_such_subteam".into(),
+            }),
+            "S0DOWN" => Err(Error::SlackRejected {
+                status: 200,
+                body: "internal_error".into(),
+            }),
+            _ => Ok(json!({"ok": true, "users": ["U1", "U2"]})),
+        };
+        let member = |groups: &[&str], user: &str| in_a_group(groups.iter().copied(), user, lists);
+        assert!(matches!(member(&["S0GONE", "S0ONCALL"], "U2"), Ok(true)));
+        assert!(matches!(member(&["S0GONE", "S0ONCALL"], "U9"), Ok(false)));
+        assert!(matches!(member(&["S0GONE"], "U1"), Ok(false)));
+        // A group that cannot be listed now: its members may be refused wrongly, so the
+        // clicker is told to try again, unless another group has them.
+        assert!(matches!(member(&["S0DOWN", "S0ONCALL"], "U1"), Ok(true)));
+        assert!(matches!(
+            member(&["S0DOWN", "S0ONCALL"], "U9"),
+            Err(Error::SlackRejected { .. })
+        ));
+        assert!(matches!(member(&[], "U1"), Ok(false)));
     }
 
     #[test]

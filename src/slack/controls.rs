@@ -65,7 +65,9 @@ pub fn blocks(text: &str, c: &Controls) -> String {
             });
         });
     }
-    let buttons = c.open || c.runbook.is_some();
+    // A mute is the alarm's and outlives the incident it was set on (its transitions keep
+    // coming to this thread): Unmute stays while it lasts.
+    let buttons = c.open || c.mute.is_some() || c.runbook.is_some();
     if buttons {
         blocks.object(|b| {
             b.string("type", "actions");
@@ -245,6 +247,26 @@ mod tests {
             ..closed
         };
         assert_eq!(ids(&parsed(&blocks("x", &with_runbook))), ["runbook"]);
+    }
+
+    /// A mute outlives the incident it was set on: an hour's mute goes on after the OK, and
+    /// its alarm's next ALARM comes to this thread. The parent keeps offering Unmute.
+    #[test]
+    fn a_closed_incident_of_a_muted_alarm_still_offers_unmute() {
+        let closed = Controls {
+            key: "k",
+            mute: Some(("U2", Some(1_796_000_000))),
+            ..Controls::default()
+        };
+        let shown = parsed(&blocks("x", &closed));
+        assert_eq!(ids(&shown), ["unmute"]);
+        assert_eq!(shown[2]["elements"][0]["value"], "k");
+        let until_ok = Controls {
+            mute: Some(("U2", None)),
+            runbook: Some("https://r"),
+            ..closed
+        };
+        assert_eq!(ids(&parsed(&blocks("x", &until_ok))), ["unmute", "runbook"]);
     }
 
     #[test]

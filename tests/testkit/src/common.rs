@@ -125,7 +125,8 @@ impl Lambda {
 }
 
 /// The strings that must never be printed: the webhook URL, its path and the long parts of
-/// the path, the secret access key, the session token, and any bot token or webhook path.
+/// the path, the secret access key, the session token, any bot token or webhook path, and the
+/// signing secret of the secret the emulator started with.
 pub fn secrets_of(emu: &Emulator) -> Vec<String> {
     let opts = emu.options();
     let slack = emu.slack_url();
@@ -139,6 +140,12 @@ pub fn secrets_of(emu: &Emulator) -> Vec<String> {
     secrets.extend(opts.session_token.clone());
     // Any bot token, whichever secret it came from (webhook paths: see below).
     secrets.extend([opts.bot_token.clone(), "xoxb-".into()]);
+    // The Slack app's signing secret, when the secret holds one (the buttons' clicks).
+    let secret: serde_json::Value =
+        serde_json::from_str(opts.secret_string.as_deref().unwrap_or("null")).unwrap_or_default();
+    if let Some(signing) = secret["SLACK_SIGNING_SECRET"].as_str() {
+        secrets.push(signing.to_string());
+    }
     secrets
 }
 

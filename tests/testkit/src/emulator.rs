@@ -5,6 +5,7 @@
 //! `tiny_http` server on `127.0.0.1:0`; every request is served on its own thread so that a
 //! long-polling `GET /next` never blocks the `POST /response` that follows it.
 
+pub mod click;
 pub mod cloudwatch;
 pub mod connects;
 pub mod delay;
@@ -20,7 +21,7 @@ pub mod slack_api;
 pub mod tls;
 
 pub use process::Bootstrap;
-pub use slack_api::{ApiCall, ApiFile, ApiMessage, Encoding, Fault, SlackApi};
+pub use slack_api::{ApiCall, ApiFile, ApiMessage, Encoding, Ephemeral, Fault, SlackApi};
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -347,6 +348,12 @@ impl Emulator {
         self.runtime.wait_outcome(request_id)
     }
 
+    /// The [`arrival`] of the `/response` or `/error` of `request_id`, once posted: to tell
+    /// what reached the Runtime API before or after a call to another stand-in.
+    pub fn outcome_arrival(&self, request_id: &str) -> Option<u64> {
+        self.runtime.outcome_arrival(request_id)
+    }
+
     /// Blocks until `/runtime/init/error` was posted; returns the first one.
     pub fn wait_init_error(&self) -> Posted {
         self.runtime.wait_init_error()
@@ -517,6 +524,15 @@ pub(crate) fn wait_for_timeout<T, R>(
             .unwrap_or_else(|e| e.into_inner())
             .0;
     }
+}
+
+/// The next number in the order in which requests reached the emulator's servers (every
+/// emulator of the test process counts on one counter): taken once a request has been read
+/// whole and before it is answered, so a client that waits for each answer before its next
+/// request sees its requests numbered in the order it sent them, whichever servers they went to.
+pub fn arrival() -> u64 {
+    static ARRIVALS: AtomicU64 = AtomicU64::new(1);
+    ARRIVALS.fetch_add(1, Ordering::SeqCst)
 }
 
 pub fn now_ms() -> u64 {

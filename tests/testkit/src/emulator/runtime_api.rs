@@ -31,6 +31,8 @@ struct Inner {
     /// Request ids handed out by `/next` and not yet answered.
     in_flight: HashSet<String>,
     outcomes: HashMap<String, Outcome>,
+    /// The `arrival` of each outcome's POST.
+    arrivals: HashMap<String, u64>,
     init_errors: Vec<Posted>,
     bodies: Vec<String>,
     shutdown: bool,
@@ -128,6 +130,10 @@ impl State {
         )
     }
 
+    pub fn outcome_arrival(&self, id: &str) -> Option<u64> {
+        lock(&self.inner).arrivals.get(id).copied()
+    }
+
     pub fn wait_init_error(&self) -> Posted {
         wait_for(
             &self.inner,
@@ -154,6 +160,7 @@ impl State {
 
     pub fn handle(&self, mut rq: tiny_http::Request) {
         let incoming = Incoming::read(&mut rq);
+        let arrival = super::arrival();
         if incoming.method == "POST" {
             lock(&self.inner).bodies.push(incoming.body_string());
         }
@@ -177,10 +184,10 @@ impl State {
                 };
                 if let Some(id) = tail.strip_suffix("/response") {
                     let outcome = Outcome::Response(incoming.body_string());
-                    self.record_outcome(rq, id, outcome);
+                    self.record_outcome(rq, id, outcome, arrival);
                 } else if let Some(id) = tail.strip_suffix("/error") {
                     let outcome = Outcome::Error(posted(&incoming));
-                    self.record_outcome(rq, id, outcome);
+                    self.record_outcome(rq, id, outcome, arrival);
                 } else {
                     not_found(rq);
                 }
@@ -189,7 +196,7 @@ impl State {
         }
     }
 
-    fn record_outcome(&self, rq: tiny_http::Request, raw_id: &str, outcome: Outcome) {
+    fn record_outcome(&self, rq: tiny_http::Request, raw_id: &str, outcome: Outcome, arrival: u64) {
         // Request ids travel in the path; a runtime may percent-encode them.
         let id = super::sigv4::percent_decode(raw_id);
         let mut s = lock(&self.inner);
@@ -198,6 +205,7 @@ impl State {
                 Outcome::Response(_) => s.fail_response.pop_front(),
                 Outcome::Error(_) => None,
             };
+            s.arrivals.insert(id.clone(), arrival);
             s.outcomes.insert(id, outcome);
             drop(s);
             self.cv.notify_all();

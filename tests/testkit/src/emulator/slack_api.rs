@@ -1,7 +1,8 @@
 //! Slack Web API stand-in for "app mode" (a bot token `xoxb-…`): `POST /api/<method>` for
-//! `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`, `conversations.replies`,
-//! `files.getUploadURLExternal` and `files.completeUploadExternal`, plus the upload URL
-//! (`POST /upload/<file_id>`) that `files.getUploadURLExternal` hands out.
+//! `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`, `conversations.history`,
+//! `conversations.replies`, `usergroups.users.list`, `files.getUploadURLExternal` and
+//! `files.completeUploadExternal`, plus the upload URL (`POST /upload/<file_id>`) that
+//! `files.getUploadURLExternal` hands out.
 //!
 //! Facts it follows: /work/shared/reference/slack-web-api.md. Where Slack's behaviour is unclear
 //! the stand-in is the stricter of the plausible choices, so that a bug in the bootstrap shows up
@@ -64,6 +65,9 @@ pub enum Fault {
 pub struct ApiCall {
     /// When the whole request had arrived (for timing what came before it).
     pub received: Instant,
+    /// Its place among everything the emulator's servers received ([`super::arrival`]): for
+    /// the order of requests to different stand-ins, without comparing clocks.
+    pub arrival: u64,
     pub method: String,
     /// The `Content-Type` header verbatim (so a test can tell `application/json` from
     /// `application/json; charset=utf-8`).
@@ -168,10 +172,28 @@ pub struct ApiFile {
     pub initial_comment: Option<String>,
 }
 
+/// A message `chat.postEphemeral` showed to one user: never stored with the channel's
+/// messages (no other user, nor the history, ever sees it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ephemeral {
+    pub channel: String,
+    pub user: String,
+    pub text: Option<String>,
+    pub blocks: Option<Value>,
+    pub thread_ts: Option<String>,
+    /// The `message_ts` answered.
+    pub message_ts: String,
+    /// Whether Slack would show it: one in a thread shows only in an active thread (one
+    /// with a reply), as chat.postEphemeral's docs say.
+    pub shown: bool,
+}
+
 struct Channel {
     name: String,
     member: bool,
     archived: bool,
+    /// `None`: every user is in it (the default); else only these may get ephemerals there.
+    users: Option<BTreeSet<String>>,
 }
 
 struct Inner {
@@ -180,6 +202,11 @@ struct Inner {
     channels: BTreeMap<String, Channel>,
     /// Every message of every channel, in posting order (ts increase with it).
     messages: Vec<ApiMessage>,
+    ephemerals: Vec<Ephemeral>,
+    /// User groups (`S…`) and their members, for `usergroups.users.list`.
+    usergroups: BTreeMap<String, Vec<String>>,
+    /// The `app_id` `auth.test` answers, if any (see `process`).
+    app_id: Option<String>,
     files: Vec<ApiFile>,
     calls: Vec<ApiCall>,
     faults: HashMap<String, VecDeque<Fault>>,
@@ -209,6 +236,7 @@ impl SlackApi {
                 name: DEFAULT_CHANNEL_NAME.to_string(),
                 member: true,
                 archived: false,
+                users: None,
             },
         );
         SlackApi {
@@ -217,6 +245,9 @@ impl SlackApi {
                 revoked: BTreeSet::new(),
                 channels,
                 messages: Vec::new(),
+                ephemerals: Vec::new(),
+                usergroups: BTreeMap::new(),
+                app_id: None,
                 files: Vec::new(),
                 calls: Vec::new(),
                 faults: HashMap::new(),
@@ -264,8 +295,30 @@ impl SlackApi {
                 name: name.trim_start_matches('#').to_string(),
                 member,
                 archived: false,
+                users: None,
             },
         );
+    }
+
+    /// Only `users` are in channel `id` from now on: an ephemeral for anyone else answers
+    /// `user_not_in_channel`.
+    pub fn set_channel_users(&self, id: &str, users: &[&str]) {
+        if let Some(c) = lock(&self.inner).channels.get_mut(id) {
+            c.users = Some(users.iter().map(|u| u.to_string()).collect());
+        }
+    }
+
+    /// Adds or replaces the user group `id` (`S…`) with these members.
+    pub fn add_usergroup(&self, id: &str, users: &[&str]) {
+        lock(&self.inner).usergroups.insert(
+            id.to_string(),
+            users.iter().map(|u| u.to_string()).collect(),
+        );
+    }
+
+    /// From now on `auth.test` also answers this `app_id` (by default it names none).
+    pub fn set_auth_app_id(&self, app_id: &str) {
+        lock(&self.inner).app_id = Some(app_id.to_string());
     }
 
     /// Every later call naming it answers `is_archived`.
@@ -376,11 +429,26 @@ impl SlackApi {
         lock(&self.inner).files.clone()
     }
 
+    /// Every ephemeral message, in order.
+    pub fn ephemerals(&self) -> Vec<Ephemeral> {
+        lock(&self.inner).ephemerals.clone()
+    }
+
+    /// The message `ts` of `channel` as Slack shows it to a client (and sends it back in a
+    /// click's payload): `type`, `ts`, `user`, `bot_id`, `text`, `blocks`, `attachments`,
+    /// `metadata`, thread fields. Panics if there is no such message.
+    pub fn shown(&self, channel: &str, ts: &str) -> Value {
+        let shown = lock(&self.inner).render(channel, ts, true);
+        assert!(!shown.is_null(), "no message {ts} in {channel}");
+        shown
+    }
+
     // ---- serving ----------------------------------------------------------------------------
 
     pub fn handle(&self, mut rq: tiny_http::Request) {
         let incoming = Incoming::read(&mut rq);
         let received = Instant::now();
+        let arrival = super::arrival();
         let path = incoming.path().to_string();
         if let Some(file_id) = path.strip_prefix("/upload/") {
             return self.handle_upload(rq, &incoming, file_id);
@@ -448,6 +516,7 @@ impl SlackApi {
 
         let call = ApiCall {
             received,
+            arrival,
             method,
             content_type,
             encoding: request.encoding,
@@ -552,13 +621,24 @@ impl SlackApi {
             Some(t) => t,
         };
         match method {
-            "auth.test" => Ok(json!({
-                "url": "https://emulator.slack.com/", "team": "Emulator", "user": "alarm-bot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
-                "is_enterprise_install": false,
-            })),
+            // Choice: no `app_id` unless a test sets one. Slack's documented answer and the
+            // answers reported for bot tokens name `team_id`, `user_id` and `bot_id`; its SDKs
+            // type `app_id` as optional. So the bootstrap must not need it.
+            "auth.test" => {
+                let mut answer = json!({
+                    "url": "https://emulator.slack.com/", "team": "Emulator", "user": "alarm-bot",
+                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
+                    "is_enterprise_install": false,
+                });
+                if let Some(app) = &s.app_id {
+                    answer["app_id"] = app.clone().into();
+                }
+                Ok(answer)
+            }
             "chat.postMessage" => s.post_message(&token, p),
             "chat.update" => s.update(&token, p),
+            "chat.postEphemeral" => s.post_ephemeral(p),
+            "usergroups.users.list" => s.usergroup_users(p),
             "conversations.history" => s.history(p),
             "conversations.replies" => s.replies(p),
             "files.getUploadURLExternal" => s.get_upload_url(p, &self.base()),
@@ -717,6 +797,54 @@ impl Inner {
             "channel": channel, "ts": ts, "text": text,
             "message": self.render(&channel, &ts, true),
         }))
+    }
+
+    /// `chat.postEphemeral`: `channel` (ID or name), `user`, and `text`, `blocks` or
+    /// `attachments`. Answers `message_ts`; the message is kept apart from the channel's.
+    ///
+    /// Choice: a missing `user` is `user_not_found` (Slack's code for it is not documented);
+    /// a `thread_ts` must be a parent in the channel, as for `chat.postMessage`.
+    fn post_ephemeral(&mut self, p: &Params) -> Outcome {
+        let channel = self.channel(str_param(p, "channel"), true)?;
+        let user = str_param(p, "user").ok_or("user_not_found")?;
+        let in_channel = self.channels[&channel]
+            .users
+            .as_ref()
+            .is_none_or(|users| users.contains(&user));
+        if !in_channel {
+            return Err("user_not_in_channel".into());
+        }
+        let text = str_param(p, "text");
+        let blocks = blocks_param(p)?;
+        if text.is_none() && blocks.is_none() && attachments_param(p)?.is_none() {
+            return Err("no_text".into());
+        }
+        let thread_ts = self.thread(&channel, str_param(p, "thread_ts"))?;
+        let shown = thread_ts.as_ref().is_none_or(|parent| {
+            self.messages
+                .iter()
+                .any(|m| m.channel == channel && m.thread_ts.as_ref() == Some(parent))
+        });
+        let message_ts = self.next_ts();
+        self.ephemerals.push(Ephemeral {
+            channel,
+            user,
+            text,
+            blocks,
+            thread_ts,
+            message_ts: message_ts.clone(),
+            shown,
+        });
+        Ok(json!({"message_ts": message_ts}))
+    }
+
+    /// `usergroups.users.list`: the members of `usergroup`. Choice: disabled groups are not
+    /// modelled (`include_disabled` is ignored); a missing or unknown group is
+    /// `no_such_subteam`.
+    fn usergroup_users(&self, p: &Params) -> Outcome {
+        let group = str_param(p, "usergroup").ok_or("no_such_subteam")?;
+        let users = self.usergroups.get(&group).ok_or("no_such_subteam")?;
+        Ok(json!({"users": users}))
     }
 
     /// Newest first; top-level messages and replies broadcast to the channel (as Slack shows
