@@ -621,6 +621,77 @@ fn mute_for_an_hour_holds_across_an_ok_until_unmuted() {
 /// the parent and no buttons; a later transition stays in its thread until an ALARM, which
 /// opens a new parent even when it comes from INSUFFICIENT_DATA.
 #[test]
+fn with_mute_cloudwatch_a_timed_mute_is_an_alarm_mute_rule_until_unmuted() {
+    let (moto, creds) = moto_with_table();
+    let mut env = env_for(&moto);
+    env.push(("MUTE_CLOUDWATCH".to_string(), "true".to_string()));
+    let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let lambda = Lambda::start_with(options(&creds, secret(json!({}))), &set, &[]);
+    moto.reset_auth("0");
+    let emu = &lambda.emu;
+    post(&lambda, transition("lag", "ALARM", "OK", &at(-120), None));
+    let ts = parents(emu, CHANNEL).remove(0);
+    let started = emulator::click::now_secs();
+    accepted(
+        emu,
+        &click(emu, CHANNEL, &ts, "mute", "U0ALICE")
+            .choose("14400")
+            .signed(SIGNING_SECRET),
+    );
+    let rules = emu.cloudwatch().mute_rules();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let (name, rule) = rules.iter().next().expect("one rule");
+    assert!(name.starts_with("alarm-to-slack-"), "{name}");
+    assert_eq!(rule["MuteTargets"]["AlarmNames"], json!(["lag"]));
+    let schedule = &rule["Rule"]["Schedule"];
+    assert_eq!(schedule["Duration"], "PT4H");
+    assert_eq!(schedule["Timezone"], "UTC");
+    let expression = schedule["Expression"].as_str().unwrap_or_default();
+    let minute = |secs: i64| {
+        let t = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time");
+        format!(
+            "at({:04}-{:02}-{:02}T{:02}:{:02})",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
+    };
+    let done = emulator::click::now_secs();
+    assert!(
+        expression == minute(started) || expression == minute(done),
+        "{expression} is not the click's minute"
+    );
+    // Until OK makes no rule (the OK that ends it would not come); Unmute deletes the rule.
+    let parent = shown(emu, CHANNEL, &ts);
+    accepted(
+        emu,
+        &Click::on(&parent, CHANNEL, "unmute", "U0ALICE").signed(SIGNING_SECRET),
+    );
+    assert!(emu.cloudwatch().mute_rules().is_empty());
+    accepted(
+        emu,
+        &click(emu, CHANNEL, &ts, "mute", "U0ALICE")
+            .choose("ok")
+            .signed(SIGNING_SECRET),
+    );
+    assert!(emu.cloudwatch().mute_rules().is_empty());
+    let calls: Vec<String> = emu
+        .cloudwatch()
+        .calls()
+        .iter()
+        .map(|c| c.operation.clone())
+        .collect();
+    assert_eq!(calls, ["PutAlarmMuteRule", "DeleteAlarmMuteRule"]);
+    assert!(emu
+        .cloudwatch()
+        .calls()
+        .iter()
+        .all(|c| c.signature_ok && c.status == 200));
+}
+
+#[test]
 fn resolve_ends_the_incident_and_the_next_alarm_opens_a_new_parent() {
     let (moto, creds) = moto_with_table();
     let lambda = start(&moto, &creds, secret(json!({})));
