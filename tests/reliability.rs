@@ -66,7 +66,26 @@ fn slack_429_beyond_the_deadline_fails_typed_without_waiting() {
     let posted = expect_error(lambda.invoke(alarm_event("limited")));
     assert_error_type(&posted, "Slack.RateLimited");
     assert_eq!(lambda.emu.slack_posts().len(), 1);
-    lambda.assert_serves_an_alarm();
+    // The channel's Retry-After holds every later message, not only the retried one: the
+    // next alarm goes back to Lambda without a request Slack would refuse (or drop).
+    let held = expect_error(lambda.invoke(alarm_event("next")));
+    assert_error_type(&held, "Invocation.Timeout");
+    assert!(held.body.contains("channel's turn"), "{}", held.body);
+    assert_eq!(lambda.emu.slack_posts().len(), 1);
+}
+
+#[test]
+fn a_burst_of_alarms_to_one_channel_keeps_slacks_pace() {
+    let lambda = Lambda::start(Options::default());
+    // Slack's documented pace, strictly: one message per second, no burst beyond one. A post
+    // sooner than that would be answered 429 (and, on Slack, may be accepted and not shown).
+    lambda.emu.slack_rate_limit(1, 1.0);
+    for i in 0..4 {
+        expect_response(lambda.invoke(alarm_event(&format!("burst-{i}"))));
+    }
+    let posts = lambda.emu.slack_posts();
+    let statuses: Vec<u16> = posts.iter().map(|p| p.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200], "every post within the pace");
 }
 
 #[test]

@@ -80,7 +80,8 @@ pub fn deliver(
                 .word("webhook", hook.redacted())
                 .str("payload", payload.as_str())
                 .emit();
-            webhook::post(cx.agent, hook, &payload, cx.deadline).map(|s| Sent::Posted(Some(s)))
+            webhook::post(cx.agent, hook, &payload, cx.web_api.pace(), cx.deadline)
+                .map(|s| Sent::Posted(Some(s)))
         }
         (Target::App(token), To::Channel(channel)) => {
             let app = App {

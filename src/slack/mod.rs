@@ -6,6 +6,7 @@ pub mod controls;
 pub mod incident_words;
 pub mod message;
 pub mod mrkdwn;
+pub mod pace;
 pub mod routes;
 pub mod secret;
 pub mod trigger_words;

@@ -1,6 +1,7 @@
 //! Slack's Web API with a bot token: one method call, its errors sorted. Failures of a
 //! method come as HTTP 200 `{"ok": false, "error": "<code>"}`.
 
+use super::pace::Pace;
 use super::secret::BotToken;
 use crate::error::Error;
 use crate::http::url::Url;
@@ -15,6 +16,8 @@ pub struct WebApi {
     host: String,
     /// The host alone: the one host besides Slack's file hosts that an answer may send us to.
     api_host: String,
+    /// `chat.postMessage`'s pace per channel, kept across warm invocations.
+    pace: Pace,
 }
 
 /// Where `files.getUploadURLExternal` sends the bytes: `https://files.slack.com/upload/v1/…`
@@ -44,6 +47,7 @@ impl WebApi {
             base,
             host,
             api_host,
+            pace: Pace::default(),
         }
     }
 
@@ -78,6 +82,11 @@ impl WebApi {
         )))
     }
 
+    /// The pace of posts per channel, which webhooks keep too.
+    pub fn pace(&self) -> &Pace {
+        &self.pace
+    }
+
     /// Calls `method`; the answer when `ok` is true. `idempotent`: whether sending it twice
     /// does no harm (a post does harm: a timeout after sending is not re-sent).
     pub fn call(
@@ -101,7 +110,15 @@ impl WebApi {
             Args::Json(body) => ("application/json; charset=utf-8", body),
             Args::Form(body) => ("application/x-www-form-urlencoded", body),
         };
+        // Only posts are paced: Slack's one message per second per channel is theirs.
+        let paced = match method {
+            "chat.postMessage" => channel_of(body),
+            _ => None,
+        };
         retry(deadline, || {
+            if let Some(channel) = paced {
+                self.pace.turn(channel, deadline).map_err(Failure::Final)?;
+            }
             let mut response = deadline
                 .bound(agent.post(&url), peer.step)
                 .map_err(Failure::Final)?
@@ -132,9 +149,24 @@ impl WebApi {
                     ))),
                     other => other,
                 })?;
-            answer(status, retry_after, &text, idempotent)
+            let answer = answer(status, retry_after, &text, idempotent);
+            if let Some(channel) = paced {
+                self.pace.done(channel);
+                if let Err(Failure::After(wait, _)) = &answer {
+                    self.pace.hold(channel, *wait);
+                }
+            }
+            answer
         })
     }
+}
+
+/// The `channel` of a post's JSON arguments: its first `"channel":"…"`, which is the top
+/// level's (a quote inside a string is escaped, and `render` writes the channel before the
+/// card's objects). IDs and names hold no escapes.
+fn channel_of(args: &str) -> Option<&str> {
+    let (_, rest) = args.split_once(r#""channel":""#)?;
+    rest.split_once('"').map(|(channel, _)| channel)
 }
 
 /// Sorts an answer: the JSON when `ok`, else what the failure asks of the retry loop.
@@ -207,6 +239,14 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_posts_channel_is_read_from_its_top_level_key() {
+        let payload =
+            r#"{"text":"a \"channel\":\"C666\" in text","channel":"C0PAY","attachments":[]}"#;
+        assert_eq!(channel_of(payload), Some("C0PAY"));
+        assert_eq!(channel_of(r#"{"text":"x"}"#), None);
+    }
 
     fn error_type(result: Result<Value, Failure>) -> String {
         match result {

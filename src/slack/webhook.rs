@@ -1,6 +1,7 @@
 //! The Slack incoming webhook and how we post to it.
 //! The webhook URL is a credential: it is only ever shown as its host.
 
+use super::pace::Pace;
 use crate::error::Error;
 use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
@@ -82,13 +83,24 @@ impl fmt::Debug for Webhook {
 
 /// Posts a ready JSON payload, retrying what Slack or the network say is
 /// passing: 429 after `Retry-After`, 5xx and network errors with backoff.
+/// A webhook posts to one channel: it is paced as one (`pace.rs`).
 pub fn post(
     agent: &ureq::Agent,
     webhook: &Webhook,
     payload: &str,
+    pace: &Pace,
     deadline: Deadline,
 ) -> Result<u16, Error> {
-    retry(deadline, || post_once(agent, webhook, payload, deadline))
+    let channel = format!("webhook-{:016x}", webhook.fingerprint());
+    retry(deadline, || {
+        pace.turn(&channel, deadline).map_err(Failure::Final)?;
+        let posted = post_once(agent, webhook, payload, deadline);
+        pace.done(&channel);
+        if let Err(Failure::After(wait, _)) = &posted {
+            pace.hold(&channel, *wait);
+        }
+        posted
+    })
 }
 
 fn post_once(
