@@ -3,6 +3,7 @@
 //! this file only sequences the records and reports.
 
 use crate::alarm::event::{self, Notification};
+use crate::alarm::sqs;
 use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
@@ -17,11 +18,13 @@ use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::{Deadline, Preconnect};
 use crate::incident::store::Store;
+use crate::json::Object;
 use crate::log::{self, Level};
 use crate::runtime::Invocation;
 use crate::secret_cache::SecretCache;
-use crate::slack::message;
+use crate::slack::secret::To;
 use crate::slack::web_api::WebApi;
+use crate::slack::{digest, message, webhook};
 use crate::text::sanitize;
 use std::time::Instant;
 
@@ -112,6 +115,9 @@ impl Handler {
                 Err(Unreadable::Event(_)) => {}
             }
         }
+        if let Some(batch) = sqs::batch(&invocation.body) {
+            return self.serve_batch(&batch?, invocation.deadline);
+        }
         let started = Instant::now();
         let mut report = Report::default();
         let mut reached = Vec::new();
@@ -153,6 +159,127 @@ impl Handler {
             .emit();
 
         result.map(|posted| format!("{{\"posted\":{posted}}}"))
+    }
+
+    /// An SQS batch: each record delivered on its own, the ones that failed named in the
+    /// answer (`batchItemFailures`) so that only they come back. In webhook mode the batch's
+    /// alarms for one webhook go as one digest (`slack/digest.rs`). A secret that cannot be
+    /// read fails the whole batch, as it would fail each record.
+    fn serve_batch(
+        &mut self,
+        records: &[sqs::Record],
+        deadline: Deadline,
+    ) -> Result<String, Error> {
+        let started = Instant::now();
+        let (settings, lookup) = self.credentials.settings(&self.agent, deadline)?;
+        let notifications: Vec<Vec<Notification>> = records
+            .iter()
+            .map(|r| sqs::notifications(&r.body))
+            .collect();
+        let mut failed = vec![false; records.len()];
+        // (record, notification, destination), and the webhook digests by target.
+        let mut singles = Vec::new();
+        let mut digests: Vec<(u64, Vec<(usize, &Notification)>, _)> = Vec::new();
+        for (i, list) in notifications.iter().enumerate() {
+            for notification in list {
+                let destinations = match settings.destinations(notification) {
+                    Ok(d) => d,
+                    Err(err) => {
+                        warn_record(&records[i].id, &err);
+                        failed[i] = true;
+                        continue;
+                    }
+                };
+                for destination in destinations {
+                    match (&destination.to, notification) {
+                        (To::Webhook(..), Notification::Alarm(_))
+                            if destination.flap_seconds.is_none() =>
+                        {
+                            let id = destination.to.id();
+                            match digests.iter_mut().find(|(d, ..)| *d == id) {
+                                Some((_, alarms, _)) => alarms.push((i, notification)),
+                                None => digests.push((id, vec![(i, notification)], destination)),
+                            }
+                        }
+                        _ => singles.push((i, notification, destination)),
+                    }
+                }
+            }
+        }
+        let cx = Context {
+            agent: &self.agent,
+            settings,
+            format: self.format,
+            web_api: &self.web_api,
+            incidents: self.incidents.as_ref(),
+            graphs: &self.graphs,
+            sparkline: None,
+            deadline,
+        };
+        let mut posted = 0;
+        for (_, alarms, destination) in digests {
+            let To::Webhook(hook, channel) = destination.to else {
+                continue;
+            };
+            // One alarm alone keeps its card.
+            if let [(i, notification)] = alarms[..] {
+                singles.push((i, notification, destination));
+                continue;
+            }
+            let list: Vec<&crate::alarm::Alarm> = alarms
+                .iter()
+                .filter_map(|(_, n)| match n {
+                    Notification::Alarm(alarm) => Some(&**alarm),
+                    Notification::Text { .. } => None,
+                })
+                .collect();
+            let sender = [
+                ("channel", channel),
+                ("username", settings.username.as_deref()),
+                ("icon_emoji", settings.icon_emoji.as_deref()),
+            ];
+            for payload in digest::render(&list, sender) {
+                if let Err(err) =
+                    webhook::post(&self.agent, hook, &payload, self.web_api.pace(), deadline)
+                {
+                    for (i, _) in &alarms {
+                        warn_record(&records[*i].id, &err);
+                        failed[*i] = true;
+                    }
+                    break;
+                }
+                posted += 1;
+            }
+        }
+        for (i, notification, destination) in singles {
+            if failed[i] {
+                continue;
+            }
+            let note = self.flaps.note(notification, destination.flap_seconds);
+            match delivery::deliver(&cx, &destination, note.as_deref(), notification, &mut None) {
+                Ok(Sent::Posted(_)) => posted += 1,
+                Ok(Sent::Already) => {}
+                Err(err) => {
+                    warn_record(&records[i].id, &err);
+                    failed[i] = true;
+                }
+            }
+            self.flaps.saw(notification);
+        }
+        let mut answer = Object::new();
+        answer.array("batchItemFailures", |list| {
+            for (record, _) in records.iter().zip(&failed).filter(|(_, f)| **f) {
+                list.object(|item| item.string("itemIdentifier", &record.id));
+            }
+        });
+        log::line(Level::Info, &"batch done")
+            .num("records", records.len() as u64)
+            .num("failed", failed.iter().filter(|f| **f).count() as u64)
+            .num("posted", posted)
+            .word("secretCache", Some(lookup))
+            .num("durationMs", started.elapsed().as_millis() as u64)
+            .emit();
+        Ok(answer.finish())
     }
 
     /// Posts every record; `reached` collects the deliveries that are done (this time, or
@@ -293,6 +420,16 @@ impl Handler {
         }
         Ok(report.posted)
     }
+}
+
+fn warn_record(id: &str, err: &Error) {
+    log::line(
+        Level::Warn,
+        &"an SQS record could not be delivered; it comes back",
+    )
+    .str("messageId", id)
+    .error(err)
+    .emit();
 }
 
 #[cfg(test)]

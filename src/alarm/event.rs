@@ -61,6 +61,11 @@ pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
         .collect()
 }
 
+/// An SNS message as a notification: an alarm when it is one, else its text.
+pub fn of_message(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -> Notification {
+    notification(subject, message, topic_arn)
+}
+
 fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -> Notification {
     // Only a JSON document that is an alarm is an alarm; anything else is delivered as it came.
     let mut json = false;

@@ -5,6 +5,7 @@
 
 pub mod arn;
 pub mod event;
+pub mod sqs;
 pub mod timestamp;
 pub mod trigger;
 

@@ -12,7 +12,7 @@ use crate::alarm::Alarm;
 use crate::json::{self, Object};
 
 /// Slack cuts `text` at 40,000 characters; stay below it and show the cut.
-const MAX_TEXT_CHARS: usize = 39_000;
+pub const MAX_TEXT_CHARS: usize = 39_000;
 /// Slack documents no limits for legacy attachments; these keep a card within what it
 /// allows a Block Kit section (3,000 characters), and a title to the longest alarm name.
 const MAX_CARD_TEXT_CHARS: usize = 3_000;
@@ -190,7 +190,7 @@ impl Attachment {
 }
 
 /// `<AlarmName> state is now <NewStateValue>: <NewStateReason>`: the line users search for.
-fn seed_line(alarm: &Alarm) -> String {
+pub fn seed_line(alarm: &Alarm) -> String {
     let line = format!(
         "{} state is now {}: {}",
         escape(&alarm.name),

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod controls;
+pub mod digest;
 pub mod incident_words;
 pub mod message;
 pub mod mrkdwn;
