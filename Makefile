@@ -170,7 +170,7 @@ lint: toolchain
 # The end-to-end tests run the one release `bootstrap` that `make zip` ships.
 E2E_TESTS := --test bootstrap --test reliability --test golden --test operations --test app_mode --test routing \
   --test cargo_lambda --test moto --test threads --test graph --test hostile --test incidents --test buttons \
-  --test batches
+  --test batches --test storms
 ifeq ($(ARCH),arm64)
 # The arm64 binary runs under qemu-user through a wrapper (binfmt_misc is not registered
 # in containers and CI). Unit tests are host code: `make test` (x86_64) runs them.

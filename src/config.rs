@@ -33,6 +33,11 @@ pub struct Config {
     pub cloudwatch: aws::Client,
     /// `MUTE_CLOUDWATCH`: a Mute click also mutes the alarm's actions in CloudWatch.
     pub mute_cloudwatch: bool,
+    /// `STORM_THRESHOLD` (0: off) and `STORM_WINDOW_SECONDS`.
+    pub storm_threshold: u64,
+    pub storm_window: Duration,
+    /// `SLACK_PACE_MILLISECONDS`.
+    pub slack_pace: Duration,
     /// Where to open a connection while the secret is fetched: the webhook's origin, guessed.
     pub slack_preconnect: Option<String>,
 }
@@ -145,6 +150,9 @@ impl Config {
         };
 
         let secret_ttl = seconds(&env, &settings::SECRET_TTL_SECONDS)?;
+        let storm_threshold = count(&env, &settings::STORM_THRESHOLD)?;
+        let storm_window = seconds(&env, &settings::STORM_WINDOW_SECONDS)?;
+        let slack_pace = Duration::from_millis(count(&env, &settings::SLACK_PACE_MILLISECONDS)?);
         let secret_max_stale = seconds(&env, &settings::SECRET_MAX_STALE_SECONDS)?;
 
         let slack_preconnect = preconnect(&env)?;
@@ -165,6 +173,9 @@ impl Config {
             },
             metric_graph,
             mute_cloudwatch,
+            storm_threshold,
+            storm_window,
+            slack_pace,
             slack_api_url,
             incident_table,
             secrets_manager: aws::Client {
@@ -215,6 +226,22 @@ fn seconds(
         None => Ok(Duration::from_secs(default)),
         Some((_, v)) => match v.parse::<u64>() {
             Ok(secs) if secs <= max => Ok(Duration::from_secs(secs)),
+            _ => Err(Error::config(setting.name(), setting.rule())),
+        },
+    }
+}
+
+fn count(env: &impl Fn(&str) -> Option<String>, setting: &'static Setting) -> Result<u64, Error> {
+    let Value::Count { default, max } = setting.value else {
+        return Err(Error::config(
+            setting.name(),
+            "is not a count in src/settings.rs",
+        ));
+    };
+    match setting.read(env) {
+        None => Ok(default),
+        Some((_, v)) => match v.parse::<u64>() {
+            Ok(n) if n <= max => Ok(n),
             _ => Err(Error::config(setting.name(), setting.rule())),
         },
     }

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::{Deadline, Preconnect};
 use crate::incident::store::Store;
+use crate::incident::storm::Storms;
 use crate::json::Object;
 use crate::log::{self, Level};
 use crate::runtime::Invocation;
@@ -41,6 +42,8 @@ pub struct Handler {
     identity: Option<Identity>,
     /// `MUTE_CLOUDWATCH`: CloudWatch, for a Mute's alarm mute rule.
     mute_rules: Option<CloudWatch>,
+    /// `STORM_THRESHOLD`: storm grouping, with threads and a threshold above 0.
+    storms: Option<Storms>,
 }
 
 /// What the log line says about an invocation, filled in as it goes.
@@ -71,7 +74,7 @@ impl Handler {
                 )),
             ),
             format: config.message_format,
-            web_api: WebApi::new(&config.slack_api_url),
+            web_api: WebApi::new(&config.slack_api_url, config.slack_pace),
             incidents: config
                 .incident_table
                 .as_ref()
@@ -86,6 +89,12 @@ impl Handler {
             mute_rules: config
                 .mute_cloudwatch
                 .then(|| CloudWatch::new(config.cloudwatch.clone())),
+            storms: (config.incident_table.is_some() && config.storm_threshold > 0).then_some(
+                Storms {
+                    threshold: config.storm_threshold,
+                    window_ms: config.storm_window.as_millis() as i64,
+                },
+            ),
         }
     }
 
@@ -212,6 +221,7 @@ impl Handler {
             format: self.format,
             web_api: &self.web_api,
             incidents: self.incidents.as_ref(),
+            storms: self.storms,
             graphs: &self.graphs,
             sparkline: None,
             deadline,
@@ -374,6 +384,7 @@ impl Handler {
                         format: self.format,
                         web_api: &self.web_api,
                         incidents: self.incidents.as_ref(),
+                        storms: self.storms,
                         graphs: &self.graphs,
                         sparkline,
                         deadline,

@@ -47,6 +47,8 @@ pub enum Value {
     },
     /// Whole seconds up to `max`; unset is `default`.
     Seconds { default: u64, max: u64 },
+    /// A whole number up to `max`; unset is `default`.
+    Count { default: u64, max: u64 },
     /// Text such as a URL, following `rule`; unset is `default`.
     Text {
         default: &'static str,
@@ -171,6 +173,48 @@ pub const MUTE_CLOUDWATCH: Setting = Setting {
            makes none: the OK that ends it would not come",
     when_wrong: "init error. Denied or failed: a `WARN`, and the mute in Slack stands",
     see: "app-mode.md",
+};
+
+pub const SLACK_PACE_MILLISECONDS: Setting = Setting {
+    names: &["SLACK_PACE_MILLISECONDS"],
+    place: Place::Env,
+    value: Value::Count {
+        default: 1000,
+        max: 60_000,
+    },
+    does: "the least time between two posts of this process to one channel (or webhook), and \
+           after a 429 its `Retry-After` for every later post there: Slack documents about one \
+           message per second per channel and may not show what exceeds a burst; `0` posts \
+           without waiting",
+    when_wrong: "init error. A turn that does not fit the time left: `Invocation.Timeout` before \
+                 anything is sent, and Lambda retries",
+    see: "operations.md",
+};
+
+pub const STORM_THRESHOLD: Setting = Setting {
+    names: &["STORM_THRESHOLD"],
+    place: Place::Env,
+    value: Value::Count {
+        default: 5,
+        max: 1000,
+    },
+    does: "app mode with `INCIDENT_TABLE`: once more new incidents than this open in one channel \
+           within `STORM_WINDOW_SECONDS`, the later ones reply under one storm message instead \
+           of opening parents of their own; `0` turns storm grouping off",
+    when_wrong: "init error. The store failing: a `WARN`, and the alarm opens its own parent",
+    see: "operations.md",
+};
+
+pub const STORM_WINDOW_SECONDS: Setting = Setting {
+    names: &["STORM_WINDOW_SECONDS"],
+    place: Place::Env,
+    value: Value::Seconds {
+        default: 60,
+        max: 3600,
+    },
+    does: "how long a storm's count of new incidents per channel runs before it starts over",
+    when_wrong: "init error",
+    see: "operations.md",
 };
 
 pub const SLACK_API_URL: Setting = Setting {
@@ -457,6 +501,9 @@ pub const SETTINGS: &[Setting] = &[
     INCIDENT_TABLE,
     METRIC_GRAPH,
     MUTE_CLOUDWATCH,
+    STORM_THRESHOLD,
+    STORM_WINDOW_SECONDS,
+    SLACK_PACE_MILLISECONDS,
     SLACK_API_URL,
     SLACK_PRECONNECT,
     AWS_LAMBDA_LOG_FORMAT,
@@ -511,7 +558,9 @@ impl Setting {
             Value::Required(_) => "required".to_string(),
             Value::Lambda(_) => "set by Lambda".to_string(),
             Value::Word { default, .. } | Value::Text { default, .. } => format!("`{default}`"),
-            Value::Seconds { default, .. } => format!("`{default}`"),
+            Value::Seconds { default, .. } | Value::Count { default, .. } => {
+                format!("`{default}`")
+            }
             Value::Name { unset, .. } => format!("none ({unset})"),
             Value::Endpoint(Some(prefix)) => format!(
                 "`{}`, else `https://{prefix}.{{region}}.amazonaws.com`",
@@ -536,10 +585,12 @@ impl Setting {
                     _ => format!("one of {}, in any case", quoted.join(", ")),
                 }
             }
-            Value::Seconds { max, .. } => format!(
+            Value::Seconds { max, .. } if max >= 86_400 => format!(
                 "a whole number of seconds, `0` to `{max}` ({} days)",
                 max / 86_400
             ),
+            Value::Seconds { max, .. } => format!("a whole number of seconds, `0` to `{max}`"),
+            Value::Count { max, .. } => format!("a whole number, `0` to `{max}`"),
             Value::Name {
                 min,
                 max,

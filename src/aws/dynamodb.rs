@@ -31,7 +31,8 @@ pub type Item = Map<String, Value>;
 /// What a conditional write did.
 #[derive(Debug, PartialEq)]
 pub enum Written {
-    Done,
+    /// Written; the item as it now is when the request asked for it (`ReturnValues`).
+    Done(Option<Item>),
     /// The condition did not hold; the item as it is (`ReturnValuesOnConditionCheckFailure`).
     Refused(Option<Item>),
 }
@@ -85,7 +86,11 @@ impl DynamoDb {
                     _ => None,
                 })
             }
-            _ => Written::Done,
+            Value::Object(mut body) => Written::Done(match body.remove("Attributes") {
+                Some(Value::Object(item)) => Some(item),
+                _ => None,
+            }),
+            _ => Written::Done(None),
         })
     }
 

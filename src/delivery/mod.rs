@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::Deadline;
 use crate::incident::store::Store;
+use crate::incident::storm::Storms;
 use crate::incident::transition_id;
 use crate::log;
 use crate::slack::app::{App, Tag};
@@ -32,6 +33,8 @@ pub struct Context<'a> {
     pub format: message::Format,
     pub web_api: &'a WebApi,
     pub incidents: Option<&'a Store>,
+    /// Storm grouping in the incidents' channels (`STORM_THRESHOLD`), when on.
+    pub storms: Option<Storms>,
     pub graphs: &'a Graphs,
     pub sparkline: Option<&'a str>,
     pub deadline: Deadline,
@@ -111,6 +114,7 @@ pub fn deliver(
                         key: &key,
                         notification,
                         buttons: buttons.as_ref(),
+                        storms: cx.storms,
                     };
                     if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {
                         return Ok(Sent::Already);

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::action::status;
 use crate::incident::store::{Outcome, Store};
+use crate::incident::storm::{StormStore, Storms, Window};
 use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
 use crate::slack::app::{App, Posted, Tag};
@@ -21,7 +22,9 @@ use crate::slack::controls::Controls;
 use crate::slack::incident_words::{incident_words, span};
 use crate::slack::message::Options;
 use crate::slack::mrkdwn::escape;
-use std::cell::Cell;
+use crate::slack::storm;
+use crate::slack::web_api::Args;
+use std::cell::{Cell, RefCell};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,6 +51,8 @@ pub struct Incident<'a> {
     pub key: &'a str,
     pub notification: &'a Notification,
     pub buttons: Option<&'a Buttons<'a>>,
+    /// Storm grouping, when on (`STORM_THRESHOLD`).
+    pub storms: Option<Storms>,
 }
 
 /// One transition on its way to Slack.
@@ -59,7 +64,10 @@ struct Run<'a> {
     nonce: String,
     notification: &'a Notification,
     buttons: Option<&'a Buttons<'a>>,
-    /// The alarm is muted: its posts mention nobody.
+    storms: Option<Storms>,
+    /// The channel's storm window, counted beside the claim of a new parent.
+    counted: RefCell<Option<Window>>,
+    /// The alarm is muted, or one of a storm: its posts mention nobody.
     quiet: Cell<bool>,
     deadline: Deadline,
 }
@@ -139,6 +147,7 @@ pub fn deliver(
         key,
         notification,
         buttons,
+        storms,
     } = incident;
     let t = Transition::of(alarm, key.to_string(), now_ms());
     let ahead = match ahead.take() {
@@ -155,6 +164,8 @@ pub fn deliver(
         nonce: ahead.as_ref().map_or_else(nonce, |a| a.nonce.clone()),
         notification,
         buttons,
+        storms,
+        counted: RefCell::new(None),
         quiet: Cell::new(false),
         deadline,
     };
@@ -246,7 +257,11 @@ impl Run<'_> {
                         until(self.deadline),
                         thread_of(&step),
                     );
-                    match self.put(&record, &claimed, share).map_err(store)? {
+                    let written = match step {
+                        Step::Open => self.claim_and_count(&record, &claimed, share),
+                        _ => self.put(&record, &claimed, share),
+                    };
+                    match written.map_err(store)? {
                         Outcome::Done(written) => {
                             self.act(step, &written)?;
                             return Ok(true);
@@ -406,8 +421,20 @@ impl Run<'_> {
         })
     }
 
-    /// The segment's parent, then where it is.
+    /// The segment's parent, then where it is; in a storm, a reply under the storm's
+    /// message instead.
     fn open(&self, claimed: &Record) -> Result<(), Fallback> {
+        if let Some((storm, since)) = self.storm_thread() {
+            self.quiet.set(true);
+            self.post_claimed(claimed, Some(&storm), None)?;
+            let post = Post {
+                top: false,
+                ..storm.clone()
+            };
+            self.record_after_post(claimed, post);
+            self.storm_member(since, &storm);
+            return Ok(());
+        }
         let posted = self.post_claimed(claimed, None, None)?;
         let post = Post {
             channel: posted.channel,
@@ -456,7 +483,12 @@ impl Run<'_> {
         };
         let recorded = self.record_after_post(claimed, post);
         let record = recorded.as_ref().unwrap_or(claimed);
-        if incident::newest_in_thread(record, &self.t, parent) {
+        if !is_ours(record, parent) {
+            // A storm's thread: its message counts the alarm's new state instead.
+            if let Some(since) = self.storm_of(parent) {
+                self.storm_member(since, parent);
+            }
+        } else if incident::newest_in_thread(record, &self.t, parent) {
             self.update_parent(parent, opened, record);
         }
         Ok(())
@@ -591,7 +623,7 @@ impl Run<'_> {
                 ts: ts.to_string(),
                 top: true,
             };
-            if incident::newest_in_thread(&now, &self.t, &parent) {
+            if is_ours(&now, &parent) && incident::newest_in_thread(&now, &self.t, &parent) {
                 let opened = now
                     .log
                     .iter()
@@ -604,10 +636,210 @@ impl Run<'_> {
         Ok(now)
     }
 
+    /// The claim of a new parent, and beside it (on a thread of its own, so that it costs no
+    /// round trip) the channel's storm count, which decides where the parent goes. A refused
+    /// claim over-counts the channel by one at most.
+    fn claim_and_count(
+        &self,
+        read: &Record,
+        claimed: &Record,
+        share: Deadline,
+    ) -> Result<Outcome, Error> {
+        let Some((storms, _)) = self.storms() else {
+            return self.put(read, claimed, share);
+        };
+        let channel = self.app.channel;
+        let (written, counted) = std::thread::scope(|s| {
+            let count = s.spawn(move || storms.count(channel, now_ms()));
+            let written = self.put(read, claimed, share);
+            (written, count.join())
+        });
+        match counted {
+            Ok(Ok(window)) => *self.counted.borrow_mut() = Some(window),
+            Ok(Err(err)) => warn(
+                &self.t,
+                "cannot count the channel's new incidents; opening a parent",
+                &err,
+            ),
+            Err(_) => {}
+        }
+        written
+    }
+
+    fn storms(&self) -> Option<(StormStore<'_>, Storms)> {
+        let storms = self.storms?;
+        let store = StormStore {
+            store: self.store,
+            agent: self.app.agent,
+            storms,
+            deadline: store_share(self.deadline),
+        };
+        Some((store, storms))
+    }
+
+    /// This new incident's thread when its channel is in a storm: the storm's message (posted
+    /// by this instance if it is the first past the threshold), and the window's start. `None`
+    /// to open a parent as usual: no storm, or the store failed, or the storm's message did
+    /// not come within the store's share (the alarm is never held up by its storm).
+    fn storm_thread(&self) -> Option<(Post, i64)> {
+        let (store, storms) = self.storms()?;
+        let channel = self.app.channel;
+        // Counted beside the claim, or now (a claim made ahead of the secret).
+        let counted = self.counted.borrow_mut().take();
+        let window = match counted.map_or_else(|| store.count(channel, now_ms()), Ok) {
+            Ok(window) => window,
+            Err(err) => {
+                warn(
+                    &self.t,
+                    "cannot count the channel's new incidents; opening a parent",
+                    &err,
+                );
+                return None;
+            }
+        };
+        if !window.in_storm(&storms) {
+            return None;
+        }
+        let since = window.since;
+        let at = |(channel, ts): (String, String)| Post {
+            channel,
+            ts,
+            top: true,
+        };
+        if let Some(parent) = window.parent {
+            return Some((at(parent), since));
+        }
+        match store.claim(channel, since, &self.nonce, now_ms(), until(self.deadline)) {
+            Ok(true) => {
+                let text = storm::text(&window.summary(), self.app.options.suffix);
+                let mut message = crate::json::Object::new();
+                message.string("channel", channel);
+                message.string("text", &text);
+                let posted = self.app.call(
+                    "chat.postMessage",
+                    Args::Json(&message.finish()),
+                    false,
+                    self.deadline,
+                );
+                let answer = match posted {
+                    Ok(answer) => answer,
+                    Err(err) => {
+                        warn(
+                            &self.t,
+                            "cannot post the storm's message; opening a parent",
+                            &err,
+                        );
+                        return None;
+                    }
+                };
+                let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                let parent = (
+                    field("channel").unwrap_or_else(|| channel.to_string()),
+                    field("ts")?,
+                );
+                if let Err(err) = store.posted(channel, since, (&parent.0, &parent.1), now_ms()) {
+                    warn(&self.t, "cannot record the storm's message", &err);
+                }
+                log::line(
+                    Level::Warn,
+                    &"alarm storm: new incidents reply under one message",
+                )
+                .num("incidents", window.n)
+                .str("channel", channel)
+                .emit();
+                Some((at(parent), since))
+            }
+            Ok(false) => loop {
+                // Another instance is posting it: wait for it within the store's share.
+                if !store.deadline.sleep(POLL) {
+                    return None;
+                }
+                match store.read(channel) {
+                    Ok(w) if w.since != since => return None,
+                    Ok(Window {
+                        parent: Some(parent),
+                        ..
+                    }) => return Some((at(parent), since)),
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            },
+            Err(err) => {
+                warn(
+                    &self.t,
+                    "cannot claim the storm's message; opening a parent",
+                    &err,
+                );
+                None
+            }
+        }
+    }
+
+    /// The window whose storm message is `parent`, if it is still that window.
+    fn storm_of(&self, parent: &Post) -> Option<i64> {
+        let (store, _) = self.storms()?;
+        let window = store.read(self.app.channel).ok()?;
+        (window.parent.as_ref().map(|(_, ts)| ts) == Some(&parent.ts)).then_some(window.since)
+    }
+
+    /// Counts this alarm's new state in the storm begun at `since`, and brings the storm's
+    /// message up to date when it is this instance's turn. Best effort: the alarm is posted.
+    fn storm_member(&self, since: i64, parent: &Post) {
+        let Some((store, _)) = self.storms() else {
+            return;
+        };
+        let Notification::Alarm(alarm) = self.notification else {
+            return;
+        };
+        let namespace = match &alarm.trigger {
+            crate::alarm::trigger::Trigger::Threshold(rule) => {
+                rule.metrics.iter().find_map(|m| m.namespace.as_deref())
+            }
+            _ => None,
+        };
+        let line = (
+            self.t.state.as_str(),
+            namespace.unwrap_or(""),
+            alarm.name.as_str(),
+        );
+        let channel = self.app.channel;
+        let window = match store.member(channel, since, &self.t.key, line) {
+            Ok(Some(window)) => window,
+            Ok(None) => return,
+            Err(err) => {
+                warn(&self.t, "cannot count the alarm in its storm", &err);
+                return;
+            }
+        };
+        if !matches!(store.update_turn(channel, since, now_ms()), Ok(true)) {
+            return;
+        }
+        let mut update = crate::json::Object::new();
+        update.string("channel", &parent.channel);
+        update.string("ts", &parent.ts);
+        update.string("text", &storm::text(&window.summary(), None));
+        if let Err(err) = self.app.call(
+            "chat.update",
+            Args::Json(&update.finish()),
+            true,
+            self.deadline,
+        ) {
+            warn(&self.t, "cannot update the storm's message", &err);
+        }
+    }
+
     fn put(&self, read: &Record, next: &Record, share: Deadline) -> Result<Outcome, Error> {
         self.store
             .put(self.app.agent, &self.t.key, read, next, share)
     }
+}
+
+/// Whether `parent` is one of this alarm's own parents (not a storm's message).
+fn is_ours(record: &Record, parent: &Post) -> bool {
+    record
+        .log
+        .iter()
+        .any(|e| e.post.as_ref().is_some_and(|p| p.top && p.ts == parent.ts))
 }
 
 /// A claim lasts as long as the invocation can: after its deadline, whoever finds it knows

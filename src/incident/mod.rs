@@ -14,6 +14,7 @@
 
 pub mod action;
 pub mod store;
+pub mod storm;
 
 use crate::alarm::Alarm;
 

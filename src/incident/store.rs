@@ -63,6 +63,11 @@ impl Store {
         }
     }
 
+    /// The table, for the other items kept beside the alarms' (a channel's storm).
+    pub fn table(&self) -> (&DynamoDb, &str) {
+        (&self.db, &self.table)
+    }
+
     /// The alarm's record as this instance last saw it: possibly behind, never wrong about
     /// what was posted. An empty one for an alarm it has not seen.
     pub fn remembered(&self, key: &str) -> Record {
@@ -108,7 +113,7 @@ impl Store {
         let request = self.request(key, read, next);
         let version = read.version.unwrap_or(0) + 1;
         let outcome = match self.db.write(agent, deadline, "UpdateItem", request)? {
-            Written::Done => Outcome::Done(Record {
+            Written::Done(_) => Outcome::Done(Record {
                 version: Some(version),
                 log: next.log.clone(),
                 marks: next.marks.clone(),

@@ -10,6 +10,7 @@ pub mod mrkdwn;
 pub mod pace;
 pub mod routes;
 pub mod secret;
+pub mod storm;
 pub mod trigger_words;
 pub mod upload;
 pub mod web_api;

@@ -9,7 +9,7 @@ use crate::http::Deadline;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Slack's documented pace per channel.
+/// Slack's documented pace per channel: `SLACK_PACE_MILLISECONDS`' default.
 pub const INTERVAL: Duration = Duration::from_secs(1);
 /// Channels remembered: their turns are at most a second or a `Retry-After` away, so the
 /// oldest one forgotten has long had its turn.
@@ -17,12 +17,27 @@ const CHANNELS: usize = 64;
 
 /// When each channel may next be posted to. A mutex, not a cell: the graph's upload and a
 /// cold start's claim run on threads of their own.
-#[derive(Default)]
 pub struct Pace {
     next: Mutex<Vec<(String, Instant)>>,
+    /// Between two posts to one channel: [`INTERVAL`] unless `SLACK_PACE_MILLISECONDS` says
+    /// otherwise (a workspace granted more; `0`, no pacing).
+    interval: Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Pace {
+        Pace::new(INTERVAL)
+    }
 }
 
 impl Pace {
+    pub fn new(interval: Duration) -> Pace {
+        Pace {
+            next: Mutex::new(Vec::new()),
+            interval,
+        }
+    }
+
     /// Waits for `channel`'s turn and takes it: the next post there waits [`INTERVAL`]. When
     /// the deadline comes first the post is not made (`Invocation.Timeout`), and Lambda's
     /// retry brings the alarm back, rather than posting it faster than Slack shows.
@@ -34,14 +49,14 @@ impl Pace {
                 match next.iter_mut().find(|(c, _)| c == channel) {
                     Some((_, at)) if *at > now => *at - now,
                     Some((_, at)) => {
-                        *at = now + INTERVAL;
+                        *at = now + self.interval;
                         return Ok(());
                     }
                     None => {
                         if next.len() >= CHANNELS {
                             next.remove(0);
                         }
-                        next.push((channel.to_string(), now + INTERVAL));
+                        next.push((channel.to_string(), now + self.interval));
                         return Ok(());
                     }
                 }
@@ -57,7 +72,7 @@ impl Pace {
     /// A post to `channel` ended (answered or not): the next waits [`INTERVAL`] from now, as
     /// Slack counts from when a post arrived, which is later than its turn.
     pub fn done(&self, channel: &str) {
-        self.hold(channel, INTERVAL);
+        self.hold(channel, self.interval);
     }
 
     /// Slack answered 429 for `channel`: nothing goes there for `after`.

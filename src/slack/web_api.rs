@@ -8,6 +8,7 @@ use crate::http::url::Url;
 use crate::http::{retry, Deadline, Failure, Peer};
 use crate::text::sanitize;
 use serde_json::Value;
+use std::time::Duration;
 
 pub struct WebApi {
     /// `https://slack.com/api/`, always ending in `/`.
@@ -34,7 +35,7 @@ pub enum Args<'a> {
 
 impl WebApi {
     /// `base` was checked at start-up (`SLACK_API_URL`).
-    pub fn new(base: &str) -> WebApi {
+    pub fn new(base: &str, pace: Duration) -> WebApi {
         let parsed = Url::parse(base);
         let host = parsed.as_ref().map_or("", |u| u.authority).to_string();
         let api_host = parsed.as_ref().map_or("", Url::host).to_string();
@@ -47,7 +48,7 @@ impl WebApi {
             base,
             host,
             api_host,
-            pace: Pace::default(),
+            pace: Pace::new(pace),
         }
     }
 
@@ -348,7 +349,7 @@ mod tests {
     /// API host, are followed; every other spelling of a host is refused.
     #[test]
     fn upload_urls_are_followed_to_slacks_file_hosts_only() {
-        let slack = WebApi::new("https://slack.com/api/");
+        let slack = WebApi::new("https://slack.com/api/", Duration::ZERO);
         for ok in [
             "https://files.slack.com/upload/v1/CwABAAAAXAoAAZnc",
             "https://FILES.slack.com/upload/v1/x",
@@ -424,7 +425,7 @@ mod tests {
         }
         // A test host as SLACK_API_URL: its host (any port, http on loopback) and nothing
         // else, not even the same address spelled another way.
-        let local = WebApi::new("http://127.0.0.1:9001/api/");
+        let local = WebApi::new("http://127.0.0.1:9001/api/", Duration::ZERO);
         assert_eq!(
             local.upload_host("http://127.0.0.1:9001/upload/F1").ok(),
             Some("127.0.0.1:9001")
@@ -456,7 +457,7 @@ mod tests {
 
     #[test]
     fn the_base_ends_in_a_slash() {
-        let api = WebApi::new("https://slack-gov.com/api");
+        let api = WebApi::new("https://slack-gov.com/api", Duration::ZERO);
         assert_eq!(
             (api.base.as_str(), api.host.as_str()),
             ("https://slack-gov.com/api/", "slack-gov.com")

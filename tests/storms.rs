@@ -1,0 +1,126 @@
+//! Alarm storms end to end (issue 25): two release bootstraps on one Runtime API queue, their
+//! incident store in moto_server's DynamoDB (IAM on), Slack's Web API from the emulator's
+//! stand-in. 40 new incidents in one channel: the first STORM_THRESHOLD open parents, every
+//! later one replies under one storm message, none is lost, the route's mention is said once
+//! for the storm, and every alarm is readable in Slack.
+
+use common::alarm_message;
+use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+use emulator::{Bootstrap, Emulator, Options, Outcome};
+use moto_server::{allow, Moto};
+use serde_json::{json, Value};
+use testkit::{common, emulator, moto_server};
+
+const TABLE: &str = "alarm-incidents";
+const ALARMS: usize = 40;
+const THRESHOLD: usize = 5;
+
+fn event(name: &str, namespace: &str) -> Vec<u8> {
+    let mut message: Value = serde_json::from_str(&alarm_message(name, "ALARM")).expect("json");
+    message["Trigger"]["Namespace"] = namespace.into();
+    common::sns(&[(&message.to_string(), Some("ALARM"))])
+}
+
+fn text(m: &ApiMessage) -> String {
+    m.text.clone().unwrap_or_default()
+}
+
+#[test]
+fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
+    let moto = Moto::start_serial();
+    moto.reset_auth("inf");
+    moto.reset();
+    moto.create_incident_table(TABLE);
+    let role = moto.create_role(
+        "alarm-to-slack",
+        &allow(
+            &[
+                "secretsmanager:GetSecretValue",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+            ],
+            "*",
+        ),
+    );
+    let creds = moto.assume_role(&role);
+    let secret = json!({
+        "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+        "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,
+        "ROUTES": [{"channel": DEFAULT_CHANNEL_ID, "mention": "<!subteam^S0ONCALL>"}],
+    });
+    let emu = Emulator::start(Options {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        secret_string: Some(secret.to_string()),
+        ..Options::default()
+    });
+    let threshold = THRESHOLD.to_string();
+    let env = common::env_with(
+        &emu,
+        &[
+            ("INCIDENT_TABLE", TABLE),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
+            ("STORM_THRESHOLD", &threshold),
+        ],
+        &[],
+    );
+    let _processes: Vec<Bootstrap> = (0..2)
+        .map(|_| Bootstrap::spawn(&common::bootstrap_bin(), &env))
+        .collect();
+    moto.reset_auth("0");
+    emu.wait_next_calls(2);
+
+    let namespaces = ["AWS/EC2", "AWS/RDS", "AWS/ELB", "AWS/Lambda"];
+    let ids: Vec<String> = (0..ALARMS)
+        .map(|i| emu.push_event(event(&format!("storm-{i:02}"), namespaces[i % 4])))
+        .collect();
+    let outcomes: Vec<Outcome> = ids.iter().map(|id| emu.wait_outcome(id)).collect();
+    let failed: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| **o != Outcome::Response(r#"{"posted":1}"#.to_string()))
+        .collect();
+    assert!(failed.is_empty(), "every alarm posted: {failed:#?}");
+
+    let tops = emu.slack_api().messages(DEFAULT_CHANNEL_ID);
+    let storm: Vec<&ApiMessage> = tops
+        .iter()
+        .filter(|m| text(m).starts_with(":zap: *Alarm storm*"))
+        .collect();
+    assert_eq!(storm.len(), 1, "one storm message");
+    let parents = tops.len() - storm.len();
+    assert_eq!(parents, THRESHOLD, "the first {THRESHOLD} open parents");
+    // Every alarm is visible: its own parent, or a reply under the storm's message.
+    let mut seen: Vec<String> = tops
+        .iter()
+        .map(text)
+        .chain(storm[0].replies.iter().map(text))
+        .filter_map(|t| t.split(" state is now ").next().map(str::to_string))
+        .filter(|name| name.starts_with("storm-"))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), ALARMS, "0 lost: {seen:?}");
+    // The mention: on each parent posted before the storm, once on the storm, on no reply.
+    let storm_text = text(storm[0]);
+    assert!(
+        storm_text.contains("<!subteam^S0ONCALL>")
+            || storm[0].versions[0]
+                .text
+                .as_deref()
+                .unwrap_or("")
+                .contains("<!subteam^S0ONCALL>"),
+        "{storm_text}"
+    );
+    assert!(storm[0]
+        .replies
+        .iter()
+        .all(|r| !text(r).contains("<!subteam^")));
+    assert_eq!(storm[0].replies.len(), ALARMS - THRESHOLD);
+    let all: Vec<String> = tops
+        .iter()
+        .map(text)
+        .chain(storm[0].replies.iter().map(text))
+        .collect();
+    common::assert_no_secrets(&emu, &all);
+}
