@@ -3,6 +3,7 @@
 
 mod client;
 mod invocation;
+mod wire;
 
 pub use client::{Fatal, Next, RuntimeApi};
 pub use invocation::Invocation;
@@ -12,11 +13,11 @@ use crate::log;
 
 /// Serves invocations until the Runtime API fails; returns why it stopped.
 pub fn run(
-    api: &RuntimeApi,
+    api: &mut RuntimeApi,
     mut handle: impl FnMut(&Invocation) -> Result<String, Error>,
 ) -> Fatal {
     loop {
-        let sent = match api.next() {
+        let sent = match api.next_event() {
             Ok(Next::Event(invocation)) => match handle(&invocation) {
                 Ok(body) => api.response(&invocation.request_id, body),
                 Err(err) => api.error(&invocation.request_id, &err),
