@@ -6,6 +6,7 @@
 
 pub mod alarm;
 pub mod aws;
+mod bytes;
 pub mod config;
 pub mod delivery;
 pub mod error;
