@@ -6,7 +6,7 @@
 
 use super::Alarm;
 use crate::error::Error;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -84,10 +84,11 @@ fn parse_value(body: &[u8]) -> Result<Vec<Notification>, Error> {
 
 /// The SNS event as it nearly always arrives, read straight into what `parse` takes from
 /// it, every other field skipped unread: a `Value` of the whole event costs twice as
-/// much. Anything else (another shape, a record without its `Sns.Message`, invalid JSON
-/// or UTF-8) is `None`, and `parse` reads it as before, to the same result. The one
-/// difference: a skipped field is not checked as a `Value` checks it (a number beyond
-/// `f64`, nesting deeper than 128), as nothing reads it.
+/// much. Anything else (another shape, a record without its `Sns.Message`, a `Subject` or
+/// `TopicArn` neither a string nor null, invalid JSON or UTF-8) is `None`, and `parse`
+/// reads it as before, to the same result. The one difference: a skipped field is not
+/// checked as a `Value` checks it (a number beyond `f64`, nesting deeper than 128), as
+/// nothing reads it.
 fn sns_records(body: &[u8]) -> Option<Vec<Sns<'_>>> {
     // The text reader checks no string for UTF-8, skipped or not: the whole event is
     // checked here, once.
@@ -233,7 +234,8 @@ impl<'de> Visitor<'de> for Key {
     }
 }
 
-/// A string, or nothing when the field holds another JSON type.
+/// A string, or nothing for `null`. Another JSON type fails the reading, and `parse`
+/// reads the event again as a `Value`: rare, and fewer visitor methods here (size).
 struct Loose<'a>(Option<Cow<'a, str>>);
 
 impl<'de> Deserialize<'de> for Loose<'de> {
@@ -248,7 +250,7 @@ impl<'de> Visitor<'de> for LooseVisitor {
     type Value = Loose<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
+        f.write_str("a string or null")
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Loose(Some(Cow::Borrowed(v))))
@@ -257,26 +259,6 @@ impl<'de> Visitor<'de> for LooseVisitor {
         Ok(Loose(Some(Cow::Owned(v.to_string()))))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Loose(None))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Loose(None))
     }
 }
