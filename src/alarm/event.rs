@@ -6,11 +6,7 @@
 
 use super::Alarm;
 use crate::error::Error;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
 use serde_json::Value;
-use std::borrow::Cow;
-use std::fmt;
 
 /// One thing to tell Slack about.
 #[derive(Debug, PartialEq)]
@@ -28,23 +24,6 @@ pub enum Notification {
 /// the one alarm of a direct or EventBridge invocation.
 #[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
-    if let Some(records) = sns_records(body) {
-        return Ok(records
-            .into_iter()
-            .map(|sns| {
-                notification(
-                    sns.subject.as_deref(),
-                    &sns.message,
-                    sns.topic_arn.as_deref(),
-                )
-            })
-            .collect());
-    }
-    parse_value(body)
-}
-
-/// Any event, read whole into a `Value`.
-fn parse_value(body: &[u8]) -> Result<Vec<Notification>, Error> {
     let event: Value = serde_json::from_slice(body).map_err(|e| {
         Error::InvalidEvent(format!(
             "not a JSON object ({}); subscribe the function to an SNS topic",
@@ -80,187 +59,6 @@ fn parse_value(body: &[u8]) -> Result<Vec<Notification>, Error> {
             Ok(notification(subject, message, topic_arn))
         })
         .collect()
-}
-
-/// The SNS event as it nearly always arrives, read straight into what `parse` takes from
-/// it, every other field skipped unread: a `Value` of the whole event costs twice as
-/// much. Anything else (another shape, a record without its `Sns.Message`, a `Subject` or
-/// `TopicArn` neither a string nor null, invalid JSON or UTF-8) is `None`, and `parse`
-/// reads it as before, to the same result. The one difference: a skipped field is not
-/// checked as a `Value` checks it (a number beyond `f64`, nesting deeper than 128), as
-/// nothing reads it.
-fn sns_records(body: &[u8]) -> Option<Vec<Sns<'_>>> {
-    // The text reader checks no string for UTF-8, skipped or not: the whole event is
-    // checked here, once.
-    let text = std::str::from_utf8(body).ok()?;
-    let mut json = serde_json::Deserializer::from_str(text);
-    let records = json.deserialize_map(Envelope).ok()?;
-    json.end().ok()?;
-    Some(records)
-}
-
-/// What `parse` reads of a record's `Sns` object.
-struct Sns<'a> {
-    message: Cow<'a, str>,
-    subject: Option<Cow<'a, str>>,
-    topic_arn: Option<Cow<'a, str>>,
-}
-
-/// Reads the fields `names` of a JSON object with `read`, skipping the others. Only an
-/// object is read (serde's derived `Deserialize` would take an array too), and the last
-/// of a repeated key wins, as in a `Value`.
-fn fields<'de, A: MapAccess<'de>>(
-    mut map: A,
-    names: &'static [&'static str],
-    mut read: impl FnMut(usize, &mut A) -> Result<(), A::Error>,
-) -> Result<(), A::Error> {
-    while let Some(key) = map.next_key_seed(Key(names))? {
-        match key {
-            Some(at) => read(at, &mut map)?,
-            None => {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn missing<E: de::Error>(what: &str) -> E {
-    E::custom(format_args!("no {what}"))
-}
-
-/// `{"Records": [record, …]}`.
-struct Envelope;
-
-impl<'de> Visitor<'de> for Envelope {
-    type Value = Vec<Sns<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an SNS event")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut records = None;
-        fields(map, &["Records"], |_, map| {
-            records = Some(map.next_value::<Vec<Record>>()?);
-            Ok(())
-        })?;
-        let records = records.ok_or_else(|| missing("Records"))?;
-        Ok(records.into_iter().map(|r| r.0).collect())
-    }
-}
-
-/// `{"Sns": {…}}`.
-struct Record<'a>(Sns<'a>);
-
-impl<'de> Deserialize<'de> for Record<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(RecordVisitor)
-    }
-}
-
-struct RecordVisitor;
-
-impl<'de> Visitor<'de> for RecordVisitor {
-    type Value = Record<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an SNS record")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut sns = None;
-        fields(map, &["Sns"], |_, map| {
-            sns = Some(map.next_value_seed(SnsVisitor)?);
-            Ok(())
-        })?;
-        sns.map(Record).ok_or_else(|| missing("Sns"))
-    }
-}
-
-/// `{"Message": "…", "Subject": "…", "TopicArn": "…"}`.
-struct SnsVisitor;
-
-impl<'de> DeserializeSeed<'de> for SnsVisitor {
-    type Value = Sns<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SnsVisitor {
-    type Value = Sns<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an Sns object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let [mut message, mut subject, mut topic_arn] = [None, None, None];
-        fields(map, &["Message", "Subject", "TopicArn"], |at, map| {
-            let text = map.next_value::<Loose>()?.0;
-            *[&mut message, &mut subject, &mut topic_arn][at] = text;
-            Ok(())
-        })?;
-        Ok(Sns {
-            message: message.ok_or_else(|| missing("Sns.Message"))?,
-            subject,
-            topic_arn,
-        })
-    }
-}
-
-/// Which of the names a key is, if any.
-struct Key(&'static [&'static str]);
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|name| *name == key))
-    }
-}
-
-/// A string, or nothing for `null`. Another JSON type fails the reading, and `parse`
-/// reads the event again as a `Value`: rare, and fewer visitor methods here (size).
-struct Loose<'a>(Option<Cow<'a, str>>);
-
-impl<'de> Deserialize<'de> for Loose<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LooseVisitor)
-    }
-}
-
-struct LooseVisitor;
-
-impl<'de> Visitor<'de> for LooseVisitor {
-    type Value = Loose<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string or null")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Loose(Some(Cow::Borrowed(v))))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Loose(Some(Cow::Owned(v.to_string()))))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
 }
 
 fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -> Notification {
@@ -403,58 +201,6 @@ mod tests {
             assert_eq!(err.error_type(), "Event.Invalid", "{body:?}");
         }
         assert_eq!(parse(br#"{"Records": []}"#).expect("empty ok"), vec![]);
-    }
-
-    /// What `parse` makes of `body`, errors by their words.
-    fn outcome(got: Result<Vec<Notification>, Error>) -> Result<Vec<Notification>, String> {
-        got.map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn sns_events_are_read_without_a_value_to_the_same_result() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
-        let mut sns_events = 0;
-        for entry in std::fs::read_dir(dir).expect("events/") {
-            let body = std::fs::read(entry.expect("entry").path()).expect("event");
-            if sns_records(&body).is_some() {
-                sns_events += 1;
-            }
-            assert_eq!(outcome(parse(&body)), outcome(parse_value(&body)));
-        }
-        assert!(sns_events >= 5, "{sns_events} SNS events in events/");
-        let odd = [
-            // Repeated keys: the last wins, in both.
-            &br#"{"Records":[{"Sns":{"Message":"a","Message":"b","Subject":1,"Subject":"s"}}]}"#[..],
-            br#"{"Records":[{"Sns":{"Message":"a"}}],"Records":[{"Sns":{"Message":"c"}}]}"#,
-            br#"{"Records":[{"Sns":{"Message":"a","Message":5}}]}"#,
-            br#"{"Records":[{"Sns":{"Message":"a"},"Sns":{}}]}"#,
-            // Arrays where objects belong, which serde's derive would take as structs.
-            br#"{"Records":[{"Sns":["a"]}]}"#,
-            br#"{"Records":[["a"]]}"#,
-            br#"[[{"Sns":{"Message":"a"}}]]"#,
-            // Types: every other one where a string or a list belongs.
-            br#"{"Records":null}"#,
-            br#"{"Records":[{"Sns":{"Message":"a","Subject":{"x":[1]},"TopicArn":[true,null]}}]}"#,
-            br#"{"Records":[{"Sns":{"Message":"a","Subject":null,"TopicArn":2.5}}]}"#,
-            br#"{"Records":[{"Sns":{"Message":"a"}},{"Sns":{"Message":null}}]}"#,
-            br#"{"Records":[{"Sns":{"Message":"a"}},7]}"#,
-            // Escapes in keys and values; text after the event; invalid UTF-8 anywhere.
-            br#"{"Rec\u006frds":[{"Sns":{"Mess\u0061ge":"\"x\"\n","Subject":"\u00e9"}}]}"#,
-            br#"{"Records":[]} x"#,
-            b"{\"Records\":[],\"x\":\"\xff\"}",
-        ];
-        for body in odd {
-            assert_eq!(
-                outcome(parse(body)),
-                outcome(parse_value(body)),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-        // The one difference: a number beyond f64 in a field nobody reads.
-        let far = br#"{"Records":[{"Sns":{"Message":"{\"AlarmName\":\"a\"}"}}],"x":1e400}"#;
-        assert!(parse_value(far).is_err());
-        assert!(parse(far).is_ok());
     }
 
     #[test]
