@@ -5,24 +5,20 @@
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The eight bytes at `at` as one word (in memory order: the first is the lowest), if
-/// eight are left. Indexed one by one, and inlined: at opt-level "z" a sub-slice or a call
-/// per word costs more than the test it makes.
+/// Where a scan from `at` stops: past every whole word of eight bytes (in memory order,
+/// the first byte the lowest) that `plain` finds plain, at the first that it does not or
+/// at the last few bytes. Whole words of one slice: at opt-level "z" a sub-slice is a
+/// function call and eight single-byte loads are eight bounds checks.
 #[inline(always)]
-pub fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
-    if at.checked_add(8)? > bytes.len() {
-        return None;
+pub fn skip_words(bytes: &[u8], at: usize, plain: impl Fn(u64) -> bool) -> usize {
+    let mut end = at;
+    for chunk in bytes.get(at..).unwrap_or_default().chunks_exact(8) {
+        match <[u8; 8]>::try_from(chunk) {
+            Ok(word) if plain(u64::from_le_bytes(word)) => end += 8,
+            _ => break,
+        }
     }
-    Some(u64::from_le_bytes([
-        bytes[at],
-        bytes[at + 1],
-        bytes[at + 2],
-        bytes[at + 3],
-        bytes[at + 4],
-        bytes[at + 5],
-        bytes[at + 6],
-        bytes[at + 7],
-    ]))
+    end
 }
 
 /// Non-zero when a byte of `word` is below `n` (at most 0x80); zero when none is.
@@ -53,7 +49,7 @@ mod tests {
             for b in 0..=255u8 {
                 let mut eight = [b'a'; 8];
                 eight[place] = b;
-                let word = word_at(&eight, 0).expect("eight bytes");
+                let word = u64::from_le_bytes(eight);
                 assert_eq!(below(word, 0x20) != 0, b < 0x20, "{b:#x} at {place}");
                 assert_eq!(has(word, b'"') != 0, b == b'"', "{b:#x} at {place}");
                 assert_eq!(has(word, b'&') != 0, b == b'&', "{b:#x} at {place}");
@@ -61,17 +57,19 @@ mod tests {
             }
         }
         // Neighbours that borrow: 0x00 after 0x01, 0x22 after 0x23.
-        let word = word_at(b"\x01\x00\x23\x22aaaa", 0).expect("eight bytes");
+        let word = u64::from_le_bytes(*b"\x01\x00\x23\x22aaaa");
         assert!(below(word, 0x20) != 0 && has(word, b'"') != 0);
     }
 
     #[test]
-    fn a_word_only_where_eight_bytes_are_left() {
-        assert_eq!(
-            word_at(b"abcdefgh", 0),
-            Some(u64::from_le_bytes(*b"abcdefgh"))
-        );
-        assert_eq!(word_at(b"abcdefgh", 1), None);
-        assert_eq!(word_at(b"abc", usize::MAX), None);
+    fn a_scan_stops_at_the_first_word_not_plain_or_the_tail() {
+        let no_x = |w: u64| has(w, b'x') == 0;
+        assert_eq!(skip_words(b"abcdefghijklmnop", 0, no_x), 16);
+        assert_eq!(skip_words(b"abcdefghijklmnopqr", 0, no_x), 16);
+        assert_eq!(skip_words(b"abcdefghijkxmnopqr", 0, no_x), 8);
+        assert_eq!(skip_words(b"abcdefghijkxmnopqr", 3, no_x), 11);
+        assert_eq!(skip_words(b"abcdefghijkxmnopqrstuvwxyz", 4, no_x), 4);
+        assert_eq!(skip_words(b"abcdefghijkxmnopqr", 12, no_x), 12);
+        assert_eq!(skip_words(b"abc", 7, no_x), 7);
     }
 }

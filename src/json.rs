@@ -136,12 +136,7 @@ pub fn escape(out: &mut String, s: &str) {
     let mut run = 0;
     let mut i = 0;
     while i < text.len() {
-        while let Some(word) = bytes::word_at(text, i) {
-            if may_need_escape(word) {
-                break;
-            }
-            i += 8;
-        }
+        i = bytes::skip_words(text, i, |word| !may_need_escape(word));
         // The word that may hold one, or the last few bytes, one at a time.
         let end = text.len().min(i + 8);
         while i < end {

@@ -15,12 +15,7 @@ pub fn escape(text: &str) -> String {
     // character cost about 60 instructions each, a tenth of a warm invocation's.
     let bytes = text.as_bytes();
     while i < bytes.len() {
-        while let Some(word) = crate::bytes::word_at(bytes, i) {
-            if may_need_escape(word) {
-                break;
-            }
-            i += 8;
-        }
+        i = crate::bytes::skip_words(bytes, i, |word| !may_need_escape(word));
         // The word that may hold one, or the last few bytes, one at a time.
         let end = bytes.len().min(i + 8);
         while i < end {
