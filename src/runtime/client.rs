@@ -229,7 +229,9 @@ impl Link {
         Ok((head, body))
     }
 
-    /// One attempt: on the kept connection while it is open and idle, else a new one.
+    /// One attempt: on the kept connection while it is open and idle, else a new one. The
+    /// probe is one system call; without it, bytes a server sent unasked (a `408` before it
+    /// closes) would be read as this request's answer.
     fn ask(&mut self, request: &[u8]) -> Result<(Head, Connection<TcpStream>), Failure> {
         let mut conn = match self.conn.take() {
             Some(conn) if is_idle(conn.stream()) => conn,
