@@ -56,7 +56,15 @@ pub fn runtime_api(env: impl Fn(&str) -> Option<String>) -> Result<String, Error
     // Lambda and the RIE give `host:port`; cargo-lambda gives a URL with a path prefix,
     // `http://[::]:9000/.rt/bootstrap`.
     let api = api.trim_end_matches('/');
-    let url = if api.starts_with("http://") || api.starts_with("https://") {
+    // The runtime speaks HTTP to it itself (`runtime/wire.rs`), without TLS: Lambda, the RIE
+    // and cargo lambda all serve it in plain text.
+    if api.starts_with("https://") {
+        return Err(Error::config(
+            setting.name(),
+            "is an https:// URL; the Runtime API is plain HTTP: give http:// or host:port",
+        ));
+    }
+    let url = if api.starts_with("http://") {
         api.to_string()
     } else {
         format!("http://{api}")
@@ -66,7 +74,7 @@ pub fn runtime_api(env: impl Fn(&str) -> Option<String>) -> Result<String, Error
         _ => Err(Error::config(
             setting.name(),
             "must be host:port with an optional path (127.0.0.1:9001, 127.0.0.1:9000/.rt), \
-             or the same as an http:// or https:// URL",
+             or the same as an http:// URL",
         )),
     }
 }
@@ -509,12 +517,8 @@ mod tests {
             base.expect("base"),
             "http://[::]:9000/.rt/bootstrap/2018-06-01"
         );
-        let tls = runtime_api(env_of(&[(
-            "AWS_LAMBDA_RUNTIME_API",
-            "https://localhost:9000/.rt",
-        )]));
-        assert_eq!(tls.expect("base"), "https://localhost:9000/.rt/2018-06-01");
         for bad in [
+            "https://localhost:9000/.rt",
             "ftp://127.0.0.1:9001",
             "http://",
             "http:///x",

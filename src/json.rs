@@ -3,6 +3,7 @@
 //! literals for them and for log lines, and JSON laid out for reading. What arrives is
 //! read with serde_json.
 
+use crate::bytes;
 use serde_json::Number;
 use std::fmt::Write;
 
@@ -17,6 +18,13 @@ pub struct Array(String);
 impl Object {
     pub fn new() -> Object {
         Object(String::from("{"))
+    }
+
+    /// For an object about `bytes` long: grown once instead of doubling its way there.
+    pub fn with_capacity(bytes: usize) -> Object {
+        let mut text = String::with_capacity(bytes);
+        text.push('{');
+        Object(text)
     }
 
     fn key(&mut self, key: &str) {
@@ -121,31 +129,48 @@ pub fn quote(out: &mut String, s: &str) {
 }
 
 /// The inside of a JSON string literal. Unescaped runs are copied whole: pushing char by
-/// char made this a third of a warm invocation's instructions.
+/// char made this a third of a warm invocation's instructions; and they are found eight
+/// bytes at a time (a card is some 2 KB of text, nearly none of it escaped).
 pub fn escape(out: &mut String, s: &str) {
+    let text = s.as_bytes();
     let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let short = match b {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'\n' => 'n',
-            b'\r' => 'r',
-            b'\t' => 't',
-            0..=0x1f => 'u',
-            _ => continue,
-        };
-        out.push_str(&s[run..i]);
-        out.push('\\');
-        out.push(short);
-        if short == 'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+    let mut i = 0;
+    while i < text.len() {
+        i = bytes::skip_words(text, i, |word| !may_need_escape(word));
+        // The word that may hold one, or the last few bytes, one at a time.
+        let end = text.len().min(i + 8);
+        while i < end {
+            let b = text[i];
+            i += 1;
+            let short = match b {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'\n' => 'n',
+                b'\r' => 'r',
+                b'\t' => 't',
+                0..=0x1f => 'u',
+                _ => continue,
+            };
+            // Only ASCII is escaped: `i - 1` and `run` fall between characters.
+            out.push_str(&s[run..i - 1]);
+            out.push('\\');
+            out.push(short);
+            if short == 'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+            run = i;
         }
-        run = i + 1;
     }
     out.push_str(&s[run..]);
+}
+
+/// Whether any of eight bytes is a quote, a backslash or a control character. Exact
+/// when false.
+fn may_need_escape(word: u64) -> bool {
+    bytes::below(word, 0x20) | bytes::has(word, b'"') | bytes::has(word, b'\\') != 0
 }
 
 /// JSON text laid out two spaces per level, keys in the publisher's order (a parsed map
@@ -226,6 +251,33 @@ mod tests {
             out,
             "\"quote \\\" backslash \\\\ newline \\n tab \\t nul \\u0000 bell \\u0007 us \\u001f cr \\r del \u{7f} é 🙂 \u{2028}\""
         );
+    }
+
+    #[test]
+    fn escapes_found_eight_bytes_at_a_time_are_every_one() {
+        // Each character at each place within and across the eight-byte words.
+        let mut odd: Vec<char> = (0..=0x7f).filter_map(char::from_u32).collect();
+        odd.extend(['é', '🙂', '\u{2028}', '\u{80}', '\u{ff}']);
+        for c in odd {
+            for at in 0..20 {
+                let text = format!("{}{c}{}", "a".repeat(at), "b".repeat(19 - at));
+                let mut fast = String::new();
+                escape(&mut fast, &text);
+                let slow: String = text
+                    .chars()
+                    .map(|c| match c {
+                        '"' => "\\\"".to_string(),
+                        '\\' => "\\\\".to_string(),
+                        '\n' => "\\n".to_string(),
+                        '\r' => "\\r".to_string(),
+                        '\t' => "\\t".to_string(),
+                        c if u32::from(c) < 0x20 => format!("\\u{:04x}", u32::from(c)),
+                        c => c.to_string(),
+                    })
+                    .collect();
+                assert_eq!(fast, slow, "{c:?} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod alarm;
 pub mod aws;
 pub mod base64;
 pub mod buttons;
+mod bytes;
 pub mod click;
 pub mod config;
 pub mod delivery;

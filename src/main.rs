@@ -36,8 +36,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (agent, preconnect) = http::agent();
-    let api = runtime::RuntimeApi::new(agent.clone(), base);
+    let mut api = match runtime::RuntimeApi::new(&base) {
+        Ok(api) => api,
+        Err(runtime::Fatal(why)) => {
+            log::fatal(&format_args!("cannot start: {why}")).emit();
+            return ExitCode::FAILURE;
+        }
+    };
 
     let config = match config::Config::from_env(env) {
         Ok(config) => config,
@@ -49,10 +54,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (agent, preconnect) = http::agent();
     let mut handler = handler::Handler::new(agent, preconnect, &config);
     drop(config);
 
-    let runtime::Fatal(why) = runtime::run(&api, |invocation, answer| {
+    let runtime::Fatal(why) = runtime::run(&mut api, |invocation, answer| {
         handler.handle(invocation, answer)
     });
     log::fatal(&format_args!("exiting: {why}")).emit();

@@ -368,8 +368,8 @@ pub const AWS_LAMBDA_RUNTIME_API: Setting = Setting {
     names: &["AWS_LAMBDA_RUNTIME_API"],
     place: Place::Env,
     value: Value::Lambda(
-        "`host:port`, optionally with a path prefix, or the same as an `http://` or \
-         `https://` URL; no query or fragment",
+        "`host:port`, optionally with a path prefix, or the same as an `http://` URL (the \
+         Runtime API is plain HTTP); no query or fragment",
     ),
     does: "where the Runtime API is (`cargo lambda watch` sets `http://[::]:9000/.rt/bootstrap`)",
     when_wrong: "unset or malformed: the bootstrap logs why and exits, as there is no Runtime \

@@ -669,6 +669,97 @@ fn a_vanishing_runtime_api_ends_the_process_with_a_reason() {
     );
 }
 
+#[test]
+fn runtime_apis_framed_as_go_and_hyper_frame_them_are_served() {
+    // The RIE (Go's net/http) chunks a body beyond its buffer; servers may send interim
+    // answers, lower-case names, header values in other encodings, and `Connection: close`.
+    let runtime = FaultServer::start(Action::Raw {
+        bytes: b"HTTP/1.1 202 Accepted\r\ncontent-length: 15\r\n\r\n{\"status\":\"OK\"}".to_vec(),
+        close: false,
+    });
+    let deadline = emulator::now_ms() + 30_000;
+    let chunked = alarm_event("chunked");
+    let (first, rest) = chunked.split_at(chunked.len() / 3);
+    let mut event = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+         lambda-runtime-aws-request-id: first\r\nlambda-runtime-deadline-ms: {deadline}\r\n\
+         Lambda-Runtime-Trace-Id: Root=1-\u{e9}\r\ntransfer-encoding: chunked\r\n\r\n\
+         {:x};name=\"a;b\"\r\n",
+        first.len()
+    )
+    .into_bytes();
+    event.extend_from_slice(first);
+    event.extend_from_slice(format!("\r\n{:X}\r\n", rest.len()).as_bytes());
+    event.extend_from_slice(rest);
+    event.extend_from_slice(b"\r\n0\r\nX-Trailer: done\r\n\r\n");
+    runtime.push_event(Action::Raw {
+        bytes: event,
+        close: false,
+    });
+    // Its answer closes the connection, and says so.
+    runtime.push(Action::Raw {
+        bytes: b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        close: true,
+    });
+    let plain = alarm_event("interim");
+    let mut event = format!(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: second\r\n\
+         Lambda-Runtime-Deadline-Ms: {deadline}\r\nContent-Length: {}\r\n\r\n",
+        plain.len()
+    )
+    .into_bytes();
+    event.extend_from_slice(&plain);
+    runtime.push_event(Action::Raw {
+        bytes: event,
+        close: false,
+    });
+    let emu = Emulator::start(Options::default());
+    let api = runtime.url().replace("http://", "");
+    let env = common::env_with(&emu, &[("AWS_LAMBDA_RUNTIME_API", &api)], &[]);
+    let mut process = Bootstrap::spawn(&common::bootstrap_bin(), &env);
+    // The fifth request is the GET /next that waits for a third event.
+    let received = runtime.wait_received(5);
+    let seen: Vec<(usize, &str, &str)> = received
+        .iter()
+        .map(|r| {
+            (
+                r.connection,
+                r.line.split(' ').nth(1).unwrap_or(""),
+                r.body.as_str(),
+            )
+        })
+        .collect();
+    let next = "/2018-06-01/runtime/invocation/next";
+    let posted = r#"{"posted":1}"#;
+    assert_eq!(
+        seen,
+        [
+            (1, next, ""),
+            (1, "/2018-06-01/runtime/invocation/first/response", posted),
+            (2, next, ""),
+            (2, "/2018-06-01/runtime/invocation/second/response", posted),
+            (2, next, ""),
+        ]
+    );
+    let texts: Vec<String> = emu
+        .slack_posts()
+        .iter()
+        .map(|p| p.json["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].starts_with("chunked state is now ALARM"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].starts_with("interim state is now ALARM"),
+        "{texts:?}"
+    );
+    assert_eq!(process.try_status(), None, "{}", process.stdout());
+    process.kill();
+    assert!(!process.stdout().contains("FATAL"), "{}", process.stdout());
+}
+
 // ---- alarm storm ------------------------------------------------------------------------------
 
 #[test]

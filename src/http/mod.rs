@@ -14,6 +14,7 @@ pub mod url;
 pub use connect::Preconnect;
 pub use deadline::Deadline;
 pub use retry::{is_dropped, retry, Failure, Peer};
+pub use socket::is_idle;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -162,9 +162,7 @@ impl Transport for Socket {
         if std::mem::take(&mut self.used) {
             return true;
         }
-        // Open means nothing to read yet: not a byte (the peer has nothing to say between
-        // requests) and not the end of the stream.
-        matches!(peek(&self.stream), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        is_idle(&self.stream)
     }
 }
 
@@ -189,6 +187,13 @@ fn timed_out(e: io::Error, phase: ureq::Timeout) -> ureq::Error {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ureq::Error::Timeout(phase),
         _ => e.into(),
     }
+}
+
+/// Whether a kept-alive connection can carry a request, at the cost of one system call:
+/// open means nothing to read yet, not a byte (the peer has nothing to say between
+/// requests) and not the end of the stream.
+pub fn is_idle(stream: &TcpStream) -> bool {
+    matches!(peek(stream), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
 fn peek(stream: &TcpStream) -> io::Result<usize> {

@@ -1,20 +1,25 @@
-//! The Lambda Runtime API (2018-06-01), one function per endpoint. Each request is
-//! built by a pure function, so that its method, path and headers are unit-tested.
+//! The Lambda Runtime API (2018-06-01), one function per endpoint, over one kept-alive
+//! connection of our own (`wire.rs` reads the answers). Each request's bytes are built by
+//! a pure function, so that its method, path and headers are unit-tested.
 
 use super::invocation::{Invocation, Rejected};
+use super::wire::{self, Connection, Head};
 use crate::error::Error;
-use crate::http::{describe, is_dropped};
+use crate::http::{is_idle, url::Url};
 use crate::json::Object;
 use crate::log;
 use crate::text::sanitize;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::io;
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
-use ureq::http::{Request, Response};
-use ureq::{AsSendBody, Body};
 
 /// Lambda allows 6 MB synchronous payloads; anything beyond is not an event of ours.
-const MAX_EVENT_BYTES: u64 = 8 << 20;
+const MAX_EVENT_BYTES: usize = 8 << 20;
+/// An answer to a `POST` is read for its words only.
+const MAX_ANSWER_BYTES: usize = 4096;
+const USER_AGENT: &str = concat!("alarm-to-slack/", env!("CARGO_PKG_VERSION"));
 /// RFC 3986's unreserved characters stay; a request id goes into a URL path as one segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -38,58 +43,73 @@ pub enum Next {
 }
 
 pub struct RuntimeApi {
-    base: String,
+    base: Base,
+    link: Link,
+    /// `GET /next`: the same bytes every time.
+    next: Vec<u8>,
+}
+
+/// Where the Runtime API is, as every request names it.
+struct Base {
+    /// `host:port` as configured: the `Host` header.
+    authority: String,
+    /// The path prefix, if any, and `/2018-06-01`.
+    path: String,
+}
+
+/// The connection, kept alive between requests.
+struct Link {
     /// Host and port, for error messages.
-    host: String,
-    agent: ureq::Agent,
+    authority: String,
+    /// What to connect to: the authority, with port 80 when it names none.
+    address: String,
+    conn: Option<Connection<TcpStream>>,
+}
+
+/// Why no answer arrived.
+enum Failure {
+    Connect(io::Error),
+    Wire(wire::Error),
 }
 
 impl RuntimeApi {
-    /// `base` is `http://{AWS_LAMBDA_RUNTIME_API}/2018-06-01`.
-    pub fn new(agent: ureq::Agent, base: String) -> RuntimeApi {
-        let after_scheme = base
-            .split_once("://")
-            .map_or(base.as_str(), |(_, rest)| rest);
-        let host = after_scheme
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        RuntimeApi { base, host, agent }
-    }
-
-    /// Runs a request; one whose connection died before any answer (a kept-alive one the
-    /// Runtime API closed without saying so) is sent once more, on a fresh connection.
-    /// Only a Runtime API that cannot be reached twice in a row is fatal.
-    fn run<B: AsSendBody>(
-        &self,
-        request: impl Fn() -> Result<Request<B>, Fatal>,
-        what: &str,
-    ) -> Result<Response<Body>, Fatal> {
-        let first = match self.agent.run(request()?) {
-            Err(e) if is_dropped(&e) => {
-                log::debug(&format_args!(
-                    "the Runtime API connection closed before answering the {what}; sending it again"
-                ))
-                .emit();
-                self.agent.run(request()?)
-            }
-            other => other,
-        };
-        first.map_err(|e| {
+    /// `base` is `http://{AWS_LAMBDA_RUNTIME_API}/2018-06-01`, as `config::runtime_api` checked it.
+    pub fn new(base: &str) -> Result<RuntimeApi, Fatal> {
+        let url = Url::parse(base).filter(|u| !u.https).ok_or_else(|| {
             Fatal(format!(
-                "cannot reach the Runtime API for the {what}: {}",
-                describe(&e, &self.host)
+                "the Runtime API address {base} is not a plain http:// URL"
             ))
+        })?;
+        let authority = url.authority.to_string();
+        // `[::1]` and `host` name no port; `[::1]:9001` and `host:9001` do.
+        let address = if authority.ends_with(']') || !authority.contains(':') {
+            format!("{authority}:80")
+        } else {
+            authority.clone()
+        };
+        let base = Base {
+            authority: authority.clone(),
+            path: url.rest.to_string(),
+        };
+        Ok(RuntimeApi {
+            next: next_request(&base),
+            base,
+            link: Link {
+                authority,
+                address,
+                conn: None,
+            },
         })
     }
 
     /// Blocks until Lambda hands over the next event. No timeout: Lambda freezes the
     /// sandbox while this call waits.
-    pub fn next(&self) -> Result<Next, Fatal> {
+    pub fn next_event(&mut self) -> Result<Next, Fatal> {
         log::set_request_id(None);
-        let mut response = self.run(|| next_request(&self.base), "next event")?;
-        match response.status().as_u16() {
+        let (head, body) = self
+            .link
+            .exchange(&self.next, "next event", MAX_EVENT_BYTES)?;
+        match head.status {
             200 => {}
             204 => return Ok(Next::Nothing),
             status => {
@@ -101,21 +121,12 @@ impl RuntimeApi {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let headers = response.headers();
-        let read = Invocation::from_headers(
-            |name| headers.get(name).and_then(|v| v.to_str().ok()),
-            now_ms,
-        );
+        let read = Invocation::from_headers(|name| head.header(name), now_ms);
         // provided.* runtimes must set this themselves for X-Ray-aware code.
         match read.as_ref().ok().and_then(|i| i.trace_id.as_deref()) {
             Some(trace) => std::env::set_var("_X_AMZN_TRACE_ID", trace),
             None => std::env::remove_var("_X_AMZN_TRACE_ID"),
         }
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_EVENT_BYTES)
-            .read_to_vec();
         let mut invocation = match read {
             Ok(invocation) => invocation,
             Err(Rejected::Anonymous) => {
@@ -142,7 +153,7 @@ impl RuntimeApi {
                 invocation.body = body;
                 Ok(Next::Event(invocation))
             }
-            Err(ureq::Error::BodyExceedsLimit(_)) => Ok(Next::Invalid {
+            Err(wire::Error::TooLarge) => Ok(Next::Invalid {
                 request_id: invocation.request_id,
                 error: Error::InvalidEvent(format!("larger than {} MiB", MAX_EVENT_BYTES >> 20)),
             }),
@@ -150,54 +161,120 @@ impl RuntimeApi {
                 request_id: invocation.request_id,
                 error: Error::InvalidInvocation(format!(
                     "cannot read the event: {}",
-                    describe(&e, &self.host)
+                    e.describe(&self.link.authority)
                 )),
             }),
         }
     }
 
     /// `POST /runtime/invocation/{id}/response`.
-    pub fn response(&self, request_id: &str, body: String) -> Result<(), Fatal> {
-        self.send(&response_post(&self.base, request_id, body), "response")
+    pub fn response(&mut self, request_id: &str, body: String) -> Result<(), Fatal> {
+        let post = response_post(&self.base, request_id, &body);
+        self.send(&post, "response")
     }
 
     /// `POST /runtime/invocation/{id}/error`.
-    pub fn error(&self, request_id: &str, err: &Error) -> Result<(), Fatal> {
-        self.send(&error_post(&self.base, Some(request_id), err), "error")
+    pub fn error(&mut self, request_id: &str, err: &Error) -> Result<(), Fatal> {
+        let post = error_post(&self.base, Some(request_id), err)?;
+        self.send(&post, "error")
     }
 
     /// `POST /runtime/init/error`: a start-up failure, shown on the first invocation.
-    pub fn init_error(&self, err: &Error) -> Result<(), Fatal> {
-        self.send(&error_post(&self.base, None, err), "init error")
+    pub fn init_error(&mut self, err: &Error) -> Result<(), Fatal> {
+        let post = error_post(&self.base, None, err)?;
+        self.send(&post, "init error")
     }
 
-    /// Posts `post`; a request sent again borrows the same body (nothing is copied).
-    fn send(&self, post: &Post, what: &str) -> Result<(), Fatal> {
-        let mut response = self.run(|| post.request(), what)?;
-        check(&mut response, what)
+    fn send(&mut self, post: &[u8], what: &str) -> Result<(), Fatal> {
+        let (head, body) = self.link.exchange(post, what, MAX_ANSWER_BYTES)?;
+        let answer = body
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        check(head.status, &answer, what)
+    }
+}
+
+impl Link {
+    /// Sends `request` and reads the answer, its body up to `limit` (a body that cannot be
+    /// read is the caller's to judge). A request whose connection died before any answer
+    /// (a kept-alive one the Runtime API closed without saying so) is sent once more, on a
+    /// fresh connection. Only a Runtime API that cannot be reached twice in a row is fatal.
+    fn exchange(
+        &mut self,
+        request: &[u8],
+        what: &str,
+        limit: usize,
+    ) -> Result<(Head, Result<Vec<u8>, wire::Error>), Fatal> {
+        let answered = match self.ask(request) {
+            Err(Failure::Wire(wire::Error::Dropped(_))) => {
+                log::debug(&format_args!(
+                    "the Runtime API connection closed before answering the {what}; sending it again"
+                ))
+                .emit();
+                self.ask(request)
+            }
+            other => other,
+        };
+        let (head, mut conn) = answered.map_err(|failure| {
+            Fatal(format!(
+                "cannot reach the Runtime API for the {what}: {}",
+                self.words(&failure)
+            ))
+        })?;
+        let body = conn.body(&head, limit);
+        if conn.reusable() {
+            self.conn = Some(conn);
+        }
+        Ok((head, body))
+    }
+
+    /// One attempt: on the kept connection while it is open and idle, else a new one. The
+    /// probe is one system call; without it, bytes a server sent unasked (a `408` before it
+    /// closes) would be read as this request's answer.
+    fn ask(&mut self, request: &[u8]) -> Result<(Head, Connection<TcpStream>), Failure> {
+        let mut conn = match self.conn.take() {
+            Some(conn) if is_idle(conn.stream()) => conn,
+            _ => self.connect().map_err(Failure::Connect)?,
+        };
+        conn.send(request).map_err(Failure::Wire)?;
+        let head = conn.head().map_err(Failure::Wire)?;
+        Ok((head, conn))
+    }
+
+    fn connect(&self) -> io::Result<Connection<TcpStream>> {
+        let stream = TcpStream::connect(&self.address)?;
+        // Each request leaves in one write and waits for its answer: nothing to coalesce.
+        stream.set_nodelay(true)?;
+        Ok(Connection::new(stream))
+    }
+
+    fn words(&self, failure: &Failure) -> String {
+        let host = &self.authority;
+        match failure {
+            // std's getaddrinfo failure has no ErrorKind of its own.
+            Failure::Connect(e) if e.to_string().starts_with("failed to lookup address") => {
+                format!("no address for {host} (DNS)")
+            }
+            Failure::Connect(e) => format!("cannot connect to {host}: {}", e.kind()),
+            Failure::Wire(e) => e.describe(host),
+        }
     }
 }
 
 /// 2xx is done; 5xx is the spec's "non-recoverable"; other refusals (400, 403, 413) lose
 /// this invocation to Lambda's own error handling, but the runtime serves the next one.
-fn check(response: &mut Response<ureq::Body>, what: &str) -> Result<(), Fatal> {
-    let status = response.status().as_u16();
-    let answer = response
-        .body_mut()
-        .with_config()
-        .limit(4096)
-        .read_to_string()
-        .unwrap_or_default();
+fn check(status: u16, answer: &str, what: &str) -> Result<(), Fatal> {
     match status {
         200..=299 => Ok(()),
         500..=599 => Err(Fatal(format!(
             "the Runtime API answered HTTP {status} to the {what}: {}",
-            sanitize(&answer, 200)
+            sanitize(answer, 200)
         ))),
         _ => {
             log::error(&format_args!(
                 "the Runtime API refused the {what} with HTTP {status}: {}",
-                sanitize(&answer, 200)
+                sanitize(answer, 200)
             ))
             .emit();
             Ok(())
@@ -205,60 +282,61 @@ fn check(response: &mut Response<ureq::Body>, what: &str) -> Result<(), Fatal> {
     }
 }
 
-fn next_request(base: &str) -> Result<Request<()>, Fatal> {
-    let url = format!("{base}/runtime/invocation/next");
-    Request::get(&url)
-        .body(())
-        .map_err(|_| Fatal(format!("cannot build a Runtime API request to {url}")))
+fn next_request(base: &Base) -> Vec<u8> {
+    format!(
+        "GET {}/runtime/invocation/next HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\n\r\n",
+        base.path, base.authority
+    )
+    .into_bytes()
 }
 
-/// A JSON `POST` to the Runtime API, ready to be sent (and sent again).
-struct Post {
-    url: String,
-    body: String,
-    error_type: Option<String>,
-}
-
-impl Post {
-    fn request(&self) -> Result<Request<&str>, Fatal> {
-        let mut request = Request::post(&self.url).header("Content-Type", "application/json");
-        if let Some(error_type) = &self.error_type {
-            request = request.header("Lambda-Runtime-Function-Error-Type", error_type);
-        }
-        request.body(self.body.as_str()).map_err(|_| {
-            Fatal(format!(
-                "cannot build a Runtime API request to {}",
-                self.url
-            ))
-        })
+/// A JSON `POST` to `path` under the base, head and body in one buffer.
+fn post(base: &Base, path: &str, error_type: Option<&str>, body: &str) -> Vec<u8> {
+    let mut request = format!(
+        "POST {}{path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        base.path,
+        base.authority,
+        body.len()
+    );
+    if let Some(error_type) = error_type {
+        request.push_str("Lambda-Runtime-Function-Error-Type: ");
+        request.push_str(error_type);
+        request.push_str("\r\n");
     }
+    request.push_str("\r\n");
+    request.push_str(body);
+    request.into_bytes()
 }
 
-fn response_post(base: &str, request_id: &str, body: String) -> Post {
-    Post {
-        url: format!("{base}/runtime/invocation/{}/response", segment(request_id)),
-        body,
-        error_type: None,
-    }
+fn response_post(base: &Base, request_id: &str, body: &str) -> Vec<u8> {
+    let path = format!("/runtime/invocation/{}/response", segment(request_id));
+    post(base, &path, None, body)
 }
 
 /// `/runtime/invocation/{id}/error`, or `/runtime/init/error` without an id.
-fn error_post(base: &str, request_id: Option<&str>, err: &Error) -> Post {
-    let url = match request_id {
-        Some(id) => format!("{base}/runtime/invocation/{}/error", segment(id)),
-        None => format!("{base}/runtime/init/error"),
+fn error_post(base: &Base, request_id: Option<&str>, err: &Error) -> Result<Vec<u8>, Fatal> {
+    let path = match request_id {
+        Some(id) => format!("/runtime/invocation/{}/error", segment(id)),
+        None => "/runtime/init/error".to_string(),
     };
     let error_type = err.error_type();
+    // What a header value may hold (the `http` crate's rule): a line break would end the
+    // header and start one of the peer's choosing.
+    if !error_type
+        .bytes()
+        .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t')
+    {
+        return Err(Fatal(format!(
+            "cannot build a Runtime API request to http://{}{}{path}",
+            base.authority, base.path
+        )));
+    }
     let mut body = Object::new();
     body.string("errorMessage", &err.to_string());
     body.string("errorType", &error_type);
     body.raw("stackTrace", "[]");
-    let body = body.finish();
-    Post {
-        url,
-        body,
-        error_type: Some(error_type),
-    }
+    Ok(post(base, &path, Some(&error_type), &body.finish()))
 }
 
 fn segment(id: &str) -> String {
@@ -269,52 +347,75 @@ fn segment(id: &str) -> String {
 mod tests {
     use super::*;
 
-    const BASE: &str = "http://127.0.0.1:9001/2018-06-01";
+    fn base() -> Base {
+        Base {
+            authority: "127.0.0.1:9001".into(),
+            path: "/2018-06-01".into(),
+        }
+    }
 
-    fn header<'r, B>(request: &'r Request<B>, name: &str) -> Option<&'r str> {
-        request.headers().get(name).and_then(|v| v.to_str().ok())
+    fn text(request: &[u8]) -> &str {
+        std::str::from_utf8(request).expect("utf-8")
     }
 
     #[test]
     fn next_is_a_plain_get() {
-        let request = next_request(BASE).unwrap_or_else(|_| panic!("request"));
-        assert_eq!(request.method(), "GET");
         assert_eq!(
-            request.uri(),
-            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"
+            text(&next_request(&base())),
+            concat!(
+                "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n",
+                "User-Agent: alarm-to-slack/",
+                env!("CARGO_PKG_VERSION"),
+                "\r\n\r\n"
+            )
         );
-        assert!(request.headers().is_empty());
+    }
+
+    #[test]
+    fn the_address_as_lambda_and_cargo_lambda_give_it() {
+        let api = |base: &str| RuntimeApi::new(base).unwrap_or_else(|Fatal(why)| panic!("{why}"));
+        let lambda = api("http://127.0.0.1:9001/2018-06-01");
+        assert_eq!(lambda.link.address, "127.0.0.1:9001");
+        assert!(text(&lambda.next).starts_with("GET /2018-06-01/runtime/invocation/next "));
+        let watch = api("http://[::]:9000/.rt/bootstrap/2018-06-01");
+        assert_eq!(watch.link.address, "[::]:9000");
+        assert!(text(&watch.next).contains("\r\nHost: [::]:9000\r\n"));
+        assert!(text(&watch.next).starts_with("GET /.rt/bootstrap/2018-06-01/runtime/"));
+        assert_eq!(
+            api("http://localhost/2018-06-01").link.address,
+            "localhost:80"
+        );
+        assert_eq!(api("http://[::1]/2018-06-01").link.address, "[::1]:80");
+        assert!(RuntimeApi::new("https://localhost:9000/2018-06-01").is_err());
     }
 
     #[test]
     fn response_posts_json_to_the_invocation() {
-        let post = response_post(BASE, "8476a536-e9f4", "{\"posted\":1}".into());
-        let request = post.request().unwrap_or_else(|_| panic!("request"));
-        assert_eq!(request.method(), "POST");
+        let post = response_post(&base(), "8476a536-e9f4", "{\"posted\":1}");
         assert_eq!(
-            request.uri(),
-            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/8476a536-e9f4/response"
+            text(&post),
+            concat!(
+                "POST /2018-06-01/runtime/invocation/8476a536-e9f4/response HTTP/1.1\r\n",
+                "Host: 127.0.0.1:9001\r\nUser-Agent: alarm-to-slack/",
+                env!("CARGO_PKG_VERSION"),
+                "\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n",
+                "{\"posted\":1}"
+            )
         );
-        assert_eq!(header(&request, "content-type"), Some("application/json"));
-        assert_eq!(header(&request, "lambda-runtime-function-error-type"), None);
-        assert_eq!(*request.body(), "{\"posted\":1}");
     }
 
     #[test]
     fn errors_carry_their_type_in_header_and_body() {
         let err = Error::InvalidEvent("no Records".into());
-        let post = error_post(BASE, Some("id/1 ?"), &err);
-        let request = post.request().unwrap_or_else(|_| panic!("request"));
-        assert_eq!(request.method(), "POST");
-        assert_eq!(
-            request.uri(),
-            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/id%2F1%20%3F/error"
+        let post = error_post(&base(), Some("id/1 ?"), &err).unwrap_or_else(|_| panic!("post"));
+        let (head, body) = text(&post).split_once("\r\n\r\n").expect("head and body");
+        assert!(
+            head.starts_with("POST /2018-06-01/runtime/invocation/id%2F1%20%3F/error HTTP/1.1\r\n"),
+            "{head}"
         );
-        assert_eq!(
-            header(&request, "lambda-runtime-function-error-type"),
-            Some("Event.Invalid")
-        );
-        let body: serde_json::Value = serde_json::from_str(request.body()).expect("json");
+        assert!(head.contains("\r\nLambda-Runtime-Function-Error-Type: Event.Invalid"));
+        assert!(head.contains(&format!("\r\nContent-Length: {}", body.len())));
+        let body: serde_json::Value = serde_json::from_str(body).expect("json");
         assert_eq!(
             body,
             serde_json::json!({
@@ -323,16 +424,11 @@ mod tests {
                 "stackTrace": []
             })
         );
-        let init_post = error_post(BASE, None, &Error::config("SecretId", "is not set"));
-        let init = init_post.request().unwrap_or_else(|_| panic!("request"));
-        assert_eq!(
-            init.uri(),
-            "http://127.0.0.1:9001/2018-06-01/runtime/init/error"
-        );
-        assert_eq!(
-            header(&init, "lambda-runtime-function-error-type"),
-            Some("Config.InvalidEnvironment")
-        );
+        let init = error_post(&base(), None, &Error::config("SecretId", "is not set"))
+            .unwrap_or_else(|_| panic!("post"));
+        assert!(text(&init).starts_with("POST /2018-06-01/runtime/init/error HTTP/1.1\r\n"));
+        assert!(text(&init)
+            .contains("\r\nLambda-Runtime-Function-Error-Type: Config.InvalidEnvironment\r\n"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod client;
 mod invocation;
+mod wire;
 
 pub use client::{Fatal, Next, RuntimeApi};
 pub use invocation::Invocation;
@@ -16,11 +17,11 @@ use crate::log;
 /// the caller waiting (a Slack click, answered within 3 s) is done after it. Once answered,
 /// what the handler returns is only logged.
 pub fn run(
-    api: &RuntimeApi,
+    api: &mut RuntimeApi,
     mut handle: impl FnMut(&Invocation, &mut dyn FnMut(String)) -> Result<String, Error>,
 ) -> Fatal {
     loop {
-        let sent = match api.next() {
+        let sent = match api.next_event() {
             Ok(Next::Event(invocation)) => {
                 let mut early = None;
                 let result = handle(&invocation, &mut |body| {

@@ -103,7 +103,8 @@ impl Field {
 /// The payload as posted: compact JSON, keys in the order Slack's documentation uses.
 #[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn render(notification: &Notification, options: &Options) -> String {
-    let mut payload = Object::new();
+    // A card is 1 to 3 KB.
+    let mut payload = Object::with_capacity(4096);
     let mut card = None;
     let controls = options.web_api.as_ref().and_then(|w| w.controls);
     match notification {
@@ -147,7 +148,7 @@ pub fn render(notification: &Notification, options: &Options) -> String {
         }
     }
     if let Some(card) = card {
-        payload.raw("attachments", &format!("[{}]", card.to_json()));
+        payload.array("attachments", |list| list.object(|o| card.write(o)));
     }
     if let Some(web_api) = &options.web_api {
         if web_api.ts.is_none() {
@@ -163,8 +164,8 @@ pub fn render(notification: &Notification, options: &Options) -> String {
 }
 
 impl Attachment {
-    fn to_json(&self) -> String {
-        let mut card = Object::new();
+    /// Written in place in the payload: no text of its own to copy in.
+    fn write(&self, card: &mut Object) {
         card.string("color", self.color);
         card.string("fallback", &self.fallback);
         card.string("title", &self.title);
@@ -172,20 +173,16 @@ impl Attachment {
             card.string("title_link", link);
         }
         card.string("text", &self.text);
-        let fields: Vec<String> = self
-            .fields
-            .iter()
-            .map(|f| {
-                let mut field = Object::new();
-                field.string("title", f.title);
-                field.string("value", &f.value);
-                field.raw("short", if f.short { "true" } else { "false" });
-                field.finish()
-            })
-            .collect();
-        card.raw("fields", &format!("[{}]", fields.join(",")));
+        card.array("fields", |list| {
+            for f in &self.fields {
+                list.object(|field| {
+                    field.string("title", f.title);
+                    field.string("value", &f.value);
+                    field.bool("short", f.short);
+                });
+            }
+        });
         card.raw("mrkdwn_in", r#"["text","fields"]"#);
-        card.finish()
     }
 }
 

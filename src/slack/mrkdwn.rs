@@ -14,30 +14,42 @@ pub fn escape(text: &str) -> String {
     // above, so it starts with a byte of 0xC2 or more; only those are decoded. Decoding every
     // character cost about 60 instructions each, a tenth of a warm invocation's.
     let bytes = text.as_bytes();
-    while let Some(&b) = bytes.get(i) {
-        let (entity, len) = match b {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            0xC2.. => match text.get(i..).and_then(|rest| rest.chars().next()) {
-                Some(c) if is_invisible(c) => ("", c.len_utf8()),
+    while i < bytes.len() {
+        i = crate::bytes::skip_words(bytes, i, |word| !may_need_escape(word));
+        // The word that may hold one, or the last few bytes, one at a time.
+        let end = bytes.len().min(i + 8);
+        while i < end {
+            let (entity, len) = match bytes[i] {
+                b'&' => ("&amp;", 1),
+                b'<' => ("&lt;", 1),
+                b'>' => ("&gt;", 1),
+                0xC2.. => match text.get(i..).and_then(|rest| rest.chars().next()) {
+                    Some(c) if is_invisible(c) => ("", c.len_utf8()),
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                },
                 _ => {
                     i += 1;
                     continue;
                 }
-            },
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.push_str(&text[run..i]);
-        out.push_str(entity);
-        i += len;
-        run = i;
+            };
+            out.push_str(&text[run..i]);
+            out.push_str(entity);
+            i += len;
+            run = i;
+        }
     }
     out.push_str(&text[run..]);
     out
+}
+
+/// Whether any of eight bytes is `&`, `<`, `>` or not ASCII (maybe invisible). Exact
+/// when false.
+fn may_need_escape(word: u64) -> bool {
+    use crate::bytes::{has, non_ascii};
+    has(word, b'&') | has(word, b'<') | has(word, b'>') | non_ascii(word) != 0
 }
 
 /// Escaped text of at most `max_chars` characters; a cut shows as a final `…` and never
@@ -85,6 +97,31 @@ mod tests {
     fn escapes_the_three_control_characters() {
         assert_eq!(escape("a<b>&c *d*"), "a&lt;b&gt;&amp;c *d*");
         assert_eq!(escape("&amp;"), "&amp;amp;");
+    }
+
+    #[test]
+    fn escapes_found_eight_bytes_at_a_time_are_every_one() {
+        let reference = |text: &str| -> String {
+            text.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    c if !c.is_ascii() && is_invisible(c) => String::new(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        for c in [
+            '&', '<', '>', '*', '\u{200B}', '\u{202E}', '\u{AD}', 'é', '→', '🙂',
+        ] {
+            for at in 0..20 {
+                let text = format!("{}{c}{}", "a".repeat(at), "b".repeat(19 - at));
+                assert_eq!(escape(&text), reference(&text), "{c:?} at {at}");
+                let twice = format!("{text}{c}{text}");
+                assert_eq!(escape(&twice), reference(&twice), "{c:?} at {at}");
+            }
+        }
     }
 
     #[test]

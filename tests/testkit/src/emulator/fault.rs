@@ -29,6 +29,9 @@ pub enum Action {
     /// Answer the status line, then one byte of a header line every `every`, never
     /// finishing the headers: a peer that accepted the request and is slow to answer.
     Dribble { every: std::time::Duration },
+    /// Answer with exactly these bytes (framing of our choosing), then close the
+    /// connection if `close`.
+    Raw { bytes: Vec<u8>, close: bool },
     /// Answer as the Runtime API's `GET /next` does: an event with its request id and a
     /// deadline `deadline_ms` from now.
     Invoke {
@@ -225,7 +228,10 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
                 nth_on_connection: nth,
                 line,
                 body,
-                answered: matches!(action, Action::Respond { .. } | Action::Invoke { .. }),
+                answered: matches!(
+                    action,
+                    Action::Respond { .. } | Action::Invoke { .. } | Action::Raw { .. }
+                ),
             });
             action
         };
@@ -272,6 +278,11 @@ fn serve(stream: TcpStream, state: &(Mutex<Inner>, Condvar)) {
                 if writer.write_all(head.as_bytes()).is_err()
                     || writer.write_all(body.as_bytes()).is_err()
                 {
+                    break;
+                }
+            }
+            Action::Raw { bytes, close } => {
+                if writer.write_all(&bytes).is_err() || close {
                     break;
                 }
             }
