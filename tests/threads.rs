@@ -44,11 +44,13 @@ fn options(creds: &Credentials) -> Options {
 }
 
 /// Secrets Manager stays our emulator's (it checks SigV4 with the same credentials); DynamoDB
-/// is moto's.
+/// is moto's. Storm grouping off: these tests open dozens of parents in one channel on
+/// purpose (tests/storms.rs has the storms).
 fn env_for(moto: &Moto) -> Vec<(&'static str, String)> {
     vec![
         ("INCIDENT_TABLE", TABLE.to_string()),
         ("AWS_ENDPOINT_URL_DYNAMODB", moto.url()),
+        ("STORM_THRESHOLD", "0".to_string()),
     ]
 }
 
