@@ -438,8 +438,8 @@ fn thousands(n: u64) -> String {
 /// `BENCH_BASELINE`, another one side by side.
 mod latency {
     use super::*;
-    use emulator::dynamodb::DEFAULT_TABLE;
-    use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+    use emulator::dynamodb::{DdbCall, DEFAULT_TABLE};
+    use emulator::slack_api::{ApiCall, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
     use serde_json::{json, Value};
     use std::collections::{BTreeMap, BTreeSet};
     use std::net::SocketAddr;
@@ -540,17 +540,6 @@ mod latency {
                 d.as_secs_f64() * 1e3
             ),
             false => format!("({:.1} ms)", d.as_secs_f64() * 1e3),
-        };
-        // A column that cannot run app mode (a baseline from before it) shows n/a; this
-        // build must run everything.
-        let tolerate = |column: &Column, result: Result<Vec<Sample>, String>| match result {
-            Err(why) if column.baseline => {
-                let first = why.lines().next().unwrap_or("");
-                eprintln!("bench: {} cannot run app mode: {first}", column.name);
-                Ok(Err(why))
-            }
-            Err(why) => Err(why),
-            Ok(samples) => Ok(Ok(samples)),
         };
         let webhook_connections = "  new connections: Secrets Manager + Slack";
         let app_connections = "  new connections: Secrets Manager + Slack + DynamoDB";
@@ -749,6 +738,23 @@ mod latency {
         Ok(())
     }
 
+    /// A column that cannot run app mode (a baseline from before it) shows n/a; this build
+    /// must run everything.
+    fn tolerate<T>(
+        column: &Column,
+        result: Result<T, String>,
+    ) -> Result<Result<T, String>, String> {
+        match result {
+            Err(why) if column.baseline => {
+                let first = why.lines().next().unwrap_or("");
+                eprintln!("bench: {} cannot run app mode: {first}", column.name);
+                Ok(Err(why))
+            }
+            Err(why) => Err(why),
+            Ok(samples) => Ok(Ok(samples)),
+        }
+    }
+
     /// CPU per warm invocation: webhook, beside the std-only loop; app mode.
     fn cpu_rows(
         columns: &[Column],
@@ -837,19 +843,7 @@ mod latency {
         rtts: &dyn Fn(Duration) -> String,
         connections: &str,
     ) {
-        let each = |f: &dyn Fn(&[Sample]) -> String| -> Vec<String> {
-            measured
-                .iter()
-                .map(|m| match m {
-                    Ok(samples) if !samples.is_empty() => f(samples),
-                    _ => "n/a".to_string(),
-                })
-                .collect()
-        };
-        let distinct = |samples: &[Sample], f: &dyn Fn(&Sample) -> String| -> String {
-            let seen: BTreeSet<String> = samples.iter().map(f).collect();
-            seen.into_iter().collect::<Vec<_>>().join(" or ")
-        };
+        let each = |f: &dyn Fn(&[Sample]) -> String| each(measured, f);
         rows.push((
             what,
             each(&|s| rtts(median(s.iter().map(|s| s.took).collect()))),
@@ -886,6 +880,24 @@ mod latency {
                 })
             }),
         ));
+    }
+
+    /// A value per column from its samples; n/a for a column without any.
+    fn each<S>(measured: &[Result<Vec<S>, String>], f: &dyn Fn(&[S]) -> String) -> Vec<String> {
+        measured
+            .iter()
+            .map(|m| match m {
+                Ok(samples) if !samples.is_empty() => f(samples),
+                _ => "n/a".to_string(),
+            })
+            .collect()
+    }
+
+    /// Every value `f` takes over the samples: counts that differ between runs are all shown
+    /// (`1 or 2`).
+    fn distinct<S>(samples: &[S], f: &dyn Fn(&S) -> String) -> String {
+        let seen: BTreeSet<String> = samples.iter().map(f).collect();
+        seen.into_iter().collect::<Vec<_>>().join(" or ")
     }
 
     fn env_number(name: &str, default: u64) -> Result<u64, String> {
@@ -1053,7 +1065,7 @@ mod latency {
     }
 
     fn app(one_way: Duration) -> App {
-        let emu = Rc::new(app_emulator());
+        let emu = Rc::new(app_emulator(&app_secret()));
         let peers = Rc::new(Peers {
             slack: DelayProxy::start(addr(&emu.slack_api_url()), one_way, None),
             dynamodb: DelayProxy::start(addr(&emu.dynamodb_url()), one_way, None),
@@ -1062,9 +1074,13 @@ mod latency {
         instance(emu, peers, one_way)
     }
 
-    fn app_emulator() -> Emulator {
-        let secret =
-            json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+    /// App mode's secret: a bot token and the channel.
+    fn app_secret() -> String {
+        json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID})
+            .to_string()
+    }
+
+    fn app_emulator(secret: &str) -> Emulator {
         Emulator::start(Options {
             secret_string: Some(secret.to_string()),
             ..Options::default()
@@ -1099,7 +1115,11 @@ mod latency {
         /// Another instance of the same function: its own Runtime API, the same Slack and
         /// DynamoDB.
         fn another(&self, one_way: Duration) -> App {
-            instance(Rc::new(app_emulator()), Rc::clone(&self.peers), one_way)
+            instance(
+                Rc::new(app_emulator(&app_secret())),
+                Rc::clone(&self.peers),
+                one_way,
+            )
         }
 
         fn proxies(&self) -> [&DelayProxy; 3] {
@@ -1144,19 +1164,7 @@ mod latency {
             }
             let api_calls = api.calls().split_off(api_before);
             let db_calls = db.calls().split_off(db_before);
-            if let Some(bad) = api_calls.iter().find(|c| !c.ok()) {
-                return Err(format!("Slack's {} answered {}", bad.method, bad.answer));
-            }
-            // A refused condition is an answer; anything else means the stand-in and the
-            // bootstrap disagree.
-            if let Some(bad) = db_calls.iter().find(|c| {
-                c.status != 200 && c.error.as_deref() != Some("ConditionalCheckFailedException")
-            }) {
-                return Err(format!(
-                    "DynamoDB's {} answered {}: {}\nrequest: {}",
-                    bad.operation, bad.status, bad.answer, bad.body
-                ));
-            }
+            all_answered(&api_calls, &db_calls)?;
             let Some(post) = api_calls.iter().find(|c| c.method == "chat.postMessage") else {
                 return Err("the invocation posted nothing".to_string());
             };
@@ -1183,6 +1191,24 @@ mod latency {
                 connections,
             })
         }
+    }
+
+    /// Every call was answered as the bootstrap expects.
+    fn all_answered(api_calls: &[ApiCall], db_calls: &[DdbCall]) -> Result<(), String> {
+        if let Some(bad) = api_calls.iter().find(|c| !c.ok()) {
+            return Err(format!("Slack's {} answered {}", bad.method, bad.answer));
+        }
+        // A refused condition is an answer; anything else means the stand-in and the
+        // bootstrap disagree.
+        if let Some(bad) = db_calls.iter().find(|c| {
+            c.status != 200 && c.error.as_deref() != Some("ConditionalCheckFailedException")
+        }) {
+            return Err(format!(
+                "DynamoDB's {} answered {}: {}\nrequest: {}",
+                bad.operation, bad.status, bad.answer, bad.body
+            ));
+        }
+        Ok(())
     }
 
     /// An event, and whether its post is a reply in an incident's thread.
@@ -1446,7 +1472,7 @@ mod latency {
     /// stand-ins (no delay): a new alarm's `ALARM`, which opens its incident, then its `OK`,
     /// a reply in the thread; `CPU_WARM` of each, alternating.
     fn app_cpu(binary: &Path) -> Result<(Vec<Duration>, Vec<Duration>), String> {
-        let emu = app_emulator();
+        let emu = app_emulator(&app_secret());
         let api = addr(&emu.slack_api_url());
         let mut env = emu.env();
         for (k, v) in env.iter_mut() {
