@@ -264,7 +264,8 @@ size-check: zip
 
 # Start-up, latency, memory and instruction counts of the release bootstrap against the
 # local emulator (tests/bench.rs), then round trips (webhook; app mode with INCIDENT_TABLE
-# against the emulator's DynamoDB, with its calls and new connections per invocation),
+# against the emulator's DynamoDB, with its calls and new connections per invocation; and a
+# click on an incident's buttons, to its HTTP answer and its chat.update, cold and warm),
 # syscalls and CPU per warm invocation beside the build of BASELINE (a commit, built from
 # `git archive` under target/; empty for none; n/a where it has no app mode). Prints only:
 # no thresholds. Native x86_64 only, since under qemu it would measure qemu. BENCH=latency
