@@ -291,9 +291,12 @@ endif
 	  "with its date, then make docs."
 
 # The baseline's own sources, built as `make bootstrap` builds (same flags, its own lock file).
+# Under target/ they would count as part of this workspace (whose members include "."), so
+# a baseline without a [workspace] table gets an empty one: it is a workspace of its own.
 $(BASELINE_BIN): $(NO_UNWIND_LD)
 	rm -rf '$(BASELINE_DIR)' && mkdir -p '$(BASELINE_DIR)'
 	git archive '$(BASELINE)' | tar -x -C '$(BASELINE_DIR)'
+	grep -q '^\[workspace\]' '$(BASELINE_DIR)/Cargo.toml' || printf '\n[workspace]\n' >>'$(BASELINE_DIR)/Cargo.toml'
 	cd '$(BASELINE_DIR)' && cargo build --release --locked --target $(TARGET) --bin bootstrap
 
 # How much of the safety margin is left when Secrets Manager or Slack hangs, for
