@@ -264,7 +264,8 @@ size-check: zip
 
 # Start-up, latency, memory and instruction counts of the release bootstrap against the
 # local emulator (tests/bench.rs), then round trips (webhook; app mode with INCIDENT_TABLE
-# against the emulator's DynamoDB, with its calls and new connections per invocation),
+# against the emulator's DynamoDB, with its calls and new connections per invocation; and a
+# click on an incident's buttons, to its HTTP answer and its chat.update, cold and warm),
 # syscalls and CPU per warm invocation beside the build of BASELINE (a commit, built from
 # `git archive` under target/; empty for none; n/a where it has no app mode). Prints only:
 # no thresholds. Native x86_64 only, since under qemu it would measure qemu. BENCH=latency
@@ -290,9 +291,12 @@ endif
 	  "with its date, then make docs."
 
 # The baseline's own sources, built as `make bootstrap` builds (same flags, its own lock file).
+# Under target/ they would count as part of this workspace (whose members include "."), so
+# a baseline without a [workspace] table gets an empty one: it is a workspace of its own.
 $(BASELINE_BIN): $(NO_UNWIND_LD)
 	rm -rf '$(BASELINE_DIR)' && mkdir -p '$(BASELINE_DIR)'
 	git archive '$(BASELINE)' | tar -x -C '$(BASELINE_DIR)'
+	grep -q '^\[workspace\]' '$(BASELINE_DIR)/Cargo.toml' || printf '\n[workspace]\n' >>'$(BASELINE_DIR)/Cargo.toml'
 	cd '$(BASELINE_DIR)' && cargo build --release --locked --target $(TARGET) --bin bootstrap
 
 # How much of the safety margin is left when Secrets Manager or Slack hangs, for

@@ -27,6 +27,13 @@
 //!   time) and for the `OK` after it (the reply in its thread; also when another instance
 //!   opened the incident), cold, warm and after idleness; each with event → `/response`, the
 //!   DynamoDB calls before the post and in all, and the connections it opened;
+//! - the same with the buttons (`SLACK_SIGNING_SECRET`): a click through the function's URL
+//!   (a signed Function URL event, `emulator/click.rs`) on an incident's parent, to the HTTP
+//!   answer reaching `/response` and to its `chat.update` reaching Slack: cold (exec → …, the
+//!   click the first event; with `auth.test`, and with `SLACK_TEAM_ID` in the secret instead)
+//!   for Acknowledge, and warm (the event handed out by `GET /next` → …) for Acknowledge and
+//!   Mute; each with the DynamoDB and Web API calls before the answer and in all (the answer
+//!   goes out first), and the connections it opened;
 //! - then syscalls (strace, when installed) and CPU time per warm webhook invocation, beside
 //!   a std-only loop doing the same HTTP exchanges in the same run (`--std-loop`, see
 //!   `std_loop`) and their ratio; and app mode's CPU time per warm invocation. With
@@ -438,8 +445,9 @@ fn thousands(n: u64) -> String {
 /// `BENCH_BASELINE`, another one side by side.
 mod latency {
     use super::*;
-    use emulator::dynamodb::DEFAULT_TABLE;
-    use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+    use emulator::click::{Click, SIGNING_SECRET};
+    use emulator::dynamodb::{DdbCall, DEFAULT_TABLE};
+    use emulator::slack_api::{ApiCall, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID, TEAM_ID};
     use serde_json::{json, Value};
     use std::collections::{BTreeMap, BTreeSet};
     use std::net::SocketAddr;
@@ -480,6 +488,26 @@ mod latency {
 
     /// What a case measured in each column; `Err` is a column that cannot run it.
     type Measured = Vec<Result<Vec<Sample>, String>>;
+
+    /// One timed click through the function's URL: from `started` (exec on a cold start, else
+    /// the event handed out by the Runtime API) to the HTTP answer reaching `/response` and to
+    /// the parent's `chat.update` reaching Slack; and what the click cost until the process
+    /// asked for its next event, since it goes on after its answer.
+    #[derive(Clone, Debug)]
+    struct ClickSample {
+        answer: Duration,
+        /// The event handed out → the answer (the same as `answer` when warm).
+        handed_to_answer: Duration,
+        update: Duration,
+        /// DynamoDB and Web API calls that reached them before the answer reached the
+        /// Runtime API, and in all.
+        dynamodb: (usize, usize),
+        web_api: (usize, usize),
+        /// Connections opened, per peer (as `App::proxies` lists them).
+        connections: Vec<usize>,
+    }
+
+    type ClickMeasured = Vec<Result<Vec<ClickSample>, String>>;
 
     /// One idle case: how long, and what is timed after it.
     #[derive(Clone, Copy)]
@@ -541,17 +569,6 @@ mod latency {
             ),
             false => format!("({:.1} ms)", d.as_secs_f64() * 1e3),
         };
-        // A column that cannot run app mode (a baseline from before it) shows n/a; this
-        // build must run everything.
-        let tolerate = |column: &Column, result: Result<Vec<Sample>, String>| match result {
-            Err(why) if column.baseline => {
-                let first = why.lines().next().unwrap_or("");
-                eprintln!("bench: {} cannot run app mode: {first}", column.name);
-                Ok(Err(why))
-            }
-            Err(why) => Err(why),
-            Ok(samples) => Ok(Ok(samples)),
-        };
         let webhook_connections = "  new connections: Secrets Manager + Slack";
         let app_connections = "  new connections: Secrets Manager + Slack + DynamoDB";
 
@@ -592,6 +609,20 @@ mod latency {
             app_open.push(tolerate(c, open)?);
             app_later.push(tolerate(c, later)?);
             app_elsewhere.push(tolerate(c, elsewhere)?);
+        }
+        // Clicks on the buttons, also before the idle cases.
+        let (mut click_cold, mut click_cold_team): (ClickMeasured, ClickMeasured) =
+            Default::default();
+        let (mut click_ack, mut click_mute): (ClickMeasured, ClickMeasured) = Default::default();
+        for c in &columns {
+            click_cold.push(tolerate(c, click_cold_starts(&c.binary, one_way, false))?);
+            click_cold_team.push(tolerate(c, click_cold_starts(&c.binary, one_way, true))?);
+            let (ack, mute) = match click_warm(&c.binary, one_way) {
+                Ok(w) => (Ok(w.ack), Ok(w.mute)),
+                Err(why) => (Err(why.clone()), Err(why)),
+            };
+            click_ack.push(tolerate(c, ack)?);
+            click_mute.push(tolerate(c, mute)?);
         }
 
         // Every idle case waits at the same time, so the longest sets the duration; each
@@ -711,6 +742,42 @@ mod latency {
         );
         idle_rows(&mut rows, true)?;
 
+        rows.push((
+            "buttons: a click through the function's URL (the same + SLACK_SIGNING_SECRET)"
+                .to_string(),
+            Vec::new(),
+        ));
+        push_click_case(
+            &mut rows,
+            format!("cold: exec → HTTP answer, Acknowledge, auth.test, RTT (median of {COLD})"),
+            &click_cold,
+            &rtts,
+            true,
+        );
+        push_click_case(
+            &mut rows,
+            format!(
+                "cold: the same, SLACK_TEAM_ID in the secret: no auth.test, RTT (median of {COLD})"
+            ),
+            &click_cold_team,
+            &rtts,
+            true,
+        );
+        push_click_case(
+            &mut rows,
+            format!("warm: event handed out → HTTP answer, Acknowledge, RTT (median of {WARM})"),
+            &click_ack,
+            &rtts,
+            false,
+        );
+        push_click_case(
+            &mut rows,
+            format!("warm: the same, Mute until OK, RTT (median of {WARM})"),
+            &click_mute,
+            &rtts,
+            false,
+        );
+
         rows.push(("webhook, warm".to_string(), Vec::new()));
         let calls: Vec<Option<BTreeMap<String, f64>>> = columns
             .iter()
@@ -747,6 +814,23 @@ mod latency {
         );
         print_rows(&columns, &rows);
         Ok(())
+    }
+
+    /// A column that cannot run app mode (a baseline from before it) shows n/a; this build
+    /// must run everything.
+    fn tolerate<T>(
+        column: &Column,
+        result: Result<T, String>,
+    ) -> Result<Result<T, String>, String> {
+        match result {
+            Err(why) if column.baseline => {
+                let first = why.lines().next().unwrap_or("");
+                eprintln!("bench: {} cannot run app mode: {first}", column.name);
+                Ok(Err(why))
+            }
+            Err(why) => Err(why),
+            Ok(samples) => Ok(Ok(samples)),
+        }
     }
 
     /// CPU per warm invocation: webhook, beside the std-only loop; app mode.
@@ -837,19 +921,7 @@ mod latency {
         rtts: &dyn Fn(Duration) -> String,
         connections: &str,
     ) {
-        let each = |f: &dyn Fn(&[Sample]) -> String| -> Vec<String> {
-            measured
-                .iter()
-                .map(|m| match m {
-                    Ok(samples) if !samples.is_empty() => f(samples),
-                    _ => "n/a".to_string(),
-                })
-                .collect()
-        };
-        let distinct = |samples: &[Sample], f: &dyn Fn(&Sample) -> String| -> String {
-            let seen: BTreeSet<String> = samples.iter().map(f).collect();
-            seen.into_iter().collect::<Vec<_>>().join(" or ")
-        };
+        let each = |f: &dyn Fn(&[Sample]) -> String| each(measured, f);
         rows.push((
             what,
             each(&|s| rtts(median(s.iter().map(|s| s.took).collect()))),
@@ -886,6 +958,78 @@ mod latency {
                 })
             }),
         ));
+    }
+
+    /// A click case's rows: the median times to the HTTP answer and to `chat.update`, in RTT;
+    /// the DynamoDB and Web API calls before the answer and in all; the new connections.
+    fn push_click_case(
+        rows: &mut Vec<(String, Vec<String>)>,
+        what: String,
+        measured: &ClickMeasured,
+        rtts: &dyn Fn(Duration) -> String,
+        cold: bool,
+    ) {
+        let time = |f: &dyn Fn(&ClickSample) -> Duration| {
+            each(measured, &|s| rtts(median(s.iter().map(f).collect())))
+        };
+        let calls = |f: &dyn Fn(&ClickSample) -> (usize, usize)| {
+            each(measured, &|s| {
+                distinct(s, &|s| {
+                    let (before, all) = f(s);
+                    format!("{before} / {all}")
+                })
+            })
+        };
+        rows.push((what, time(&|s| s.answer)));
+        let from = match cold {
+            true => {
+                rows.push((
+                    "  event handed out → HTTP answer, RTT".to_string(),
+                    time(&|s| s.handed_to_answer),
+                ));
+                "exec"
+            }
+            false => "event handed out",
+        };
+        rows.push((
+            format!("  {from} → chat.update reaching Slack, RTT"),
+            time(&|s| s.update),
+        ));
+        rows.push((
+            "  DynamoDB calls: before the answer / in all".to_string(),
+            calls(&|s| s.dynamodb),
+        ));
+        rows.push((
+            "  Web API calls: before the answer / in all".to_string(),
+            calls(&|s| s.web_api),
+        ));
+        rows.push((
+            "  new connections: Secrets Manager + Slack + DynamoDB".to_string(),
+            each(measured, &|s| {
+                distinct(s, &|s| {
+                    let n: Vec<String> = s.connections.iter().map(usize::to_string).collect();
+                    n.join(" + ")
+                })
+            }),
+        ));
+    }
+
+    /// A value per column from its samples; n/a for a column without any.
+    fn each<S>(measured: &[Result<Vec<S>, String>], f: &dyn Fn(&[S]) -> String) -> Vec<String> {
+        measured
+            .iter()
+            .map(|m| match m {
+                Ok(samples) if !samples.is_empty() => f(samples),
+                _ => "n/a".to_string(),
+            })
+            .collect()
+    }
+
+    /// Every value `f` takes over the samples: counts that differ between runs are all shown
+    /// (`1 or 2`).
+    fn distinct<S>(samples: &[S], f: &dyn Fn(&S) -> String) -> String {
+        let seen: BTreeSet<String> = samples.iter().map(f).collect();
+        seen.into_iter().collect::<Vec<_>>().join(" or ")
     }
 
     fn env_number(name: &str, default: u64) -> Result<u64, String> {
@@ -1053,7 +1197,12 @@ mod latency {
     }
 
     fn app(one_way: Duration) -> App {
-        let emu = Rc::new(app_emulator());
+        app_with(one_way, &app_secret())
+    }
+
+    /// The same with this secret.
+    fn app_with(one_way: Duration, secret: &str) -> App {
+        let emu = Rc::new(app_emulator(secret));
         let peers = Rc::new(Peers {
             slack: DelayProxy::start(addr(&emu.slack_api_url()), one_way, None),
             dynamodb: DelayProxy::start(addr(&emu.dynamodb_url()), one_way, None),
@@ -1062,9 +1211,24 @@ mod latency {
         instance(emu, peers, one_way)
     }
 
-    fn app_emulator() -> Emulator {
-        let secret =
-            json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+    /// App mode's secret: a bot token and the channel.
+    fn app_secret() -> String {
+        json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID})
+            .to_string()
+    }
+
+    /// With the buttons: the app's signing secret too; with `team`, the workspace, so that a
+    /// click needs no `auth.test` to know it.
+    fn buttons_secret(team: bool) -> String {
+        let mut secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+            "SLACK_CHANNEL": DEFAULT_CHANNEL_ID, "SLACK_SIGNING_SECRET": SIGNING_SECRET});
+        if team {
+            secret["SLACK_TEAM_ID"] = TEAM_ID.into();
+        }
+        secret.to_string()
+    }
+
+    fn app_emulator(secret: &str) -> Emulator {
         Emulator::start(Options {
             secret_string: Some(secret.to_string()),
             ..Options::default()
@@ -1099,7 +1263,16 @@ mod latency {
         /// Another instance of the same function: its own Runtime API, the same Slack and
         /// DynamoDB.
         fn another(&self, one_way: Duration) -> App {
-            instance(Rc::new(app_emulator()), Rc::clone(&self.peers), one_way)
+            self.another_with(one_way, &app_secret())
+        }
+
+        /// The same with this secret.
+        fn another_with(&self, one_way: Duration, secret: &str) -> App {
+            instance(
+                Rc::new(app_emulator(secret)),
+                Rc::clone(&self.peers),
+                one_way,
+            )
         }
 
         fn proxies(&self) -> [&DelayProxy; 3] {
@@ -1144,19 +1317,7 @@ mod latency {
             }
             let api_calls = api.calls().split_off(api_before);
             let db_calls = db.calls().split_off(db_before);
-            if let Some(bad) = api_calls.iter().find(|c| !c.ok()) {
-                return Err(format!("Slack's {} answered {}", bad.method, bad.answer));
-            }
-            // A refused condition is an answer; anything else means the stand-in and the
-            // bootstrap disagree.
-            if let Some(bad) = db_calls.iter().find(|c| {
-                c.status != 200 && c.error.as_deref() != Some("ConditionalCheckFailedException")
-            }) {
-                return Err(format!(
-                    "DynamoDB's {} answered {}: {}\nrequest: {}",
-                    bad.operation, bad.status, bad.answer, bad.body
-                ));
-            }
+            all_answered(&api_calls, &db_calls)?;
             let Some(post) = api_calls.iter().find(|c| c.method == "chat.postMessage") else {
                 return Err("the invocation posted nothing".to_string());
             };
@@ -1183,6 +1344,116 @@ mod latency {
                 connections,
             })
         }
+
+        /// Opens an incident for a new alarm `name` (not timed); its parent's `ts`.
+        fn open(&self, process: &Bootstrap, name: &str) -> Result<String, String> {
+            let before = self.peers.emu.slack_api().calls().len();
+            self.invoke(process, &opening(name))?;
+            let calls = self.peers.emu.slack_api().calls().split_off(before);
+            calls
+                .iter()
+                .find(|c| c.method == "chat.postMessage" && c.params.get("thread_ts").is_none())
+                .and_then(|c| c.answer["ts"].as_str())
+                .map(str::to_string)
+                .ok_or_else(|| "the opening ALARM posted no parent".to_string())
+        }
+
+        /// The Function URL event of a click on `action_id` of the parent `ts` as Slack
+        /// shows it now (for a select, `choice` chosen), signed as Slack signs it.
+        fn click_event(&self, ts: &str, action_id: &str, choice: Option<&str>) -> Vec<u8> {
+            let shown = self.peers.emu.slack_api().shown(DEFAULT_CHANNEL_ID, ts);
+            let mut click = Click::on(&shown, DEFAULT_CHANNEL_ID, action_id, "U0BENCH");
+            if let Some(choice) = choice {
+                click = click.choose(choice);
+            }
+            click.signed(SIGNING_SECRET).event()
+        }
+
+        /// A click on the parent `ts`, timed from its handing out.
+        fn click(
+            &self,
+            process: &Bootstrap,
+            ts: &str,
+            action_id: &str,
+            choice: Option<&str>,
+        ) -> Result<ClickSample, String> {
+            let event = self.click_event(ts, action_id, choice);
+            let mark = self.mark();
+            let id = self.emu.push_event(event);
+            self.measure_click(mark, None, &id, process)
+        }
+
+        /// Click `id`, timed from `started` (else from its handing out) to its HTTP answer
+        /// and its `chat.update`, with what it cost since `mark`, read once the process asks
+        /// for its next event: the click goes on after the answer.
+        fn measure_click(
+            &self,
+            (before, api_before, db_before): (Vec<usize>, usize, usize),
+            started: Option<Instant>,
+            id: &str,
+            process: &Bootstrap,
+        ) -> Result<ClickSample, String> {
+            let body = match self.emu.wait_outcome(id) {
+                Outcome::Response(body) => body,
+                Outcome::Error(posted) => {
+                    return Err(format!(
+                        "a click failed: {}\n{}",
+                        posted.body,
+                        process.stdout()
+                    ))
+                }
+            };
+            let http: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            if http["statusCode"] != 200 || http["body"] != "" {
+                return Err(format!("a click was answered {body}"));
+            }
+            let (handed, nth) = self
+                .emu
+                .handed_out(id)
+                .ok_or("the click was answered but never handed out")?;
+            let answered = self.emu.outcome_time(id).ok_or("the answer has no time")?;
+            self.emu.wait_next_calls(nth + 1);
+            let connections = opened(&self.proxies(), &before);
+            let api_calls = self.peers.emu.slack_api().calls().split_off(api_before);
+            let db_calls = self.peers.emu.dynamodb().calls().split_off(db_before);
+            all_answered(&api_calls, &db_calls)?;
+            let Some(update) = api_calls.iter().find(|c| c.method == "chat.update") else {
+                return Err("the click updated no parent".to_string());
+            };
+            let started = started.unwrap_or(handed);
+            Ok(ClickSample {
+                answer: answered.saturating_duration_since(started),
+                handed_to_answer: answered.saturating_duration_since(handed),
+                update: update.received.saturating_duration_since(started),
+                dynamodb: (
+                    db_calls.iter().filter(|c| c.received < answered).count(),
+                    db_calls.len(),
+                ),
+                web_api: (
+                    api_calls.iter().filter(|c| c.received < answered).count(),
+                    api_calls.len(),
+                ),
+                connections,
+            })
+        }
+    }
+
+    /// Every call was answered as the bootstrap expects.
+    fn all_answered(api_calls: &[ApiCall], db_calls: &[DdbCall]) -> Result<(), String> {
+        if let Some(bad) = api_calls.iter().find(|c| !c.ok()) {
+            return Err(format!("Slack's {} answered {}", bad.method, bad.answer));
+        }
+        // A refused condition is an answer; anything else means the stand-in and the
+        // bootstrap disagree.
+        if let Some(bad) = db_calls.iter().find(|c| {
+            c.status != 200 && c.error.as_deref() != Some("ConditionalCheckFailedException")
+        }) {
+            return Err(format!(
+                "DynamoDB's {} answered {}: {}\nrequest: {}",
+                bad.operation, bad.status, bad.answer, bad.body
+            ));
+        }
+        Ok(())
     }
 
     /// An event, and whether its post is a reply in an incident's thread.
@@ -1277,6 +1548,65 @@ mod latency {
         })();
         first.kill();
         second.kill();
+        result
+    }
+
+    /// Cold starts whose first event is a click (Acknowledge) on an incident that another
+    /// instance opened; with `team`, the secret names the workspace.
+    fn click_cold_starts(
+        binary: &Path,
+        one_way: Duration,
+        team: bool,
+    ) -> Result<Vec<ClickSample>, String> {
+        let secret = buttons_secret(team);
+        let mut samples = Vec::new();
+        for n in 0..COLD {
+            let opener = app_with(one_way, &secret);
+            let mut process = Bootstrap::spawn(binary, &opener.env);
+            let ts = opener.open(&process, &format!("cold-click-{n}"));
+            process.kill();
+            let ts = ts?;
+            // A fresh Runtime API: the killed process's `GET /next` would take the click.
+            let a = opener.another_with(one_way, &secret);
+            let event = a.click_event(&ts, "ack", None);
+            // Queued first, as on a cold start.
+            let mark = a.mark();
+            let id = a.emu.push_event(event);
+            let started = Instant::now();
+            let mut process = Bootstrap::spawn(binary, &a.env);
+            let sample = a.measure_click(mark, Some(started), &id, &process);
+            process.kill();
+            samples.push(sample?);
+        }
+        Ok(samples)
+    }
+
+    /// Warm clicks, each pair on a new incident: Acknowledge, then Mute until OK.
+    struct ClickWarm {
+        ack: Vec<ClickSample>,
+        mute: Vec<ClickSample>,
+    }
+
+    fn click_warm(binary: &Path, one_way: Duration) -> Result<ClickWarm, String> {
+        let a = app_with(one_way, &buttons_secret(false));
+        let mut process = Bootstrap::spawn(binary, &a.env);
+        let result = (|| {
+            // The cold invocation, then a first click, which asks `auth.test`: the timed
+            // clicks find the secret and the workspace known, as a warm instance does.
+            let ts = a.open(&process, "click-cold")?;
+            a.click(&process, &ts, "ack", None)?;
+            let mut warm = ClickWarm {
+                ack: Vec::new(),
+                mute: Vec::new(),
+            };
+            for n in 0..WARM {
+                let ts = a.open(&process, &format!("click-{n}"))?;
+                warm.ack.push(a.click(&process, &ts, "ack", None)?);
+                warm.mute.push(a.click(&process, &ts, "mute", Some("ok"))?);
+            }
+            Ok(warm)
+        })();
+        process.kill();
         result
     }
 
@@ -1446,7 +1776,7 @@ mod latency {
     /// stand-ins (no delay): a new alarm's `ALARM`, which opens its incident, then its `OK`,
     /// a reply in the thread; `CPU_WARM` of each, alternating.
     fn app_cpu(binary: &Path) -> Result<(Vec<Duration>, Vec<Duration>), String> {
-        let emu = app_emulator();
+        let emu = app_emulator(&app_secret());
         let api = addr(&emu.slack_api_url());
         let mut env = emu.env();
         for (k, v) in env.iter_mut() {

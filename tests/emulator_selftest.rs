@@ -149,6 +149,12 @@ fn runtime_api_queue_and_outcomes() {
         emu.wait_outcome(&id),
         Outcome::Response(r#"{"posted":1}"#.to_string())
     );
+    // When it was handed out, by the first /next, and when its answer came: for timing an
+    // invocation without the queue's wait (make bench).
+    let (handed, nth) = emu.handed_out(&id).expect("handed out");
+    assert_eq!(nth, 1);
+    let answered = emu.outcome_time(&id).expect("answered");
+    assert!(handed <= answered);
     let again = http(
         &addr,
         "POST",
@@ -159,6 +165,11 @@ fn runtime_api_queue_and_outcomes() {
     assert_eq!(
         again.status, 400,
         "a second answer for the same id is refused"
+    );
+    assert_eq!(
+        emu.outcome_time(&id),
+        Some(answered),
+        "the first answer's time"
     );
 
     // An event queued first is handed out at once; this one omits the trace header.

@@ -354,6 +354,17 @@ impl Emulator {
         self.runtime.outcome_arrival(request_id)
     }
 
+    /// When the event `request_id` was handed out (its `GET /next` about to be answered), and
+    /// the count of `GET /next` calls then (that call's own number, with one runtime polling).
+    pub fn handed_out(&self, request_id: &str) -> Option<(Instant, usize)> {
+        self.runtime.handed_out(request_id)
+    }
+
+    /// When the `/response` or `/error` of `request_id` had arrived whole, once posted.
+    pub fn outcome_time(&self, request_id: &str) -> Option<Instant> {
+        self.runtime.outcome_time(request_id)
+    }
+
     /// Blocks until `/runtime/init/error` was posted; returns the first one.
     pub fn wait_init_error(&self) -> Posted {
         self.runtime.wait_init_error()

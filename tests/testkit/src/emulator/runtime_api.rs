@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{
     json_or_null, lock, now_ms, respond, wait_for, wait_for_timeout, Incoming, Invocation, Outcome,
@@ -33,6 +33,12 @@ struct Inner {
     outcomes: HashMap<String, Outcome>,
     /// The `arrival` of each outcome's POST.
     arrivals: HashMap<String, u64>,
+    /// When each event was handed out (its `GET /next` about to be answered) and which
+    /// `GET /next` that was (`next_calls` then), for timing an invocation as the function
+    /// sees it: the queue's wait before it is not the function's.
+    handed_out: HashMap<String, (Instant, usize)>,
+    /// When each outcome's POST had been read whole.
+    outcome_times: HashMap<String, Instant>,
     init_errors: Vec<Posted>,
     bodies: Vec<String>,
     shutdown: bool,
@@ -134,6 +140,14 @@ impl State {
         lock(&self.inner).arrivals.get(id).copied()
     }
 
+    pub fn handed_out(&self, id: &str) -> Option<(Instant, usize)> {
+        lock(&self.inner).handed_out.get(id).copied()
+    }
+
+    pub fn outcome_time(&self, id: &str) -> Option<Instant> {
+        lock(&self.inner).outcome_times.get(id).copied()
+    }
+
     pub fn wait_init_error(&self) -> Posted {
         wait_for(
             &self.inner,
@@ -160,6 +174,7 @@ impl State {
 
     pub fn handle(&self, mut rq: tiny_http::Request) {
         let incoming = Incoming::read(&mut rq);
+        let received = Instant::now();
         let arrival = super::arrival();
         if incoming.method == "POST" {
             lock(&self.inner).bodies.push(incoming.body_string());
@@ -184,10 +199,10 @@ impl State {
                 };
                 if let Some(id) = tail.strip_suffix("/response") {
                     let outcome = Outcome::Response(incoming.body_string());
-                    self.record_outcome(rq, id, outcome, arrival);
+                    self.record_outcome(rq, id, outcome, (arrival, received));
                 } else if let Some(id) = tail.strip_suffix("/error") {
                     let outcome = Outcome::Error(posted(&incoming));
-                    self.record_outcome(rq, id, outcome, arrival);
+                    self.record_outcome(rq, id, outcome, (arrival, received));
                 } else {
                     not_found(rq);
                 }
@@ -196,7 +211,13 @@ impl State {
         }
     }
 
-    fn record_outcome(&self, rq: tiny_http::Request, raw_id: &str, outcome: Outcome, arrival: u64) {
+    fn record_outcome(
+        &self,
+        rq: tiny_http::Request,
+        raw_id: &str,
+        outcome: Outcome,
+        (arrival, received): (u64, Instant),
+    ) {
         // Request ids travel in the path; a runtime may percent-encode them.
         let id = super::sigv4::percent_decode(raw_id);
         let mut s = lock(&self.inner);
@@ -206,6 +227,7 @@ impl State {
                 Outcome::Error(_) => None,
             };
             s.arrivals.insert(id.clone(), arrival);
+            s.outcome_times.insert(id.clone(), received);
             s.outcomes.insert(id, outcome);
             drop(s);
             self.cv.notify_all();
@@ -257,6 +279,9 @@ impl State {
                 if q.inv.request_id.is_some() {
                     s.in_flight.insert(q.id.clone());
                 }
+                // Before the answer is written: the function cannot have it any earlier.
+                let handed = (Instant::now(), s.next_calls);
+                s.handed_out.insert(q.id.clone(), handed);
                 drop(s);
                 return self.deliver(rq, q);
             }
