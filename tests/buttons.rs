@@ -118,10 +118,8 @@ fn arn(name: &str) -> String {
 /// Runs one event to its end: answered, and the process back at `GET /next` (so whatever a
 /// click does after its answer is done too).
 fn run(emu: &Emulator, event: Vec<u8>) -> (String, Outcome) {
-    let polls = emu.next_calls();
     let id = emu.push_event(event);
-    let outcome = emu.wait_outcome(&id);
-    emu.wait_next_calls(polls + 1);
+    let outcome = emu.wait_finished(&id);
     (id, outcome)
 }
 
@@ -639,7 +637,7 @@ fn with_mute_cloudwatch_a_timed_mute_is_an_alarm_mute_rule_until_unmuted() {
             .signed(SIGNING_SECRET),
     );
     let rules = emu.cloudwatch().mute_rules();
-    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(rules.len(), 1, "{rules:?}\n{}", lambda.process.stdout());
     let (name, rule) = rules.iter().next().expect("one rule");
     assert!(name.starts_with("alarm-to-slack-"), "{name}");
     assert_eq!(rule["MuteTargets"]["AlarmNames"], json!(["lag"]));

@@ -365,6 +365,20 @@ impl Emulator {
         self.runtime.outcome_time(request_id)
     }
 
+    /// Blocks until `request_id` was answered and, with one runtime polling, that runtime
+    /// asked for the next event: whatever it does after an early answer is done by then.
+    /// Counting from the `GET /next` that handed the event out, not from a count read before
+    /// the push: a runtime still starting up has not polled yet.
+    pub fn wait_finished(&self, request_id: &str) -> Outcome {
+        let outcome = self.runtime.wait_outcome(request_id);
+        let (_, nth) = self
+            .runtime
+            .handed_out(request_id)
+            .unwrap_or_else(|| panic!("{request_id} was answered but never handed out"));
+        self.runtime.wait_next_calls(nth + 1);
+        outcome
+    }
+
     /// Blocks until `/runtime/init/error` was posted; returns the first one.
     pub fn wait_init_error(&self) -> Posted {
         self.runtime.wait_init_error()
