@@ -2,10 +2,11 @@
 //! incident store in moto_server's DynamoDB (IAM on), Slack's Web API from the emulator's
 //! stand-in. 40 new incidents in one channel: the first STORM_THRESHOLD open parents, every
 //! later one replies under one storm message, none is lost, the route's mention is said once
-//! for the storm, and every alarm is readable in Slack.
+//! for the storm, and every alarm is readable in Slack: the stand-in hides what comes faster
+//! than Slack shows, and the two instances share the channel's pace through the store.
 
 use common::alarm_message;
-use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
+use emulator::slack_api::{ApiMessage, ChannelLimit, Over, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use moto_server::{allow, Moto};
 use serde_json::{json, Value};
@@ -65,6 +66,13 @@ fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
         ],
         &[],
     );
+    // Slack as a new user meets it: a post above one a second, past a burst of 10, is
+    // accepted and never shown. Two instances pacing themselves alone post two a second.
+    emu.slack_api().limit_channels(ChannelLimit {
+        every: std::time::Duration::from_secs(1),
+        burst: 10,
+        over: Over::Hide,
+    });
     let _processes: Vec<Bootstrap> = (0..2)
         .map(|_| Bootstrap::spawn(&common::bootstrap_bin(), &env))
         .collect();
@@ -82,6 +90,11 @@ fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
         .collect();
     assert!(failed.is_empty(), "every alarm posted: {failed:#?}");
 
+    let hidden = emu.slack_api().hidden();
+    assert!(
+        hidden.is_empty(),
+        "posted faster than the channel shows: {hidden:#?}"
+    );
     let tops = emu.slack_api().messages(DEFAULT_CHANNEL_ID);
     let storm: Vec<&ApiMessage> = tops
         .iter()

@@ -404,7 +404,9 @@ fn dynamodb_denied_or_unreachable_still_posts_the_alarm() {
 /// The emulator and `n` bootstraps serving it.
 fn processes(moto: &Moto, creds: &Credentials, n: usize) -> (Emulator, Vec<Bootstrap>) {
     let emu = Emulator::start(options(creds));
-    let env = env_for(moto);
+    let mut env = env_for(moto);
+    // Races, not pace: the channel's turns among instances are tests/storms.rs's.
+    env.push(("SLACK_PACE_MILLISECONDS", "0".to_string()));
     let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let env = common::env_with(&emu, &set, &[]);
     let list = (0..n)
@@ -486,8 +488,9 @@ fn a_storm_of_interleaved_alarms_loses_nothing_and_opens_no_parent_twice() {
     }
 }
 
-/// Issue 22: a warm instance makes one DynamoDB call before each post, opening ALARM and
-/// later transition alike: the claim, conditional on the version it remembers. Proved by
+/// Issue 22: a warm instance makes one DynamoDB round trip before each post, opening ALARM
+/// and later transition alike: the claim, conditional on the version it remembers, and
+/// beside it the channel's turn. Proved by
 /// what moto recorded: no read, and one write before the write that stores the post's `ts`
 /// (which only exists once Slack answered).
 #[test]
@@ -519,6 +522,16 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
                 Some((target.to_string(), r.body))
             })
             .collect();
+        // Beside the claim, and before the post, the channel's turn among instances (issue
+        // 25): a write of its own item, made on a thread of its own.
+        let turn = |(_, body): &(String, String)| body.contains(r#"{"S":"pace|C0ALERTS"}"#);
+        let turns: Vec<usize> = (0..calls.len()).filter(|&i| turn(&calls[i])).collect();
+        assert_eq!(turns.len(), 1, "{state}: one turn taken: {calls:?}");
+        assert!(
+            turns[0] < calls.len() - 1,
+            "{state}: the turn before the post"
+        );
+        let calls: Vec<(String, String)> = calls.into_iter().filter(|c| !turn(c)).collect();
         let targets: Vec<&str> = calls.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(targets, ["UpdateItem", "UpdateItem"], "{state}: {calls:?}");
         let id = format!("{state}@{at}");

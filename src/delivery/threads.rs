@@ -15,6 +15,7 @@ use crate::http::Deadline;
 use crate::incident::action::status;
 use crate::incident::store::{Outcome, Store};
 use crate::incident::storm::{StormStore, Storms, Window};
+use crate::incident::turns;
 use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
 use crate::slack::app::{App, Posted, Tag};
@@ -22,6 +23,7 @@ use crate::slack::controls::Controls;
 use crate::slack::incident_words::{incident_words, span};
 use crate::slack::message::Options;
 use crate::slack::mrkdwn::escape;
+use crate::slack::pace::Pace;
 use crate::slack::storm;
 use crate::slack::web_api::Args;
 use std::cell::{Cell, RefCell};
@@ -257,10 +259,26 @@ impl Run<'_> {
                         until(self.deadline),
                         thread_of(&step),
                     );
-                    let written = match step {
-                        Step::Open => self.claim_and_count(&record, &claimed, share),
-                        _ => self.put(&record, &claimed, share),
+                    let channel = match &step {
+                        Step::Reply { parent, .. } => parent.channel.as_str(),
+                        _ => self.app.channel,
                     };
+                    // The channel's shared turn beside the claim: it costs no round trip.
+                    let written = std::thread::scope(|s| {
+                        let (store, agent, pace) =
+                            (self.store, self.app.agent, self.app.api.pace());
+                        let deadline = self.deadline;
+                        let turn =
+                            s.spawn(move || take_turn(store, agent, pace, channel, deadline));
+                        let written = match step {
+                            Step::Open => self.claim_and_count(&record, &claimed, share),
+                            _ => self.put(&record, &claimed, share),
+                        };
+                        if let Ok(Err(err)) = turn.join() {
+                            warn(&self.t, "cannot take the channel's turn among instances; pacing this one alone", &err);
+                        }
+                        written
+                    });
                     match written.map_err(store)? {
                         Outcome::Done(written) => {
                             self.act(step, &written)?;
@@ -835,6 +853,32 @@ impl Run<'_> {
 }
 
 /// Whether `parent` is one of this alarm's own parents (not a storm's message).
+/// Takes `channel`'s next turn among all instances (`incident/turns.rs`) and makes this
+/// instance's pace wait for it. A turn that does not fit the deadline, or a store that fails,
+/// leaves the post to this instance's own pace: the alarm is never held up by the pace's
+/// store, and a turn too late fails the post there as it would have.
+fn take_turn(
+    store: &Store,
+    agent: &ureq::Agent,
+    pace: &Pace,
+    channel: &str,
+    deadline: Deadline,
+) -> Result<(), Error> {
+    let interval = pace.interval().as_millis() as i64;
+    if interval == 0 {
+        return Ok(());
+    }
+    let now = now_ms();
+    let latest = now + deadline.left().as_millis() as i64;
+    // Not before this instance's own next turn there: the write is then refused only when
+    // another instance took a turn since.
+    let earliest = now + pace.wait(channel).as_millis() as i64;
+    let span = (earliest, interval, latest);
+    let turn = turns::take(store, agent, channel, span, store_share(deadline))?;
+    pace.hold(channel, Duration::from_millis((turn - now).max(0) as u64));
+    Ok(())
+}
+
 fn is_ours(record: &Record, parent: &Post) -> bool {
     record
         .log

@@ -15,6 +15,7 @@
 pub mod action;
 pub mod store;
 pub mod storm;
+pub mod turns;
 
 use crate::alarm::Alarm;
 

@@ -38,6 +38,20 @@ impl Pace {
         }
     }
 
+    /// Between two posts to one channel; zero when pacing is off.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// How long until `channel`'s turn here: zero when it has come.
+    pub fn wait(&self, channel: &str) -> Duration {
+        let now = Instant::now();
+        self.next()
+            .iter()
+            .find(|(c, _)| c == channel)
+            .map_or(Duration::ZERO, |(_, at)| at.saturating_duration_since(now))
+    }
+
     /// Waits for `channel`'s turn and takes it: the next post there waits [`INTERVAL`]. When
     /// the deadline comes first the post is not made (`Invocation.Timeout`), and Lambda's
     /// retry brings the alarm back, rather than posting it faster than Slack shows.
@@ -75,7 +89,8 @@ impl Pace {
         self.hold(channel, self.interval);
     }
 
-    /// Slack answered 429 for `channel`: nothing goes there for `after`.
+    /// Nothing goes to `channel` for `after`: Slack answered 429, or other instances have
+    /// the turns until then.
     pub fn hold(&self, channel: &str, after: Duration) {
         let until = Instant::now() + after;
         let mut next = self.next();
@@ -119,6 +134,16 @@ mod tests {
         // A hold never shortens a turn already further away.
         pace.hold("C2", Duration::ZERO);
         assert!(pace.turn("C2", soon()).is_err());
+    }
+
+    #[test]
+    fn the_wait_is_until_the_channels_turn_here() {
+        let pace = Pace::default();
+        assert_eq!(pace.wait("C1"), Duration::ZERO);
+        assert!(pace.turn("C1", soon()).is_ok());
+        let wait = pace.wait("C1");
+        assert!(wait > Duration::ZERO && wait <= INTERVAL, "{wait:?}");
+        assert_eq!(pace.wait("C2"), Duration::ZERO);
     }
 
     #[test]

@@ -60,6 +60,25 @@ pub enum Fault {
     ProcessedThen(u16, String),
 }
 
+/// Slack's pace of `chat.postMessage` per channel, as a token bucket: `burst` posts at once,
+/// one more each `every`. Slack documents about one message per second per channel with
+/// short bursts allowed "with no guarantee"; what finds the bucket empty is `over`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelLimit {
+    pub every: Duration,
+    pub burst: u32,
+    pub over: Over,
+}
+
+/// What becomes of a post above a channel's limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Over {
+    /// Accepted (200, a `ts`) and never shown: kept apart, see [`SlackApi::hidden`].
+    Hide,
+    /// Not processed: 429 with `Retry-After` (whole seconds until the bucket has a post).
+    Refuse,
+}
+
 /// One request to `/api/<method>`, recorded after it was handled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiCall {
@@ -214,6 +233,11 @@ struct Inner {
     /// Upload URLs to hand out instead of the stand-in's own, FIFO.
     upload_urls: VecDeque<String>,
     last_ts_micros: u64,
+    limit: Option<ChannelLimit>,
+    /// Per channel (as the post names it): posts in the bucket, and when it was filled.
+    buckets: HashMap<String, (f64, Instant)>,
+    /// Posts accepted above the limit and never shown.
+    hidden: Vec<ApiMessage>,
 }
 
 pub struct SlackApi {
@@ -254,6 +278,9 @@ impl SlackApi {
                 upload_faults: VecDeque::new(),
                 upload_urls: VecDeque::new(),
                 last_ts_micros: 0,
+                limit: None,
+                buckets: HashMap::new(),
+                hidden: Vec::new(),
             }),
             cv: Condvar::new(),
             addr: OnceLock::new(),
@@ -341,6 +368,33 @@ impl SlackApi {
     /// The next call of `method` answers HTTP 200 `{"ok":false,"error":error}`, unprocessed.
     pub fn fail_next(&self, method: &str, error: &str) {
         self.push_fault(method, Fault::Fail(error.to_string()));
+    }
+
+    /// From now on, `chat.postMessage` keeps `limit` per channel.
+    pub fn limit_channels(&self, limit: ChannelLimit) {
+        lock(&self.inner).limit = Some(limit);
+    }
+
+    /// Posts accepted above the channel limit and never shown, in posting order.
+    pub fn hidden(&self) -> Vec<ApiMessage> {
+        lock(&self.inner).hidden.clone()
+    }
+
+    /// Takes a post from `channel`'s bucket: `None` when there is one (or no limit), else
+    /// what the limit does with the post and how long until the bucket has one.
+    fn over_limit(&self, channel: &str, now: Instant) -> Option<(Over, Duration)> {
+        let mut s = lock(&self.inner);
+        let limit = s.limit?;
+        let every = limit.every.as_secs_f64().max(1e-9);
+        let burst = f64::from(limit.burst);
+        let (posts, filled) = s.buckets.entry(channel.to_string()).or_insert((burst, now));
+        *posts = (*posts + now.duration_since(*filled).as_secs_f64() / every).min(burst);
+        *filled = now;
+        if *posts >= 1.0 {
+            *posts -= 1.0;
+            return None;
+        }
+        Some((limit.over, Duration::from_secs_f64((1.0 - *posts) * every)))
     }
 
     /// The next call of `method` answers 429, `Retry-After: retry_after_secs`, unprocessed.
@@ -477,7 +531,19 @@ impl SlackApi {
             .get_mut(&method)
             .and_then(VecDeque::pop_front);
 
+        let over = match (&fault, method.as_str(), request.params.get("channel")) {
+            (None, "chat.postMessage", Some(Value::String(channel))) => {
+                self.over_limit(channel, received)
+            }
+            _ => None,
+        };
         let answer = match &fault {
+            _ if matches!(over, Some((Over::Refuse, _))) => {
+                let wait = over.map_or(1, |(_, d)| d.as_secs_f64().ceil().max(1.0) as u64);
+                let mut a = Answer::json(429, json!({"ok": false, "error": "ratelimited"}));
+                a.headers.push(("Retry-After".into(), wait.to_string()));
+                a
+            }
             Some(Fault::Fail(error)) => Answer::json(200, json!({"ok": false, "error": error})),
             Some(Fault::RateLimit(secs)) => {
                 let mut a = Answer::json(429, json!({"ok": false, "error": "ratelimited"}));
@@ -509,6 +575,13 @@ impl SlackApi {
                 if request.missing_charset {
                     json["warning"] = "missing_charset".into();
                     json["response_metadata"]["warnings"] = json!(["missing_charset"]);
+                }
+                if let (Some(_), Some(ts)) = (over, json.get("ts").and_then(Value::as_str)) {
+                    let mut s = lock(&self.inner);
+                    if let Some(i) = s.messages.iter().position(|m| m.ts == ts) {
+                        let message = s.messages.remove(i);
+                        s.hidden.push(message);
+                    }
                 }
                 Answer::json(200, json)
             }
