@@ -755,6 +755,8 @@ impl Run<'_> {
                     field("channel").unwrap_or_else(|| channel.to_string()),
                     field("ts")?,
                 );
+                // A store share of its own: the post may have waited for its turn.
+                let (store, _) = self.storms()?;
                 if let Err(err) = store.posted(channel, since, (&parent.0, &parent.1), now_ms()) {
                     warn(&self.t, "cannot record the storm's message", &err);
                 }
@@ -767,21 +769,19 @@ impl Run<'_> {
                 .emit();
                 Some((at(parent), since))
             }
-            Ok(false) => loop {
-                // Another instance is posting it: wait for it within the store's share.
-                if !store.deadline.sleep(POLL) {
-                    return None;
-                }
-                match store.read(channel) {
-                    Ok(w) if w.since != since => return None,
-                    Ok(Window {
-                        parent: Some(parent),
-                        ..
-                    }) => return Some((at(parent), since)),
-                    Ok(_) => {}
-                    Err(_) => return None,
-                }
-            },
+            Ok(false) => {
+                // Another instance is posting it. It took its turn in the channel before
+                // this instance took its own, so it comes before this alarm's turn: wait that
+                // long and two turns more (or the store's share, if longer), never past half
+                // the time left. Sooner, the alarm would open a parent of its own: with the
+                // pace on, most of a storm would.
+                let pace = self.app.api.pace();
+                let patience = (pace.wait(channel) + pace.interval() * 2)
+                    .max(store.deadline.left())
+                    .min(self.deadline.left() / 2);
+                self.await_storm(since, Deadline::after(patience))
+                    .map(|parent| (at(parent), since))
+            }
             Err(err) => {
                 warn(
                     &self.t,
@@ -789,6 +789,26 @@ impl Run<'_> {
                     &err,
                 );
                 None
+            }
+        }
+    }
+
+    /// The storm message of the window begun at `since`, once the instance posting it has
+    /// recorded it; `None` when `patience` runs out, the window is over, or the store fails.
+    fn await_storm(&self, since: i64, patience: Deadline) -> Option<(String, String)> {
+        loop {
+            if !patience.sleep(POLL) {
+                return None;
+            }
+            let (store, _) = self.storms()?;
+            match store.read(self.app.channel) {
+                Ok(w) if w.since != since => return None,
+                Ok(Window {
+                    parent: Some(parent),
+                    ..
+                }) => return Some(parent),
+                Ok(_) => {}
+                Err(_) => return None,
             }
         }
     }

@@ -9,6 +9,7 @@
 //! | `alarm` (S, key) | `storm|` and the channel |
 //! | `since` (N) | when the window's first new incident opened (epoch ms) |
 //! | `n` (N) | new incidents in the window |
+//! | `last` (N) | when the newest of them opened: once the storm message is out, the window goes on while they keep coming within `STORM_WINDOW_SECONDS` of each other |
 //! | `ts`, `in` (S) | the storm message, once posted, and its channel ID |
 //! | `claim`, `until` | the instance posting the storm message, and until when |
 //! | `members` (M) | per alarm (a hash of its key): `state`, `namespace` and name, tab-separated |
@@ -103,11 +104,19 @@ impl StormStore<'_> {
         let start = now - self.storms.window_ms;
         for _ in 0..2 {
             let mut add = self.request(channel);
-            add.string("UpdateExpression", "ADD n :one");
-            add.string("ConditionExpression", "since > :start");
+            add.string("UpdateExpression", "ADD n :one SET #last = :now");
+            // A storm under way goes on while new incidents keep coming: paced at one post a
+            // second, a storm of 200 takes minutes, and one window a minute would begin it
+            // afresh (parents and a storm message) each minute.
+            add.string(
+                "ConditionExpression",
+                "since > :start OR (attribute_exists(ts) AND #last > :start)",
+            );
+            add.object("ExpressionAttributeNames", |n| n.string("#last", "last"));
             add.object("ExpressionAttributeValues", |v| {
                 number(v, ":one", 1);
                 number(v, ":start", start);
+                number(v, ":now", now);
             });
             add.string("ReturnValues", "ALL_NEW");
             if let Written::Done(item) = self.write(add)? {
@@ -116,15 +125,16 @@ impl StormStore<'_> {
             let mut fresh = self.request(channel);
             fresh.string(
                 "UpdateExpression",
-                "SET since = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
+                "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
             );
             fresh.string(
                 "ConditionExpression",
-                "attribute_not_exists(since) OR since <= :start",
+                "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
             );
             fresh.object("ExpressionAttributeNames", |n| {
                 n.string("#in", "in");
                 n.string("#until", "until");
+                n.string("#last", "last");
             });
             fresh.object("ExpressionAttributeValues", |v| {
                 number(v, ":now", now);
