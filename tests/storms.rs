@@ -130,6 +130,12 @@ fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
         .iter()
         .all(|r| !text(r).contains("<!subteam^")));
     assert_eq!(storm[0].replies.len(), ALARMS - THRESHOLD);
+    // The storm's end shows: the message counts every alarm that replied under it, though
+    // the last ones came less than the update interval after the update before.
+    assert!(
+        storm_text.contains(&format!("Now: ALARM: {}", ALARMS - THRESHOLD)),
+        "{storm_text}"
+    );
     let all: Vec<String> = tops
         .iter()
         .map(text)

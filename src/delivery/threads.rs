@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::action::status;
 use crate::incident::store::{Outcome, Store};
-use crate::incident::storm::{StormStore, Storms, Window};
+use crate::incident::storm::{StormStore, Storms, Window, UPDATE_EVERY_MS};
 use crate::incident::turns;
 use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
@@ -841,7 +841,7 @@ impl Run<'_> {
             alarm.name.as_str(),
         );
         let channel = self.app.channel;
-        let window = match store.member(channel, since, &self.t.key, line) {
+        let window = match store.member(channel, since, &self.t.key, line, &self.nonce) {
             Ok(Some(window)) => window,
             Ok(None) => return,
             Err(err) => {
@@ -850,8 +850,46 @@ impl Run<'_> {
             }
         };
         if !matches!(store.update_turn(channel, since, now_ms()), Ok(true)) {
-            return;
+            return self.trail_storm(since, parent);
         }
+        self.show_storm(parent, &window);
+    }
+
+    /// The storm message was brought up to date less than [`UPDATE_EVERY_MS`] ago, without
+    /// this alarm: while no other alarm of the storm writes after this one, this instance
+    /// brings it up to date once the turn comes, so that the storm's end shows (how many,
+    /// how many still fire). Another alarm's write hands that over to its instance. Waits at
+    /// most half the time left, reading the window once a second.
+    fn trail_storm(&self, since: i64, parent: &Post) {
+        let patience = Deadline::after(self.deadline.left() / 2);
+        loop {
+            let Some((store, _)) = self.storms() else {
+                return;
+            };
+            let Ok(window) = store.read(self.app.channel) else {
+                return;
+            };
+            if window.since != since || window.touched.as_deref() != Some(self.nonce.as_str()) {
+                return;
+            }
+            let due = window.updated.unwrap_or(0) + UPDATE_EVERY_MS - now_ms();
+            if due <= 0
+                && matches!(
+                    store.update_turn(self.app.channel, since, now_ms()),
+                    Ok(true)
+                )
+            {
+                return self.show_storm(parent, &window);
+            }
+            let wait = Duration::from_millis(due.clamp(1, 1000) as u64);
+            if !patience.sleep(wait) {
+                return;
+            }
+        }
+    }
+
+    /// `chat.update` of the storm message with `window`'s counts.
+    fn show_storm(&self, parent: &Post, window: &Window) {
         let mut update = crate::json::Object::new();
         update.string("channel", &parent.channel);
         update.string("ts", &parent.ts);

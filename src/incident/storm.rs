@@ -14,6 +14,7 @@
 //! | `claim`, `until` | the instance posting the storm message, and until when |
 //! | `members` (M) | per alarm (a hash of its key): `state`, `namespace` and name, tab-separated |
 //! | `updated` (N) | when the storm message was last brought up to date |
+//! | `touched` (S) | the invocation that wrote a member last: it brings the message up to date once more after the last update, so that the end of the storm shows |
 //! | `expires` (N) | TTL: a day after the window began |
 
 use super::store::Store;
@@ -46,6 +47,8 @@ pub struct Window {
     /// Another instance is posting the storm message until then (epoch ms).
     pub claimed_until: Option<i64>,
     pub updated: Option<i64>,
+    /// The invocation that wrote a member last.
+    pub touched: Option<String>,
     /// `(state, namespace, name)` of each member, in no particular order.
     pub members: Vec<(String, String, String)>,
 }
@@ -212,7 +215,8 @@ impl StormStore<'_> {
         Ok(item.as_ref().map(window).unwrap_or_default())
     }
 
-    /// An alarm of the storm begun at `since` is in `state` now: the window as it now is
+    /// An alarm of the storm begun at `since` is in `state` now, written by the invocation
+    /// `mark` (the storm's newest writer until another): the window as it now is
     /// (`None` when the window is over, and the alarm's state is the old storm's no more).
     pub fn member(
         &self,
@@ -220,9 +224,10 @@ impl StormStore<'_> {
         since: i64,
         alarm: &str,
         line: (&str, &str, &str),
+        mark: &str,
     ) -> Result<Option<Window>, Error> {
         let mut member = self.request(channel);
-        member.string("UpdateExpression", "SET members.#k = :v");
+        member.string("UpdateExpression", "SET members.#k = :v, touched = :mark");
         member.string("ConditionExpression", "since = :since");
         member.object("ExpressionAttributeNames", |n| {
             n.string("#k", &format!("{:016x}", fnv(alarm)))
@@ -233,6 +238,7 @@ impl StormStore<'_> {
                 s.string("S", &format!("{state}\t{namespace}\t{name}"))
             });
             number(v, ":since", since);
+            v.object(":mark", |m| m.string("S", mark));
         });
         member.string("ReturnValues", "ALL_NEW");
         Ok(match self.write(member)? {
@@ -304,6 +310,7 @@ fn window(item: &Item) -> Window {
         parent: text("in").zip(text("ts")),
         claimed_until: dynamodb::number(item, "until").filter(|_| text("claim").is_some()),
         updated: dynamodb::number(item, "updated"),
+        touched: text("touched"),
         members,
     }
 }
