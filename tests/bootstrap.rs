@@ -235,6 +235,45 @@ fn an_eventbridge_event_that_is_not_an_alarm_is_posted_not_refused() {
     lambda.process.wait_output("outcome=ok");
 }
 
+/// An application that posts Amazon Q custom notifications can point at the function
+/// unchanged: directly or through its topic, the notification is a card.
+#[test]
+fn an_amazon_q_custom_notification_is_a_card() {
+    let lambda = Lambda::start(Options::default());
+    let event = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/amazon-q-custom-notification.json"
+    ))
+    .expect("sample event");
+    assert_eq!(
+        expect_response(lambda.invoke(&event[..])),
+        r#"{"posted":1}"#
+    );
+    let message = String::from_utf8(event).expect("utf-8");
+    let wrapped = sns(&[(&message, Some("a subject the summary wins over"))]);
+    assert_eq!(expect_response(lambda.invoke(wrapped)), r#"{"posted":1}"#);
+    let posts = lambda.emu.slack_posts();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].json, posts[1].json);
+    let post = &posts[0].json;
+    assert_eq!(
+        post["text"],
+        "Checkout error rate above 5 % after deploy v2026.11.28-2"
+    );
+    let card = &post["attachments"][0];
+    assert_eq!(card["title"], ":warning: Checkout error rate above 5 %");
+    let steps = card["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["title"] == "Next steps"))
+        .map(|f| f["value"].clone());
+    assert_eq!(
+        steps,
+        Some(json!(
+            "• Compare the error rate before and after the deploy\n• Roll back with `deploy rollback checkout`"
+        ))
+    );
+}
+
 #[test]
 fn runtime_api_under_a_path_prefix() {
     let options = Options {

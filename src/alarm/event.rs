@@ -13,7 +13,8 @@ use serde_json::Value;
 #[derive(Debug, PartialEq)]
 pub enum Notification {
     Alarm(Box<Alarm>),
-    /// Any other source with a model of its own: an EventBridge event.
+    /// Any other source with a model of its own: an EventBridge event, an Amazon Q custom
+    /// notification.
     Notice(Box<Notice>),
     /// Any other SNS message; `json` when it is a JSON object or array.
     Text {
@@ -84,9 +85,13 @@ fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -
                 return Notification::Alarm(Box::new(alarm));
             }
             if let Some(mut notice) = source::parse(&value, message) {
-                // A publisher's subject says it in its own words; the card stays the event's.
-                if let Some(subject) = subject.filter(|s| !s.trim().is_empty()) {
-                    notice.summary = Some(subject.trim().to_string());
+                // A publisher's subject says it in its own words, unless the source has a line
+                // of its own; the card stays the event's.
+                if notice.summary.is_none() {
+                    notice.summary = subject
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
                 }
                 return Notification::Notice(Box::new(notice));
             }

@@ -241,10 +241,16 @@ fn code_block(json: &str, budget: usize) -> String {
     )
 }
 
-/// A notice's line: its summary, else its title.
+/// A notice's line: its summary, else its title, and an EventBridge event's source.
 fn notice_line(notice: &Notice) -> String {
-    let line = notice.summary.as_deref().unwrap_or(&notice.title);
-    escape_cut(line, MAX_SUBJECT_CHARS)
+    match (&notice.summary, &notice.kind) {
+        (Some(summary), _) => escape_cut(summary, MAX_SUBJECT_CHARS),
+        (None, Some(_)) if notice.source != "custom" => escape_cut(
+            &format!("{} from {}", notice.title, notice.source),
+            MAX_SUBJECT_CHARS,
+        ),
+        (None, _) => escape_cut(&notice.title, MAX_SUBJECT_CHARS),
+    }
 }
 
 /// The card of any source: what, how bad, where, and the source's own fields.

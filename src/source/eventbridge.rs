@@ -56,7 +56,6 @@ fn envelope(v: &Value, kind: String, source: String) -> Notice {
 
 /// A source we know nothing more about: its own fields, and the event in full.
 fn generic(v: &Value, notice: &mut Notice, raw: &str) {
-    notice.summary = Some(format!("{} from {}", notice.title, notice.source));
     match v.get("detail") {
         // Keys in the order serde_json keeps them (sorted): the same event, the same card.
         Some(Value::Object(detail)) => {
@@ -103,10 +102,7 @@ mod tests {
             Some("EC2 Instance State-change Notification")
         );
         assert_eq!(notice.source, "aws.ec2");
-        assert_eq!(
-            notice.summary.as_deref(),
-            Some("EC2 Instance State-change Notification from aws.ec2")
-        );
+        assert_eq!(notice.summary, None);
         assert_eq!(notice.account.as_deref(), Some("123456789012"));
         assert_eq!(notice.region.as_deref(), Some("us-gov-west-1"));
         assert_eq!(notice.partition.as_deref(), Some("aws-us-gov"));

@@ -3,6 +3,7 @@
 //! model, as plain data (no Slack markup); a field a source lacks is left out, or named in
 //! `missing`, and never fails the notification.
 
+pub mod custom;
 pub mod eventbridge;
 
 use serde_json::Value;
@@ -42,10 +43,11 @@ pub const MAX_FIELDS: usize = 6;
 pub struct Notice {
     /// Who sent it: EventBridge's `source` (`aws.guardduty`), or `custom`.
     pub source: String,
-    /// EventBridge's `detail-type`, when it came from there.
+    /// What kind: EventBridge's `detail-type`, a custom notification's `eventType`.
     pub kind: Option<String>,
     pub title: String,
-    /// The line notifications show, when the source has one better than the title.
+    /// The line notifications show, when the source has one of its own (else the title, and
+    /// an EventBridge event's source).
     pub summary: Option<String>,
     /// The source's own words about it.
     pub description: Option<String>,
@@ -71,10 +73,13 @@ pub struct Notice {
     pub raw: Option<String>,
 }
 
-/// The notice in a JSON document, if it is an EventBridge event (CloudWatch alarms are read
-/// before this, by the alarm model). `raw` is the document's text, kept for the card's full
-/// view.
+/// The notice in a JSON document, if it is an Amazon Q custom notification or an EventBridge
+/// event (CloudWatch alarms are read before this, by the alarm model). `raw` is the
+/// document's text, kept for the card's full view.
 pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
+    if let Some(notice) = custom::parse(v, raw) {
+        return Some(notice);
+    }
     eventbridge::parse(v, raw)
 }
 
