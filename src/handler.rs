@@ -240,7 +240,7 @@ impl Handler {
                 .iter()
                 .filter_map(|(_, n)| match n {
                     Notification::Alarm(alarm) => Some(&**alarm),
-                    Notification::Text { .. } => None,
+                    Notification::Notice(_) | Notification::Text { .. } => None,
                 })
                 .collect();
             let sender = [

@@ -28,4 +28,5 @@ pub mod runtime;
 mod secret_cache;
 pub mod settings;
 pub mod slack;
+pub mod source;
 pub mod text;

@@ -98,7 +98,9 @@ fn widgets(path: &OsString) -> Result<Vec<String>, String> {
                 Ok(widget) => json::indent(&widget, usize::MAX),
                 Err(why) => format!("# no graph: {why}"),
             },
-            Notification::Text { .. } => "# no graph: not an alarm".to_string(),
+            Notification::Notice(_) | Notification::Text { .. } => {
+                "# no graph: not an alarm".to_string()
+            }
         })
         .collect())
 }

@@ -52,6 +52,33 @@ fn an_alarm_is_posted_through_the_web_api_with_the_same_card() {
     assert_eq!(lambda.emu.slack_api().messages(DEFAULT_CHANNEL_ID).len(), 1);
 }
 
+/// Not an alarm: one post with the card, no incident, no metadata to find it by.
+#[test]
+fn an_eventbridge_event_is_posted_through_the_web_api_as_a_card() {
+    let lambda = app();
+    let event = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/eventbridge-ec2-instance-state-change.json"
+    ))
+    .expect("sample event");
+    assert_eq!(
+        expect_response(lambda.invoke(&event[..])),
+        r#"{"posted":1}"#
+    );
+    let calls = lambda.emu.slack_api().calls();
+    let methods: Vec<&str> = calls.iter().map(|c| c.method.as_str()).collect();
+    assert_eq!(methods, ["chat.postMessage"]);
+    let params = &calls[0].params;
+    assert_eq!(params["channel"], DEFAULT_CHANNEL_ID);
+    assert_eq!(
+        params["attachments"][0]["title"],
+        "EC2 Instance State-change Notification"
+    );
+    assert_eq!(params["unfurl_links"], false);
+    assert!(params.get("metadata").is_none(), "{params}");
+    assert_eq!(lambda.emu.slack_api().messages(DEFAULT_CHANNEL_ID).len(), 1);
+}
+
 #[test]
 fn a_channel_the_app_is_not_in_says_to_invite_it() {
     let lambda = Lambda::start(Options {

@@ -188,6 +188,92 @@ fn events_that_are_not_sns_fail_typed_and_the_loop_goes_on() {
     assert_eq!(lambda.emu.slack_posts().len(), 1);
 }
 
+/// Issue 24: an EventBridge rule that targets the function with any other event used to be
+/// refused (`Event.Invalid`), so Lambda retried and then dropped it. Now it is a card, the
+/// same whether the rule targets the function or a topic the function is subscribed to.
+#[test]
+fn an_eventbridge_event_that_is_not_an_alarm_is_posted_not_refused() {
+    let lambda = Lambda::start(Options::default());
+    let event = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/eventbridge-ec2-instance-state-change.json"
+    ))
+    .expect("sample event");
+    assert_eq!(
+        expect_response(lambda.invoke(&event[..])),
+        r#"{"posted":1}"#
+    );
+    let message = String::from_utf8(event).expect("utf-8");
+    let wrapped = sns(&[(&message, None)]);
+    assert_eq!(expect_response(lambda.invoke(wrapped)), r#"{"posted":1}"#);
+    // Missing and mistyped parts are named on the card, not a reason to refuse it.
+    let odd = br#"{"detail-type":"Scheduled Event","source":"aws.events","detail":7}"#;
+    assert_eq!(expect_response(lambda.invoke(&odd[..])), r#"{"posted":1}"#);
+
+    let posts = lambda.emu.slack_posts();
+    assert_eq!(posts.len(), 3);
+    let (direct, via_sns) = (&posts[0].json, &posts[1].json);
+    assert_eq!(direct, via_sns);
+    assert!(
+        direct["text"].as_str().is_some_and(
+            |t| t.starts_with("EC2 Instance State-change Notification from aws.ec2\n```\n{")
+        ),
+        "{direct}"
+    );
+    assert_eq!(direct["channel"], "#alerts");
+    let card = &direct["attachments"][0];
+    assert_eq!(card["title"], "EC2 Instance State-change Notification");
+    assert_eq!(
+        card["fields"][0],
+        json!({"title": "instance-id", "value": "i-0abc123def4567890", "short": true})
+    );
+    let missing = posts[2].json["attachments"][0]["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["title"] == "Missing"))
+        .map(|f| f["value"].clone());
+    assert_eq!(missing, Some(json!("account, region, time, detail")));
+    lambda.process.wait_output("outcome=ok");
+}
+
+/// An application that posts Amazon Q custom notifications can point at the function
+/// unchanged: directly or through its topic, the notification is a card.
+#[test]
+fn an_amazon_q_custom_notification_is_a_card() {
+    let lambda = Lambda::start(Options::default());
+    let event = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/amazon-q-custom-notification.json"
+    ))
+    .expect("sample event");
+    assert_eq!(
+        expect_response(lambda.invoke(&event[..])),
+        r#"{"posted":1}"#
+    );
+    let message = String::from_utf8(event).expect("utf-8");
+    let wrapped = sns(&[(&message, Some("a subject the summary wins over"))]);
+    assert_eq!(expect_response(lambda.invoke(wrapped)), r#"{"posted":1}"#);
+    let posts = lambda.emu.slack_posts();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].json, posts[1].json);
+    let post = &posts[0].json;
+    assert_eq!(
+        post["text"],
+        "Checkout error rate above 5 % after deploy v2026.11.28-2"
+    );
+    let card = &post["attachments"][0];
+    assert_eq!(card["title"], ":warning: Checkout error rate above 5 %");
+    let steps = card["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["title"] == "Next steps"))
+        .map(|f| f["value"].clone());
+    assert_eq!(
+        steps,
+        Some(json!(
+            "• Compare the error rate before and after the deploy\n• Roll back with `deploy rollback checkout`"
+        ))
+    );
+}
+
 #[test]
 fn runtime_api_under_a_path_prefix() {
     let options = Options {

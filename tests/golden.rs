@@ -19,10 +19,16 @@ fn root() -> &'static Path {
 
 /// The names (without `.json`) of the files in a directory of the repository, sorted.
 fn json_names(dir: &str) -> Vec<String> {
+    file_names(dir, "json")
+}
+
+/// The names (without `.{ext}`) of the files in a directory of the repository, sorted.
+fn file_names(dir: &str, ext: &str) -> Vec<String> {
     let entries = std::fs::read_dir(root().join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    let suffix = format!(".{ext}");
     let mut names: Vec<String> = entries
         .map(|entry| entry.expect("directory entry").file_name())
-        .filter_map(|name| name.to_str()?.strip_suffix(".json").map(str::to_string))
+        .filter_map(|name| name.to_str()?.strip_suffix(&suffix).map(str::to_string))
         .collect();
     names.sort();
     names
@@ -40,11 +46,19 @@ fn render(name: &str, env: &[(&str, &str)]) -> Output {
         .expect("bootstrap runs")
 }
 
-fn rendered(name: &str) -> String {
-    let out = render(name, &[]);
+/// `bootstrap render {args} events/{name}.json`, which must succeed.
+fn rendered_with(name: &str, args: &[&str]) -> String {
+    let out = Command::new(bootstrap_bin())
+        .arg("render")
+        .args(args)
+        .arg(format!("events/{name}.json"))
+        .current_dir(root())
+        .env_clear()
+        .output()
+        .expect("bootstrap runs");
     assert!(
         out.status.success() && out.stderr.is_empty(),
-        "bootstrap render events/{name}.json: {}\n{}",
+        "bootstrap render {args:?} events/{name}.json: {}\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -66,16 +80,32 @@ fn first_difference(expected: &str, got: &str) -> String {
 
 #[test]
 fn every_event_renders_as_its_golden_file() {
+    compare_goldens("tests/golden", "json", &[]);
+}
+
+/// App mode's calls (`render --app`): an alarm's parent, reply and update; anything else's
+/// one post.
+#[test]
+fn every_event_renders_in_app_mode_as_its_golden_file() {
+    compare_goldens("tests/golden/app", "txt", &["--app"]);
+}
+
+/// Each event of `events/` rendered with `args` against `{dir}/{name}.{ext}`, byte for byte;
+/// `UPDATE_GOLDEN=1` rewrites them instead.
+fn compare_goldens(dir: &str, ext: &str, args: &[&str]) {
     let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| !v.is_empty() && v != "0");
     let events = json_names("events");
     assert!(
         events.len() >= 12,
         "events/ should hold every shape: {events:?}"
     );
+    if update {
+        std::fs::create_dir_all(root().join(dir)).expect("golden directory");
+    }
     let mut problems = Vec::new();
     for name in &events {
-        let got = rendered(name);
-        let path = root().join("tests/golden").join(format!("{name}.json"));
+        let got = rendered_with(name, args);
+        let path = root().join(dir).join(format!("{name}.{ext}"));
         if update {
             std::fs::write(&path, &got).expect("write golden file");
             continue;
@@ -83,17 +113,17 @@ fn every_event_renders_as_its_golden_file() {
         match std::fs::read_to_string(&path) {
             Ok(expected) if expected == got => {}
             Ok(expected) => problems.push(format!(
-                "events/{name}.json renders differently from tests/golden/{name}.json, {}",
+                "events/{name}.json renders differently from {dir}/{name}.{ext}, {}",
                 first_difference(&expected, &got)
             )),
             Err(_) => problems.push(format!(
-                "events/{name}.json has no expectation: tests/golden/{name}.json is missing"
+                "events/{name}.json has no expectation: {dir}/{name}.{ext} is missing"
             )),
         }
     }
-    for name in json_names("tests/golden") {
+    for name in file_names(dir, ext) {
         if !events.contains(&name) {
-            let path = format!("tests/golden/{name}.json");
+            let path = format!("{dir}/{name}.{ext}");
             if update {
                 std::fs::remove_file(root().join(&path)).expect("remove stale golden file");
             } else {

@@ -1,17 +1,21 @@
 //! What arrives: an SNS event whose records carry a CloudWatch alarm (JSON in
-//! `Message`) or any other message; or an alarm itself, when an alarm action invokes
-//! the function directly or an EventBridge rule sends its state change. Parsing is
-//! lenient about everything we do not need, and strict only where nothing sensible
-//! could be posted.
+//! `Message`), an EventBridge event, or any other message; or an alarm or event itself,
+//! when an alarm action invokes the function directly or an EventBridge rule targets it.
+//! Parsing is lenient about everything we do not need, and strict only where nothing
+//! sensible could be posted.
 
 use super::Alarm;
 use crate::error::Error;
+use crate::source::{self, Notice};
 use serde_json::Value;
 
 /// One thing to tell Slack about.
 #[derive(Debug, PartialEq)]
 pub enum Notification {
     Alarm(Box<Alarm>),
+    /// Any other source with a model of its own: an EventBridge event, an Amazon Q custom
+    /// notification.
+    Notice(Box<Notice>),
     /// Any other SNS message; `json` when it is a JSON object or array.
     Text {
         subject: Option<String>,
@@ -21,7 +25,7 @@ pub enum Notification {
 }
 
 /// Every record of an SNS event, in order (`Records: []` is a valid, empty event), or
-/// the one alarm of a direct or EventBridge invocation.
+/// the one alarm or event of a direct or EventBridge invocation.
 #[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
     let event: Value = serde_json::from_slice(body).map_err(|e| {
@@ -31,11 +35,16 @@ pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
         ))
     })?;
     let Some(records) = event.get("Records") else {
-        return match super::from_json(&event, None) {
-            Some(alarm) => Ok(vec![Notification::Alarm(Box::new(alarm))]),
+        if let Some(alarm) = super::from_json(&event, None) {
+            return Ok(vec![Notification::Alarm(Box::new(alarm))]);
+        }
+        // serde_json read it, so it is UTF-8.
+        let raw = std::str::from_utf8(body).unwrap_or_default();
+        return match source::parse(&event, raw) {
+            Some(notice) => Ok(vec![Notification::Notice(Box::new(notice))]),
             None => Err(Error::InvalidEvent(
                 "no `Records`, and not a CloudWatch alarm action (`alarmData`) or an \
-                 EventBridge `CloudWatch Alarm State Change` either; subscribe the function to \
+                 EventBridge event (`detail-type`, `source`) either; subscribe the function to \
                  an SNS topic that receives CloudWatch alarms"
                     .to_string(),
             )),
@@ -67,12 +76,24 @@ pub fn of_message(subject: Option<&str>, message: &str, topic_arn: Option<&str>)
 }
 
 fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -> Notification {
-    // Only a JSON document that is an alarm is an alarm; anything else is delivered as it came.
+    // Only a JSON document that is an alarm or an event is one; anything else is delivered as
+    // it came.
     let mut json = false;
     if message.trim_start().starts_with(['{', '[']) {
         if let Ok(value) = serde_json::from_slice::<Value>(message.as_bytes()) {
             if let Some(alarm) = super::from_json(&value, topic_arn) {
                 return Notification::Alarm(Box::new(alarm));
+            }
+            if let Some(mut notice) = source::parse(&value, message) {
+                // A publisher's subject says it in its own words, unless the source has a line
+                // of its own; the card stays the event's.
+                if notice.summary.is_none() {
+                    notice.summary = subject
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
+                }
+                return Notification::Notice(Box::new(notice));
             }
             json = value.is_object() || value.is_array();
         }
@@ -186,6 +207,27 @@ mod tests {
         assert_eq!(alarm_of(&parse(&wrapped).expect("wrapped")).name, "e");
     }
 
+    fn notice_of(notifications: &[Notification]) -> &Notice {
+        match notifications.first() {
+            Some(Notification::Notice(notice)) => notice,
+            other => panic!("not a notice: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_eventbridge_events_are_notices_directly_and_through_sns() {
+        let bridge = r#"{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#;
+        let direct = parse(bridge.as_bytes()).expect("not refused");
+        assert_eq!(notice_of(&direct).source, "aws.events");
+        assert_eq!(notice_of(&direct).raw.as_deref(), Some(bridge));
+        let wrapped = parse(&sns(bridge, None)).expect("wrapped");
+        assert_eq!(notice_of(&wrapped), notice_of(&direct));
+        // A publisher's subject is the line notifications show; the rest is the event's.
+        let titled = parse(&sns(bridge, Some(" Nightly run "))).expect("titled");
+        assert_eq!(notice_of(&titled).summary.as_deref(), Some("Nightly run"));
+        assert_eq!(notice_of(&titled).fields, notice_of(&direct).fields);
+    }
+
     #[test]
     fn events_of_no_known_shape_are_typed_errors() {
         for body in [
@@ -198,6 +240,7 @@ mod tests {
             br#"{"Records": [{}]}"#,
             br#"{"Records": [{"Sns": 1}]}"#,
             br#"{"Records": [{"Sns": {"Message": 5}}]}"#,
+            // No `source`: not an EventBridge event.
             br#"{"detail-type": "Scheduled Event", "detail": {}}"#,
             br#"{"source": "aws.cloudwatch", "alarmData": null}"#,
             b"\xff\xfe",

@@ -84,6 +84,7 @@ mod tests {
             .iter()
             .map(|n| match n {
                 Notification::Alarm(a) => format!("alarm {}", a.name),
+                Notification::Notice(notice) => format!("notice {}", notice.title),
                 Notification::Text { message, .. } => format!("text {message}"),
             })
             .collect()

@@ -131,7 +131,7 @@ pub fn deliver(
                     app.post(notification, None, Some(&tag), None, cx.deadline)?;
                     true
                 }
-                (_, Notification::Text { .. }) => {
+                (_, Notification::Notice(_) | Notification::Text { .. }) => {
                     app.post(notification, None, None, None, cx.deadline)?;
                     false
                 }

@@ -1,6 +1,6 @@
 //! Turns a notification into the JSON payload for a Slack incoming webhook: the seed line
-//! in `text` (what notifications show and what users search for) and, for an alarm, a card
-//! coloured by its state.
+//! in `text` (what notifications show and what users search for) and, for an alarm or
+//! another source's notice, a card coloured by its state or severity.
 
 use super::controls::{self, Controls};
 use super::mrkdwn::{self, cut, escape, escape_cut};
@@ -10,6 +10,8 @@ use crate::alarm::event::Notification;
 use crate::alarm::trigger::{Child, Trigger};
 use crate::alarm::Alarm;
 use crate::json::{self, Object};
+use crate::source::{Notice, Severity, Status};
+use std::borrow::Cow;
 
 /// Slack cuts `text` at 40,000 characters; stay below it and show the cut.
 pub const MAX_TEXT_CHARS: usize = 39_000;
@@ -84,7 +86,7 @@ struct Attachment {
 }
 
 struct Field {
-    title: &'static str,
+    title: Cow<'static, str>,
     value: String,
     short: bool,
 }
@@ -93,7 +95,7 @@ impl Field {
     /// `value` is mrkdwn we escaped already.
     fn new(title: &'static str, value: String, short: bool) -> Field {
         Field {
-            title,
+            title: Cow::Borrowed(title),
             value: cut(value, MAX_FIELD_CHARS),
             short,
         }
@@ -122,6 +124,24 @@ pub fn render(notification: &Notification, options: &Options) -> String {
             if let Some(controls) = controls {
                 payload.raw("blocks", &controls::blocks(&text, controls));
             }
+        }
+        Notification::Notice(notice) => {
+            let seed = notice_line(notice);
+            if options.format == Format::Card {
+                card = Some(notice_card(notice, &seed));
+            }
+            let mut text = match options.suffix {
+                Some(suffix) => format!("{seed}\n{suffix}"),
+                None => seed,
+            };
+            if let Some(raw) = &notice.raw {
+                // Slack folds a long message under "Show more": the event in full, for
+                // whatever the card does not show.
+                let budget = MAX_TEXT_CHARS.saturating_sub(text.chars().count() + 16);
+                text.push('\n');
+                text.push_str(&code_block(raw, budget));
+            }
+            payload.string("text", &text);
         }
         Notification::Text {
             subject,
@@ -176,7 +196,7 @@ impl Attachment {
         card.array("fields", |list| {
             for f in &self.fields {
                 list.object(|field| {
-                    field.string("title", f.title);
+                    field.string("title", &f.title);
                     field.string("value", &f.value);
                     field.bool("short", f.short);
                 });
@@ -206,16 +226,137 @@ fn text_message(subject: Option<&str>, message: &str, json: bool) -> String {
     // Room for the subject and the code fences.
     let budget = MAX_TEXT_CHARS - MAX_SUBJECT_CHARS - 16;
     if json {
-        text.push_str("```\n");
-        text.push_str(&escape_cut(
-            &json::indent(message, MAX_TEXT_CHARS * 4),
-            budget,
-        ));
-        text.push_str("\n```");
+        text.push_str(&code_block(message, budget));
     } else {
         text.push_str(&escape_cut(message, budget));
     }
     text
+}
+
+/// JSON laid out in a code block, within `budget` characters between the fences.
+fn code_block(json: &str, budget: usize) -> String {
+    format!(
+        "```\n{}\n```",
+        escape_cut(&json::indent(json, MAX_TEXT_CHARS * 4), budget)
+    )
+}
+
+/// A notice's line: its summary, else its title, and an EventBridge event's source.
+fn notice_line(notice: &Notice) -> String {
+    match (&notice.summary, &notice.kind) {
+        (Some(summary), _) => escape_cut(summary, MAX_SUBJECT_CHARS),
+        (None, Some(_)) if notice.source != "custom" => escape_cut(
+            &format!("{} from {}", notice.title, notice.source),
+            MAX_SUBJECT_CHARS,
+        ),
+        (None, _) => escape_cut(&notice.title, MAX_SUBJECT_CHARS),
+    }
+}
+
+/// The card of any source: what, how bad, where, and the source's own fields.
+fn notice_card(notice: &Notice, seed: &str) -> Attachment {
+    let mut fields = Vec::new();
+    if let Some(severity) = severity_word(notice.severity) {
+        fields.push(Field::new("Severity", severity.to_string(), true));
+    }
+    if let Some(status) = status_word(notice.status) {
+        fields.push(Field::new("Status", status.to_string(), true));
+    }
+    for field in &notice.fields {
+        let value = escape(&field.value);
+        fields.push(Field {
+            title: Cow::Owned(escape_cut(&field.name, MAX_TITLE_CHARS)),
+            short: value.chars().count() <= SHORT_FIELD_CHARS,
+            value: cut(value, MAX_FIELD_CHARS),
+        });
+    }
+    if !notice.next_steps.is_empty() {
+        let steps: Vec<String> = notice
+            .next_steps
+            .iter()
+            .map(|s| format!("• {}", escape(s)))
+            .collect();
+        fields.push(Field::new("Next steps", steps.join("\n"), false));
+    }
+    if !notice.keywords.is_empty() {
+        let words: Vec<String> = notice.keywords.iter().map(|k| escape(k)).collect();
+        fields.push(Field::new("Keywords", words.join(", "), false));
+    }
+    if !notice.resources.is_empty() {
+        let title = if notice.resources.len() == 1 {
+            "Resource"
+        } else {
+            "Resources"
+        };
+        let list: Vec<String> = notice.resources.iter().map(|r| escape(r)).collect();
+        fields.push(Field::new(title, list.join("\n"), false));
+    }
+    if let Some(kind) = &notice.kind {
+        if *kind != notice.title {
+            fields.push(Field::new("Type", escape(kind), true));
+        }
+    }
+    fields.push(Field::new("Source", escape(&notice.source), true));
+    if let Some(at) = &notice.time {
+        fields.push(Field::new("Time", mrkdwn::date(at), true));
+    }
+    if let Some(account) = &notice.account {
+        fields.push(Field::new("Account", escape(account), true));
+    }
+    if let Some(region) = &notice.region {
+        fields.push(Field::new("Region", escape(region), true));
+    }
+    if !notice.missing.is_empty() {
+        fields.push(Field::new("Missing", notice.missing.join(", "), false));
+    }
+    Attachment {
+        color: notice_color(notice),
+        fallback: cut(seed.to_string(), MAX_CARD_TEXT_CHARS),
+        title: escape_cut(&notice.title, MAX_TITLE_CHARS),
+        title_link: notice.link.clone(),
+        text: notice
+            .description
+            .as_deref()
+            .map(|d| escape_cut(d, MAX_CARD_TEXT_CHARS))
+            .unwrap_or_default(),
+        fields,
+    }
+}
+
+/// A value this short sits beside another; a longer one gets the card's width.
+const SHORT_FIELD_CHARS: usize = 40;
+
+fn notice_color(notice: &Notice) -> &'static str {
+    if notice.status == Status::Resolved {
+        return "good";
+    }
+    match notice.severity {
+        Severity::Critical | Severity::High => "danger",
+        Severity::Medium => "warning",
+        Severity::Low => "#439FE0",
+        Severity::Info => "#9E9E9E",
+    }
+}
+
+/// `None` for a notice no source graded.
+fn severity_word(severity: Severity) -> Option<&'static str> {
+    match severity {
+        Severity::Critical => Some("Critical"),
+        Severity::High => Some("High"),
+        Severity::Medium => Some("Medium"),
+        Severity::Low => Some("Low"),
+        Severity::Info => None,
+    }
+}
+
+/// `None` for a one-off.
+fn status_word(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Open => Some("Open"),
+        Status::Updated => Some("Updated"),
+        Status::Resolved => Some("Resolved"),
+        Status::Info => None,
+    }
 }
 
 fn card(alarm: &Alarm, seed: &str, incident: Option<&str>, sparkline: Option<&str>) -> Attachment {
@@ -488,6 +629,173 @@ mod tests {
         );
         let parsed: Value = serde_json::from_str(&payload).expect("valid json");
         assert!(parsed["text"].as_str().expect("text").contains("🙂"));
+    }
+
+    fn notice() -> Notice {
+        Notice {
+            source: "aws.ec2".into(),
+            kind: Some("EC2 Instance State-change Notification".into()),
+            title: "EC2 Instance State-change Notification".into(),
+            summary: Some("EC2 Instance State-change Notification from aws.ec2".into()),
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            time: Some("2026-11-28T11:40:02Z".into()),
+            resources: vec!["arn:aws:ec2:us-east-1:1:instance/i-1".into()],
+            fields: vec![crate::source::Field {
+                name: "state <x>".into(),
+                value: "stopped & gone".into(),
+            }],
+            raw: Some(r#"{"detail-type":"<t>","detail":{"a":1}}"#.into()),
+            ..Notice::default()
+        }
+    }
+
+    #[test]
+    fn a_notice_is_a_card_with_the_event_in_full_under_its_line() {
+        let got = payload(
+            &Notification::Notice(Box::new(notice())),
+            &Options::default(),
+        );
+        assert_eq!(
+            got["text"],
+            "EC2 Instance State-change Notification from aws.ec2\n```\n{\n  \"detail-type\": \"&lt;t&gt;\",\n  \"detail\": {\n    \"a\": 1\n  }\n}\n```"
+        );
+        let card = &got["attachments"][0];
+        assert_eq!(card["color"], "#9E9E9E");
+        assert_eq!(card["title"], "EC2 Instance State-change Notification");
+        assert!(card.get("title_link").is_none());
+        let fields: Vec<(&str, &str)> = card["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| {
+                (
+                    f["title"].as_str().unwrap_or(""),
+                    f["value"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("state &lt;x&gt;", "stopped &amp; gone"),
+                ("Resource", "arn:aws:ec2:us-east-1:1:instance/i-1"),
+                ("Source", "aws.ec2"),
+                (
+                    "Time",
+                    "<!date^1795866002^{date_short_pretty} {time}|2026-11-28T11:40:02Z>"
+                ),
+                ("Account", "123456789012"),
+                ("Region", "us-east-1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_notice_in_text_format_keeps_its_line_mention_and_event() {
+        let options = Options {
+            format: Format::Text,
+            suffix: Some("<!subteam^S1>"),
+            ..Options::default()
+        };
+        let got = payload(&Notification::Notice(Box::new(notice())), &options);
+        assert!(got.get("attachments").is_none());
+        let text = got["text"].as_str().expect("text");
+        assert!(
+            text.starts_with(
+                "EC2 Instance State-change Notification from aws.ec2\n<!subteam^S1>\n```\n{"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_notice_is_coloured_by_severity_and_says_what_it_lacked() {
+        let mut n = notice();
+        n.raw = None;
+        n.missing = vec!["account", "detail"];
+        n.severity = Severity::High;
+        n.status = Status::Open;
+        n.description = Some("seen <twice>".into());
+        n.next_steps = vec!["look".into(), "fix *it*".into()];
+        n.keywords = vec!["a".into(), "b".into()];
+        let got = payload(&Notification::Notice(Box::new(n)), &Options::default());
+        assert_eq!(
+            got["text"],
+            "EC2 Instance State-change Notification from aws.ec2"
+        );
+        let card = &got["attachments"][0];
+        assert_eq!(
+            (&card["color"], &card["text"]),
+            (&json!("danger"), &json!("seen &lt;twice&gt;"))
+        );
+        let value = |title: &str| {
+            card["fields"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["title"] == title))
+                .map(|f| f["value"].clone())
+        };
+        assert_eq!(value("Severity"), Some(json!("High")));
+        assert_eq!(value("Status"), Some(json!("Open")));
+        assert_eq!(value("Next steps"), Some(json!("• look\n• fix *it*")));
+        assert_eq!(value("Keywords"), Some(json!("a, b")));
+        assert_eq!(value("Missing"), Some(json!("account, detail")));
+        assert_eq!(
+            notice_color(&Notice {
+                status: Status::Resolved,
+                severity: Severity::Critical,
+                ..Notice::default()
+            }),
+            "good"
+        );
+        assert_eq!(
+            notice_color(&Notice {
+                severity: Severity::Medium,
+                ..Notice::default()
+            }),
+            "warning"
+        );
+        assert_eq!(
+            notice_color(&Notice {
+                severity: Severity::Low,
+                ..Notice::default()
+            }),
+            "#439FE0"
+        );
+    }
+
+    #[test]
+    fn a_huge_notice_is_cut_everywhere() {
+        let mut n = notice();
+        n.title = "t".repeat(1_000);
+        n.summary = Some("s".repeat(1_000));
+        n.description = Some("d".repeat(10_000));
+        n.fields = (0..6)
+            .map(|i| crate::source::Field {
+                name: format!("{i}").repeat(500),
+                value: "v".repeat(5_000),
+            })
+            .collect();
+        n.resources = (0..1_000)
+            .map(|i| format!("arn:aws:s3:::bucket-{i}"))
+            .collect();
+        let big: Vec<String> = (0..20_000).map(|i| format!("\"k{i}\":\"<{i}>\"")).collect();
+        n.raw = Some(format!("{{{}}}", big.join(",")));
+        let got = payload(&Notification::Notice(Box::new(n)), &Options::default());
+        let chars = |v: &Value| v.as_str().expect("string").chars().count();
+        assert!(
+            chars(&got["text"]) <= MAX_TEXT_CHARS,
+            "{}",
+            chars(&got["text"])
+        );
+        assert!(got["text"].as_str().expect("text").ends_with("…\n```"));
+        let card = &got["attachments"][0];
+        assert_eq!(chars(&card["title"]), MAX_TITLE_CHARS);
+        assert_eq!(chars(&card["text"]), MAX_CARD_TEXT_CHARS);
+        for field in card["fields"].as_array().expect("fields") {
+            assert!(chars(&field["title"]) <= MAX_TITLE_CHARS, "{field}");
+            assert!(chars(&field["value"]) <= MAX_FIELD_CHARS, "{field}");
+        }
     }
 
     #[test]

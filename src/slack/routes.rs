@@ -415,7 +415,7 @@ impl Route {
         let template = self.runbook.as_deref()?;
         let name = match notification {
             Notification::Alarm(alarm) => alarm.name.as_str(),
-            Notification::Text { .. } => "",
+            Notification::Notice(_) | Notification::Text { .. } => "",
         };
         let encoded = percent_encoding::utf8_percent_encode(name, URL_PART).to_string();
         Some(template.replace("{alarm}", &encoded))

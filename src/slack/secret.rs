@@ -273,7 +273,7 @@ impl Settings {
     pub fn destinations(&self, notification: &Notification) -> Result<Vec<Destination<'_>>, Error> {
         let state = match notification {
             Notification::Alarm(alarm) => alarm.new_state.as_str(),
-            Notification::Text { .. } => "",
+            Notification::Notice(_) | Notification::Text { .. } => "",
         };
         let mut out: Vec<Destination> = Vec::new();
         for route in self.routes.iter().filter(|r| r.matches(notification)) {

@@ -1,0 +1,143 @@
+//! Everything that is not a CloudWatch alarm but still deserves a card: an EventBridge event
+//! of any source, or an Amazon Q custom notification. Each source reads into the one `Notice`
+//! model, as plain data (no Slack markup); a field a source lacks is left out, or named in
+//! `missing`, and never fails the notification.
+
+pub mod custom;
+pub mod eventbridge;
+
+use serde_json::Value;
+
+/// How bad, as the sources that grade it say; `Info` for those that do not.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    #[default]
+    Info,
+}
+
+/// Where in its lifecycle the thing it reports is; `Info` for a one-off.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Status {
+    Open,
+    Updated,
+    Resolved,
+    #[default]
+    Info,
+}
+
+/// One named value of a card, as the source wrote it.
+#[derive(Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+/// At most this many fields of a source's own: a card stays readable at a glance.
+pub const MAX_FIELDS: usize = 6;
+
+#[derive(Debug, PartialEq, Default)]
+pub struct Notice {
+    /// Who sent it: EventBridge's `source` (`aws.guardduty`), or `custom`.
+    pub source: String,
+    /// What kind: EventBridge's `detail-type`, a custom notification's `eventType`.
+    pub kind: Option<String>,
+    pub title: String,
+    /// The line notifications show, when the source has one of its own (else the title, and
+    /// an EventBridge event's source).
+    pub summary: Option<String>,
+    /// The source's own words about it.
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub status: Status,
+    /// What names the same thing across its events (a later thread's key).
+    pub key: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub partition: Option<String>,
+    /// As sent, e.g. `2026-11-28T11:40:02Z`.
+    pub time: Option<String>,
+    /// ARNs, or whatever the source names its resources by.
+    pub resources: Vec<String>,
+    /// A console page, for the title.
+    pub link: Option<String>,
+    pub fields: Vec<Field>,
+    pub next_steps: Vec<String>,
+    pub keywords: Vec<String>,
+    /// What the source's documented shape has and this event lacked or had mistyped.
+    pub missing: Vec<&'static str>,
+    /// The event as it came (JSON text), when the card cannot show all of it.
+    pub raw: Option<String>,
+}
+
+/// The notice in a JSON document, if it is an Amazon Q custom notification or an EventBridge
+/// event (CloudWatch alarms are read before this, by the alarm model). `raw` is the
+/// document's text, kept for the card's full view.
+pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
+    if let Some(notice) = custom::parse(v, raw) {
+        return Some(notice);
+    }
+    eventbridge::parse(v, raw)
+}
+
+/// A string value, trimmed; anything else (a number, `null`, an object) is not one.
+fn text(v: Option<&Value>) -> Option<String> {
+    let s = v?.as_str()?.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A list of strings; other entries are skipped.
+fn texts(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(list)) => list.iter().filter_map(|s| text(Some(s))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A scalar as words: strings as they are, numbers and booleans as JSON writes them.
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The partition of an `arn:{partition}:…` string, if it names a code.
+fn partition_of(arn: &str) -> Option<&str> {
+    let partition = arn.strip_prefix("arn:")?.split(':').next()?;
+    crate::region::is_code(partition).then_some(partition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_read_leniently() {
+        assert_eq!(text(Some(&json!("  a "))), Some("a".into()));
+        assert_eq!(text(Some(&json!(" "))), None);
+        assert_eq!(text(Some(&json!(7))), None);
+        assert_eq!(texts(Some(&json!(["a", 1, null, "b"]))), ["a", "b"]);
+        assert!(texts(Some(&json!("a"))).is_empty());
+        assert_eq!(scalar(&json!(1.5)), Some("1.5".into()));
+        assert_eq!(scalar(&json!(false)), Some("false".into()));
+        assert_eq!(scalar(&json!(null)), None);
+        assert_eq!(scalar(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn partitions_come_from_arns_that_name_one() {
+        assert_eq!(
+            partition_of("arn:aws-cn:ec2:cn-north-1:1:instance/i"),
+            Some("aws-cn")
+        );
+        assert_eq!(partition_of("arn:AWS:x"), None);
+        assert_eq!(partition_of("i-0abc"), None);
+    }
+}
