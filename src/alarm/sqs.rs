@@ -18,8 +18,10 @@ pub struct Record {
 /// first: `"eventSource":"aws:sqs"` cannot appear unescaped inside a string of another
 /// event, so SNS events and alarms pay nothing.
 pub fn batch(event: &[u8]) -> Option<Result<Vec<Record>, Error>> {
-    let needle = br#""eventSource":"aws:sqs""#;
-    if !event.windows(needle.len()).any(|w| w == needle) {
+    // std's substring search, not a window compared at every byte: that cost every warm
+    // invocation ~50,000 instructions (callgrind) on a 3 KB alarm.
+    let needle = r#""eventSource":"aws:sqs""#;
+    if !std::str::from_utf8(event).is_ok_and(|text| text.contains(needle)) {
         return None;
     }
     let value: Value = serde_json::from_slice(event).ok()?;

@@ -53,14 +53,18 @@ impl Request {
 /// words can only appear as a key (a value is never followed by a colon) or escaped inside a
 /// string. `parse` decides.
 pub fn is_function_url(event: &[u8]) -> bool {
-    const KEY: &[u8] = b"\"requestContext\"";
-    let mut rest = event;
-    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+    const KEY: &str = "\"requestContext\"";
+    // std's substring search, not a window compared at every byte: that cost every warm
+    // invocation ~50,000 instructions (callgrind) on a 3 KB alarm. Not UTF-8: not JSON.
+    let Ok(mut rest) = std::str::from_utf8(event) else {
+        return false;
+    };
+    while let Some(at) = rest.find(KEY) {
         rest = &rest[at + KEY.len()..];
-        let after = rest
-            .iter()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-        if after == Some(&b':') {
+        if rest
+            .trim_start_matches([' ', '\t', '\n', '\r'])
+            .starts_with(':')
+        {
             return true;
         }
     }
