@@ -96,6 +96,8 @@ pub fn serve(
 
 /// The workspace (and app, when known) of the bot token: the secret's `SLACK_TEAM_ID` and
 /// `SLACK_APP_ID`, else one `auth.test` per token.
+// Out of line: inlined into its one caller, it made the bootstrap's code larger (measured).
+#[inline(never)]
 fn identity(
     agent: &ureq::Agent,
     api: &WebApi,
