@@ -130,7 +130,11 @@ fn form_field(body: &[u8], name: &[u8]) -> Result<Vec<u8>, NotAClick> {
     let mut found = None;
     for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
         let (key, value) = match pair.iter().position(|&b| b == b'=') {
-            Some(at) => (&pair[..at], &pair[at + 1..]),
+            // `get`, not indexing: no panic's location and call kept for bounds that hold.
+            Some(at) => (
+                pair.get(..at).unwrap_or_default(),
+                pair.get(at + 1..).unwrap_or_default(),
+            ),
             None => (pair, &b""[..]),
         };
         if form_decode(key) != name {

@@ -56,7 +56,8 @@ pub fn is_function_url(event: &[u8]) -> bool {
     const KEY: &[u8] = b"\"requestContext\"";
     let mut rest = event;
     while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
-        rest = &rest[at + KEY.len()..];
+        // `get`, not indexing: no panic's location and call kept for bounds that hold.
+        rest = rest.get(at + KEY.len()..).unwrap_or_default();
         let after = rest
             .iter()
             .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
