@@ -102,7 +102,8 @@ pub fn parse(body: &[u8]) -> Result<Click, NotAClick> {
         &mut click.action_id,
         &mut click.action_ts,
     ];
-    for (field, (paths, missing)) in required.into_iter().zip(REQUIRED) {
+    let paths = REQUIRED.split(' ').zip(MISSING);
+    for (field, (paths, missing)) in required.into_iter().zip(paths) {
         let text = lookup(&payload, action, paths).ok_or(NotAClick::Missing(missing))?;
         *field = text.to_string();
     }
@@ -111,7 +112,7 @@ pub fn parse(body: &[u8]) -> Result<Click, NotAClick> {
         &mut click.value,
         &mut click.response_url,
     ];
-    for (field, paths) in optional.into_iter().zip(OPTIONAL) {
+    for (field, paths) in optional.into_iter().zip(OPTIONAL.split(' ')) {
         *field = lookup(&payload, action, paths).map(str::to_string);
     }
     // Taken, not copied: a message with its blocks is most of the payload.
@@ -157,31 +158,26 @@ fn form_decode(text: &[u8]) -> Vec<u8> {
     percent_decode(&spaced).collect()
 }
 
-/// Where the fields a click must have are read, in the order of [`Click`]'s fields: a
-/// dotted path in the payload (in its first action after `@`), and a fallback after `|`;
-/// then why a click without it is refused. A field is absent when it is empty or not text.
-const REQUIRED: [(&str, &str); 7] = [
-    ("team.id", "the payload has no `team.id`"),
-    ("api_app_id", "the payload has no `api_app_id`"),
-    ("user.id", "the payload has no `user.id`"),
-    (
-        "channel.id|container.channel_id",
-        "the payload names no channel",
-    ),
-    (
-        "container.message_ts|message.ts",
-        "the payload names no message",
-    ),
-    ("@action_id", "the action has no `action_id`"),
-    ("@action_ts", "the action has no `action_ts`"),
+/// Where the fields a click must have are read, one after another in the order of
+/// [`Click`]'s fields: a dotted path in the payload (in its first action after `@`), and a
+/// fallback after `|`. A field is absent when it is empty or not text. One string, split
+/// when read: a table of the same paths takes 16 bytes more per path.
+const REQUIRED: &str = "team.id api_app_id user.id channel.id|container.channel_id \
+    container.message_ts|message.ts @action_id @action_ts";
+
+/// Why a click without the field of [`REQUIRED`] at the same place is refused.
+const MISSING: [&str; 7] = [
+    "the payload has no `team.id`",
+    "the payload has no `api_app_id`",
+    "the payload has no `user.id`",
+    "the payload names no channel",
+    "the payload names no message",
+    "the action has no `action_id`",
+    "the action has no `action_ts`",
 ];
 
 /// The fields that may be absent, likewise: `user_name`, `value`, `response_url`.
-const OPTIONAL: [&str; 3] = [
-    "user.username|user.name",
-    "@value|@selected_option.value",
-    "response_url",
-];
+const OPTIONAL: &str = "user.username|user.name @value|@selected_option.value response_url";
 
 /// The text at the first of `paths` (as in [`REQUIRED`]) that has some.
 fn lookup<'v>(payload: &'v Value, action: &'v Value, paths: &str) -> Option<&'v str> {
@@ -317,6 +313,16 @@ mod tests {
             click.message["blocks"][0]["text"]["text"],
             "*cpu-high* is in ALARM & rising > 80 %"
         );
+    }
+
+    #[test]
+    fn every_field_has_one_path() {
+        // Zipped with the fields: a path too many or too few would go unnoticed.
+        assert_eq!(REQUIRED.split(' ').count(), MISSING.len());
+        assert_eq!(OPTIONAL.split(' ').count(), 3);
+        for paths in REQUIRED.split(' ').chain(OPTIONAL.split(' ')) {
+            assert!(paths.split('|').all(|p| !p.is_empty() && !p.contains(' ')));
+        }
     }
 
     #[test]
