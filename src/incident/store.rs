@@ -202,6 +202,8 @@ fn log_json(log: &[Entry]) -> String {
     entries.finish()
 }
 
+// Out of line: inlined into its one caller, it made the bootstrap's code larger (measured).
+#[inline(never)]
 fn marks_json(marks: &Marks) -> String {
     let mark = |o: &mut Object, name: &str, m: &Mark| {
         o.object(name, |o| {

@@ -99,6 +99,8 @@ fn marks(c: &Controls) -> Vec<String> {
     lines
 }
 
+// Out of line: inlined into its one caller, it made the bootstrap's code larger (measured).
+#[inline(never)]
 fn elements(e: &mut Array, c: &Controls) {
     let button = |e: &mut Array, id: &str, label: &str, style: Option<&str>| {
         e.object(|b| {
