@@ -229,12 +229,14 @@ $(TERRAFORM_STAMP):
 terraform-check: $(TERRAFORM_STAMP)
 	'$(TERRAFORM_VENV)/bin/python' tests/terraform-check.py --self-test
 
-# template.yaml through cfn-lint (`sam validate --lint`), then `sam build` as a user runs it
+# template.yaml through cfn-lint (`sam validate --lint`) and its Serverless Application Repository
+# metadata through tests/sar-check.py (SemanticVersion is Cargo.toml's), then `sam build` as a user runs it
 # (samconfig.toml builds in the source tree): its artifact must be the very bootstrap `make zip`
 # built, static (no program interpreter). SAM does not tell make the architecture: ARCH is
 # exported for build-Function and the template's parameter is set to match.
 sam-check: $(SAM_STAMP) zip
 	$(SAM) validate --lint --template-file template.yaml
+	'$(SAM_VENV)/bin/python' tests/sar-check.py
 	ARCH=$(ARCH) $(SAM) build --template-file template.yaml --build-dir '$(SAM_BUILD_DIR)' \
 	  --parameter-overrides Architecture=$(ARCH)
 	cmp bootstrap '$(SAM_BUILD_DIR)/Function/bootstrap'
