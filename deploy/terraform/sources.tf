@@ -15,6 +15,7 @@ locals {
 }
 
 resource "aws_sns_topic" "alarms" {
+  #checkov:skip=CKV_AWS_26:CloudWatch alarm actions cannot publish to a topic encrypted with the AWS managed key aws/sns; a customer managed key with a policy for cloudwatch.amazonaws.com is the user's to bring (topic_arns)
   count        = local.create_topic ? 1 : 0
   name         = "${var.function_name}-alarms"
   display_name = "CloudWatch alarms to Slack"
