@@ -3,7 +3,9 @@
 #
 #   make zip [ARCH=arm64]    bootstrap + bootstrap.zip for Lambda (x86_64 default, or arm64)
 #   make test [ARCH=arm64]   lint, SAM build, size budgets, unit and end-to-end tests (arm64: under qemu-user)
-#   make tools               moto_server, cargo-lambda and SAM CLI (pinned, under target/) for the tests
+#   make tools               moto_server, cargo-lambda, SAM CLI and python-hcl2 (pinned, under target/) for the tests
+#   make terraform-check     deploy/terraform parsed and cross-checked against template.yaml, offline
+#   make checkov             checkov over deploy/terraform and template.yaml: 0 failed, skips with reasons
 #   make size [ARCH=arm64]   sizes against the budgets, where the bytes are, per crate; records them in docs/figures.toml
 #   make bench               start-up, latency, memory and instruction counts, printed
 #   make soak                the deadline margin left when a peer hangs, printed
@@ -88,17 +90,27 @@ AWS_ARGS = $(if $(REGION),--region '$(REGION)')
 #    protocol) and cargo-lambda (its Runtime API emulator). cargo-lambda with --no-deps: the wheel
 #    holds the prebuilt binary; its one dependency, ziglang (about 400 MB), only serves `cargo lambda build`.
 #  - SAM CLI, with the cfn-lint that `sam validate --lint` runs pinned inside SAM CLI's range.
+#  - python-hcl2 and the same cfn-lint for tests/terraform-check.py (no terraform or tofu binary
+#    comes from our registries, so the module is parsed, not planned), in a third environment:
+#    checkov brings its own fork of the same `hcl2` module, which must not meet this one.
+#  - checkov, in a fourth (its dependencies pin their own cfn-lint and boto3).
 # Install times on 2 cores with an empty pip cache: moto about 65 s, cargo-lambda 3 s, SAM CLI about 2 min.
 MOTO_VERSION := 5.2.5
 BOTOCORE_VERSION := 1.44.8
 CARGO_LAMBDA_VERSION := 1.9.2
 SAM_CLI_VERSION := 1.170.0
 CFN_LINT_VERSION := 1.58.0
+PYTHON_HCL2_VERSION := 8.1.4
+CHECKOV_VERSION := 3.3.30
 SERVICES_VENV := target/venv-services
 SAM_VENV := target/venv-sam
+TERRAFORM_VENV := target/venv-terraform
+CHECKOV_VENV := target/venv-checkov
 # A version bump changes the stamp's name, so the next `make tools` installs the new pins.
 SERVICES_STAMP := $(SERVICES_VENV)/.pinned-moto-$(MOTO_VERSION)-botocore-$(BOTOCORE_VERSION)-cargo-lambda-$(CARGO_LAMBDA_VERSION)
 SAM_STAMP := $(SAM_VENV)/.pinned-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
+TERRAFORM_STAMP := $(TERRAFORM_VENV)/.pinned-python-hcl2-$(PYTHON_HCL2_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
+CHECKOV_STAMP := $(CHECKOV_VENV)/.pinned-checkov-$(CHECKOV_VERSION)
 # The test crates find the tools through these (tests/testkit/src/tools.rs); a missing one fails its tests.
 TOOLS_ENV := MOTO_SERVER='$(CURDIR)/$(SERVICES_VENV)/bin/moto_server' \
   CARGO_LAMBDA='$(CURDIR)/$(SERVICES_VENV)/bin/cargo-lambda'
@@ -111,7 +123,7 @@ SAM_BUILD_DIR := target/sam-build-$(ARCH)
 PIP_INSTALL = '$(1)/bin/pip' install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := bootstrap
-.PHONY: bootstrap zip test lint tools sam-check manifest-check size size-check bench bench-storm soak soak-incidents tiny miri demo render golden docs fuzz clean toolchain \
+.PHONY: bootstrap zip test lint tools sam-check manifest-check terraform-check checkov size size-check bench bench-storm soak soak-incidents tiny miri demo render golden docs fuzz clean toolchain \
   deploy deploy-preflight deploy-check build-Function
 
 toolchain:
@@ -175,13 +187,13 @@ ifeq ($(ARCH),arm64)
 # The arm64 binary runs under qemu-user through a wrapper (binfmt_misc is not registered
 # in containers and CI). Unit tests are host code: `make test` (x86_64) runs them.
 QEMU_BOOTSTRAP := target/$(TARGET)/qemu-bootstrap
-test: lint sam-check manifest-check size-check tools
+test: lint sam-check manifest-check terraform-check checkov size-check tools
 	@command -v qemu-aarch64 >/dev/null || $(call APT_INSTALL,qemu-user)
 	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v qemu-aarch64)" '$(CURDIR)/bootstrap' >$(QEMU_BOOTSTRAP)
 	chmod 755 $(QEMU_BOOTSTRAP)
 	BOOTSTRAP_BIN='$(CURDIR)/$(QEMU_BOOTSTRAP)' $(TOOLS_ENV) cargo test --locked $(E2E_TESTS)
 else
-test: lint sam-check manifest-check size-check deploy-check tools
+test: lint sam-check manifest-check terraform-check checkov size-check deploy-check tools
 	BOOTSTRAP_BIN='$(CURDIR)/bootstrap' $(TOOLS_ENV) cargo test --locked --workspace
 endif
 
@@ -191,7 +203,7 @@ define NEED_VENV
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || $(call APT_INSTALL,python3-venv)
 endef
 
-tools: $(SERVICES_STAMP) $(SAM_STAMP)
+tools: $(SERVICES_STAMP) $(SAM_STAMP) $(TERRAFORM_STAMP) $(CHECKOV_STAMP)
 
 $(SERVICES_STAMP):
 	$(NEED_VENV)
@@ -210,12 +222,45 @@ $(SAM_STAMP):
 	echo '{"lastVersionCheck": 32503680000, "telemetryEnabled": false}' >'$(SAM_HOME)/metadata.json'
 	touch '$@'
 
-# template.yaml through cfn-lint (`sam validate --lint`), then `sam build` as a user runs it
+$(TERRAFORM_STAMP):
+	$(NEED_VENV)
+	rm -f $(TERRAFORM_VENV)/.pinned-*
+	python3 -m venv '$(TERRAFORM_VENV)'
+	$(call PIP_INSTALL,$(TERRAFORM_VENV)) 'python-hcl2==$(PYTHON_HCL2_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)'
+	touch '$@'
+
+# deploy/terraform against template.yaml (tests/terraform-check.py says what must agree), then
+# the one-line mutations that must each make that check fail.
+terraform-check: $(TERRAFORM_STAMP)
+	'$(TERRAFORM_VENV)/bin/python' tests/terraform-check.py --self-test
+
+$(CHECKOV_STAMP):
+	$(NEED_VENV)
+	rm -f $(CHECKOV_VENV)/.pinned-*
+	python3 -m venv '$(CHECKOV_VENV)'
+	$(call PIP_INSTALL,$(CHECKOV_VENV)) 'checkov==$(CHECKOV_VERSION)'
+	touch '$@'
+
+# checkov's policies over the module (with the examples that call it) and the template: any
+# failed check fails. A finding that does not apply is skipped next to the resource, with its
+# reason (#checkov:skip=ID:reason in .tf, Metadata checkov skip id/comment in the template); a
+# skip without a reason fails here. --skip-download keeps checkov off the network (it would
+# fetch guideline links from its vendor).
+CHECKOV := '$(CURDIR)/$(CHECKOV_VENV)/bin/checkov' --compact --quiet --skip-download
+checkov: $(CHECKOV_STAMP)
+	@if grep -rn '#checkov:skip=' deploy/terraform | grep -v '#checkov:skip=CKV[0-9A-Z_]*:[^ ]..........'; then \
+	  echo 'make checkov: the skips above give no reason (#checkov:skip=ID:why it does not apply)'; exit 1; fi
+	$(CHECKOV) --framework terraform -d deploy/terraform
+	$(CHECKOV) --framework cloudformation -f template.yaml
+
+# template.yaml through cfn-lint (`sam validate --lint`) and its Serverless Application Repository
+# metadata through tests/sar-check.py (SemanticVersion is Cargo.toml's), then `sam build` as a user runs it
 # (samconfig.toml builds in the source tree): its artifact must be the very bootstrap `make zip`
 # built, static (no program interpreter). SAM does not tell make the architecture: ARCH is
 # exported for build-Function and the template's parameter is set to match.
 sam-check: $(SAM_STAMP) zip
 	$(SAM) validate --lint --template-file template.yaml
+	'$(SAM_VENV)/bin/python' tests/sar-check.py
 	ARCH=$(ARCH) $(SAM) build --template-file template.yaml --build-dir '$(SAM_BUILD_DIR)' \
 	  --parameter-overrides Architecture=$(ARCH)
 	cmp bootstrap '$(SAM_BUILD_DIR)/Function/bootstrap'
