@@ -362,7 +362,15 @@ impl Handler {
             // Fetched once per record, before its first post: it is part of the card (the
             // `text` format has none).
             let mut sparkline: Option<Option<String>> = None;
-            for destination in settings.destinations(notification)? {
+            let destinations = settings.destinations(notification)?;
+            if destinations.is_empty() {
+                log::line(
+                    Level::Info,
+                    &"a route drops this notification (\"drop\": true)",
+                )
+                .emit();
+            }
+            for destination in destinations {
                 let delivery = (next, destination.to.id());
                 if self.delivered.contains(body, delivery) {
                     reached.push(delivery);

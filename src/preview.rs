@@ -121,6 +121,9 @@ fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
         let destinations = settings
             .destinations(notification)
             .map_err(|e| format!("{}: {e}", e.error_type()))?;
+        if destinations.is_empty() {
+            out.push("# dropped by a route (\"drop\": true): nothing is posted".to_string());
+        }
         for d in destinations {
             let (to, channel) = match &d.to {
                 To::Webhook(hook, channel) => (format!("webhook {}", hook.redacted()), *channel),

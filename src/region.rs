@@ -20,6 +20,17 @@ pub fn of_region(region: &str) -> &'static str {
     }
 }
 
+/// The AWS console's host in a partition; `None` for partitions without a public console
+/// (the isolated ones).
+pub fn console_host(partition: &str) -> Option<&'static str> {
+    match partition {
+        "aws" => Some("console.aws.amazon.com"),
+        "aws-us-gov" => Some("console.amazonaws-us-gov.com"),
+        "aws-cn" => Some("console.amazonaws.cn"),
+        _ => None,
+    }
+}
+
 /// The DNS suffix of a region's service endpoints.
 pub fn dns_suffix(region: &str) -> &'static str {
     match of_region(region) {
@@ -40,6 +51,8 @@ mod tests {
         assert_eq!(dns_suffix("cn-north-1"), "amazonaws.com.cn");
         assert_eq!(dns_suffix("us-gov-west-1"), "amazonaws.com");
         assert!(is_code("us-east-1") && is_code("aws-us-gov"));
+        assert_eq!(console_host("aws-cn"), Some("console.amazonaws.cn"));
+        assert_eq!(console_host("aws-iso"), None);
         assert!(!is_code("") && !is_code("US East") && !is_code("us-east-1/.."));
     }
 }

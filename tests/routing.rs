@@ -245,3 +245,39 @@ fn app_mode_routes_post_to_each_channel_with_its_mention() {
         "{default:?}"
     );
 }
+
+/// Notices route by their source and severity; a drop route keeps the rest from the default
+/// webhook, and an invocation with nothing to post answers `{"posted":0}`.
+#[test]
+fn findings_route_by_source_and_severity_and_a_drop_route_posts_nothing() {
+    let lambda = start(
+        json!([
+            {"source": ["aws.guardduty"], "severity": "medium", "webhook": "SECURITYSECRET"},
+            {"source": ["aws.guardduty"], "drop": true}
+        ]),
+        true,
+    );
+    let event = |name: &str| {
+        std::fs::read(format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample")
+    };
+    // High, straight from EventBridge.
+    let high = expect_response(lambda.invoke(event("eventbridge-guardduty-finding.json")));
+    assert_eq!(high, r#"{"posted":1}"#);
+    // Low, through SNS: matched by the drop route only.
+    let low = expect_response(lambda.invoke(event("sns-eventbridge-guardduty-finding.json")));
+    assert_eq!(low, r#"{"posted":0}"#);
+    // Alarms keep to their routes: none of these, so the default.
+    expect_response(lambda.invoke(alarm("web-cpu", "ALARM")));
+    let posts = lambda.emu.slack_posts();
+    let security = by_path(&posts, "SECURITYSECRET");
+    assert_eq!(security.len(), 1, "{security:?}");
+    assert!(
+        security[0].starts_with("High GuardDuty finding: "),
+        "{}",
+        security[0]
+    );
+    let default = by_path(&posts, "DEFAULTHOOKSECRET");
+    assert_eq!(default.len(), 1, "{default:?}");
+    assert!(default[0].starts_with("web-cpu state is now ALARM"));
+    assert_eq!(posts.len(), 2, "the low finding is posted nowhere");
+}

@@ -61,12 +61,7 @@ const MAX_ALARM_NAME_CHARS: usize = 255;
 /// without a public console (the isolated ones), a region that is not a code, or a name
 /// CloudWatch could not have.
 pub fn console_url(partition: &str, region: &str, name: &str) -> Option<String> {
-    let host = match partition {
-        "aws" => "console.aws.amazon.com",
-        "aws-us-gov" => "console.amazonaws-us-gov.com",
-        "aws-cn" => "console.amazonaws.cn",
-        _ => return None,
-    };
+    let host = crate::region::console_host(partition)?;
     if !is_code(region) || name.is_empty() || name.chars().nth(MAX_ALARM_NAME_CHARS).is_some() {
         return None;
     }

@@ -270,6 +270,9 @@ fn notice_card(notice: &Notice, seed: &str) -> Attachment {
             value: cut(value, MAX_FIELD_CHARS),
         });
     }
+    for moment in &notice.times {
+        fields.push(Field::new(moment.name, mrkdwn::date(&moment.at), true));
+    }
     if !notice.next_steps.is_empty() {
         let steps: Vec<String> = notice
             .next_steps

@@ -11,7 +11,11 @@
 //! ```
 //!
 //! Every condition is optional and holds a list (any element matches; `alarm` takes `*`
-//! globs); the conditions present must all hold. `mention` is added on `ALARM` only, or on
+//! globs), but `severity`, the least a notice's may be; the conditions present must all hold.
+//! `alarm`, `state` and `namespace` hold for alarms only, `source`, `detail_type` and
+//! `severity` for other sources' notices only, `account` and `region` for both. A route with
+//! `"drop": true` posts nowhere: what it matches goes only to the posting routes it matches,
+//! never to the default target. `mention` is added on `ALARM` only, or on
 //! the states in `mention_on`. `flap_seconds` turns an `OK` that follows its `ALARM`
 //! within that many seconds into a one-line note.
 //!
@@ -24,6 +28,7 @@ use super::webhook::Webhook;
 use crate::alarm::event::Notification;
 use crate::alarm::trigger::Trigger;
 use crate::error::Error;
+use crate::source::Severity;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
@@ -40,6 +45,12 @@ pub struct Route {
     account: Vec<String>,
     region: Vec<String>,
     namespace: Vec<String>,
+    /// EventBridge's `source` of a notice (`aws.guardduty`), `custom` for Amazon Q's.
+    source: Vec<String>,
+    /// EventBridge's `detail-type` of a notice (an Amazon Q notification's `eventType`).
+    detail_type: Vec<String>,
+    /// The least severity of a notice this route takes.
+    severity: Option<Severity>,
     pub target: RouteTarget,
     pub mention: Option<String>,
     mention_on: Vec<String>,
@@ -55,14 +66,20 @@ pub enum RouteTarget {
     Channel(String),
     /// Webhook mode: a webhook, a credential like the default one.
     Webhook(Webhook),
+    /// `"drop": true`: nowhere, and what it matches skips the default target.
+    Drop,
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 16] = [
     "alarm",
     "state",
     "account",
     "region",
     "namespace",
+    "source",
+    "detail_type",
+    "severity",
+    "drop",
     "channel",
     "webhook",
     "mention",
@@ -98,7 +115,7 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
         let unknown = crate::text::sanitize(unknown, 40);
         return Err(invalid(
             &unknown,
-            "is not a route field; use alarm, state, account, region, namespace, channel, webhook, mention, mention_on, flap_seconds, runbook or responders",
+            "is not a route field; use alarm, state, account, region, namespace, source, detail_type, severity, drop, channel, webhook, mention, mention_on, flap_seconds, runbook or responders",
         ));
     }
     // Every value is checked against what it is compared with, so that a route that could
@@ -120,7 +137,35 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             )),
         }
     };
+    let drop = match fields.get("drop") {
+        None | Some(Value::Null | Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(invalid("drop", "must be true or false")),
+    };
+    if drop {
+        let targets = ["channel", "webhook"];
+        let extras = [
+            "mention",
+            "mention_on",
+            "flap_seconds",
+            "runbook",
+            "responders",
+        ];
+        if let Some(field) = targets.iter().find(|f| fields.contains_key(**f)) {
+            return Err(invalid(
+                field,
+                "is on a route that drops what it matches (\"drop\": true): it posts nowhere",
+            ));
+        }
+        if let Some(field) = extras.iter().find(|f| fields.contains_key(**f)) {
+            return Err(invalid(
+                field,
+                "would never apply: the route drops what it matches (\"drop\": true)",
+            ));
+        }
+    }
     let target = match (app_mode, fields.get("channel"), fields.get("webhook")) {
+        _ if drop => RouteTarget::Drop,
         (true, Some(Value::String(channel)), None) if is_channel(channel.trim()) => {
             RouteTarget::Channel(channel.trim().to_string())
         }
@@ -246,7 +291,20 @@ fn parse_one(i: usize, route: &Value, app_mode: bool) -> Result<Route, Error> {
             "is for app mode with INCIDENT_TABLE: webhook messages have no buttons",
         ));
     }
+    let severity = match fields.get("severity") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if Severity::parse(s.trim()).is_some() => Severity::parse(s.trim()),
+        Some(_) => {
+            return Err(invalid(
+                "severity",
+                "must be the least severity the route takes: critical, high, medium, low or info, in lower case",
+            ))
+        }
+    };
     Ok(Route {
+        source: list("source", is_source, SOURCE_RULE)?,
+        detail_type: list("detail_type", is_detail_type, DETAIL_TYPE_RULE)?,
+        severity,
         runbook,
         responders,
         alarm: list("alarm", is_alarm_glob, ALARM_RULE)?,
@@ -293,6 +351,26 @@ const ACCOUNT_RULE: &str = "must hold AWS account IDs of 12 digits, such as \"11
 const REGION_RULE: &str = "must hold region codes in lower case, such as \"eu-west-1\"";
 const NAMESPACE_RULE: &str = "must hold CloudWatch namespaces as CloudWatch writes them, \
      such as \"AWS/EC2\" (AWS/ in upper case; up to 255 ASCII characters, not starting with :)";
+
+const SOURCE_RULE: &str = "must hold EventBridge sources as they are written, such as \"aws.guardduty\" \
+     (aws. in lower case; up to 256 characters, without spaces), or \"custom\" for Amazon Q custom notifications";
+const DETAIL_TYPE_RULE: &str = "must hold EventBridge detail types as they are written, such as \
+     \"GuardDuty Finding\" (up to 128 characters, without control characters)";
+
+/// EventBridge's limit, no spaces, and AWS's own as AWS writes them: `AWS.GuardDuty` can
+/// never match `aws.guardduty`.
+fn is_source(s: &str) -> bool {
+    let aws_other_case = s
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("aws.") && p != "aws.");
+    (1..=256).contains(&s.len())
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !aws_other_case
+}
+
+fn is_detail_type(s: &str) -> bool {
+    (1..=128).contains(&s.chars().count()) && !s.chars().any(char::is_control)
+}
 
 fn is_state(s: &str) -> bool {
     STATES.contains(&s)
@@ -373,22 +451,38 @@ fn is_mention(text: &str) -> bool {
 }
 
 impl Route {
-    /// Whether every condition present holds for `notification`. A message that is not an
-    /// alarm matches only a route without conditions.
+    /// Whether every condition present holds for `notification`. Conditions of alarms never
+    /// hold for a notice, nor a notice's for an alarm; a plain message matches only a route
+    /// without conditions.
     pub fn matches(&self, notification: &Notification) -> bool {
-        let Notification::Alarm(alarm) = notification else {
-            return [
-                &self.alarm,
-                &self.state,
-                &self.account,
-                &self.region,
-                &self.namespace,
-            ]
-            .iter()
-            .all(|c| c.is_empty());
-        };
         let any = |list: &[String], value: Option<&str>| {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|l| l == v))
+        };
+        let for_alarms = [&self.alarm, &self.state, &self.namespace];
+        let for_notices =
+            self.source.is_empty() && self.detail_type.is_empty() && self.severity.is_none();
+        let alarm = match notification {
+            Notification::Alarm(alarm) if for_notices => alarm,
+            Notification::Notice(notice) if for_alarms.iter().all(|c| c.is_empty()) => {
+                return any(&self.account, notice.account.as_deref())
+                    && any(&self.region, notice.region.as_deref())
+                    && any(&self.source, Some(&notice.source))
+                    && any(&self.detail_type, notice.kind.as_deref())
+                    && self.severity.is_none_or(|least| notice.severity <= least);
+            }
+            Notification::Text { .. } => {
+                return for_notices
+                    && [
+                        &self.alarm,
+                        &self.state,
+                        &self.account,
+                        &self.region,
+                        &self.namespace,
+                    ]
+                    .iter()
+                    .all(|c| c.is_empty());
+            }
+            _ => return false,
         };
         let namespaces: Vec<&str> = match &alarm.trigger {
             Trigger::Threshold(rule) => rule
@@ -419,6 +513,16 @@ impl Route {
         };
         let encoded = percent_encoding::utf8_percent_encode(name, URL_PART).to_string();
         Some(template.replace("{alarm}", &encoded))
+    }
+
+    /// The mention for a notice: from a route that names a notice condition (a catch-all
+    /// route's mention is for alarms), unless the notice reports its own end.
+    pub fn mention_for_notice(&self, notice: &crate::source::Notice) -> Option<&str> {
+        let for_notices =
+            !self.source.is_empty() || !self.detail_type.is_empty() || self.severity.is_some();
+        (for_notices && notice.status != crate::source::Status::Resolved)
+            .then_some(self.mention.as_deref())
+            .flatten()
     }
 
     pub fn mention_for(&self, state: &str) -> Option<&str> {
@@ -476,6 +580,113 @@ mod tests {
 
     fn routes(v: Value, app: bool) -> Vec<Route> {
         parse(&v, app).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn notice(source: &str, kind: &str, severity: Severity) -> Notification {
+        Notification::Notice(Box::new(crate::source::Notice {
+            source: source.into(),
+            kind: Some(kind.into()),
+            severity,
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            ..crate::source::Notice::default()
+        }))
+    }
+
+    #[test]
+    fn notices_match_by_source_detail_type_severity_account_and_region() {
+        let r = routes(
+            json!([{"source": ["aws.guardduty"], "channel": "C1"},
+                   {"detail_type": ["AWS Health Event"], "channel": "C2"},
+                   {"severity": "high", "channel": "C3"},
+                   {"account": ["111122223333"], "region": ["eu-west-1"], "channel": "C4"},
+                   {"account": ["999999999999"], "channel": "C5"},
+                   {"source": ["custom"], "severity": "info", "channel": "C6"}]),
+            true,
+        );
+        let matched = |n: &Notification| -> Vec<usize> {
+            (0..r.len()).filter(|i| r[*i].matches(n)).collect()
+        };
+        let gd = notice("aws.guardduty", "GuardDuty Finding", Severity::Critical);
+        assert_eq!(matched(&gd), [0, 2, 3]);
+        let health = notice("aws.health", "AWS Health Event", Severity::Medium);
+        assert_eq!(matched(&health), [1, 3]);
+        assert_eq!(matched(&notice("custom", "Deploy", Severity::Info)), [3, 5]);
+        // Alarms keep to the alarm conditions: none of these matches one but by account.
+        assert_eq!(matched(&alarm("x", "ALARM")), [3]);
+        let text = Notification::Text {
+            subject: None,
+            message: "hi".into(),
+            json: false,
+        };
+        assert!(matched(&text).is_empty());
+    }
+
+    #[test]
+    fn alarm_conditions_never_match_a_notice() {
+        let r = routes(
+            json!([{"alarm": ["*"], "channel": "C1"}, {"state": ["ALARM"], "channel": "C1"},
+                   {"namespace": ["AWS/EC2"], "channel": "C1"}, {"channel": "C2"}]),
+            true,
+        );
+        let n = notice("aws.guardduty", "GuardDuty Finding", Severity::High);
+        let hits: Vec<bool> = r.iter().map(|route| route.matches(&n)).collect();
+        assert_eq!(hits, [false, false, false, true]);
+    }
+
+    #[test]
+    fn drop_routes_and_notice_conditions_are_checked() {
+        assert!(matches!(
+            routes(json!([{"source": ["aws.health"], "drop": true}]), false)[0].target,
+            RouteTarget::Drop
+        ));
+        assert!(matches!(
+            routes(json!([{"drop": false, "channel": "C1"}]), true)[0].target,
+            RouteTarget::Channel(_)
+        ));
+        for (route, field, rule) in [
+            (
+                json!({"drop": true, "channel": "C1"}),
+                "channel",
+                "posts nowhere",
+            ),
+            (
+                json!({"drop": true, "mention": "<!here>"}),
+                "mention",
+                "would never apply",
+            ),
+            (json!({"drop": "yes"}), "drop", "true or false"),
+            (
+                json!({"severity": "High", "channel": "C1"}),
+                "severity",
+                "lower case",
+            ),
+            (
+                json!({"severity": ["high"], "channel": "C1"}),
+                "severity",
+                "least severity",
+            ),
+            (
+                json!({"source": ["AWS.GuardDuty"], "channel": "C1"}),
+                "source",
+                "aws. in lower case",
+            ),
+            (
+                json!({"source": ["aws guardduty"], "channel": "C1"}),
+                "source",
+                "without spaces",
+            ),
+            (
+                json!({"detail_type": ["a\nb"], "channel": "C1"}),
+                "detail_type",
+                "control",
+            ),
+        ] {
+            let err = parse(&json!([route]), true).err().expect("refused");
+            let text = err.to_string();
+            assert!(text.contains(&format!("ROUTES[0].{field} ")), "{text}");
+            assert!(text.contains(rule), "{rule}: {text}");
+        }
     }
 
     #[test]

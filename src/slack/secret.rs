@@ -320,19 +320,28 @@ impl Settings {
     }
 
     /// Where `notification` goes: every matching route, each target once (their mentions
-    /// merged), else the default target.
+    /// merged), else the default target; nowhere (an empty list) when a matching route drops
+    /// it and no posting route matches.
     pub fn destinations(&self, notification: &Notification) -> Result<Vec<Destination<'_>>, Error> {
         let state = match notification {
             Notification::Alarm(alarm) => alarm.new_state.as_str(),
             Notification::Notice(_) | Notification::Text { .. } => "",
         };
         let mut out: Vec<Destination> = Vec::new();
+        let mut dropped = false;
         for route in self.routes.iter().filter(|r| r.matches(notification)) {
             let to = match &route.target {
                 RouteTarget::Channel(channel) => To::Channel(channel),
                 RouteTarget::Webhook(hook) => To::Webhook(hook, None),
+                RouteTarget::Drop => {
+                    dropped = true;
+                    continue;
+                }
             };
-            let mention = route.mention_for(state);
+            let mention = match notification {
+                Notification::Notice(notice) => route.mention_for_notice(notice),
+                _ => route.mention_for(state),
+            };
             match out.iter_mut().find(|d| d.to.id() == to.id()) {
                 Some(same) => {
                     if let Some(mention) = mention {
@@ -357,7 +366,9 @@ impl Settings {
                 }),
             }
         }
-        if !out.is_empty() {
+        // A drop route keeps what it matches from the default target: posted to the posting
+        // routes it matches, or nowhere.
+        if !out.is_empty() || dropped {
             return Ok(out);
         }
         let default = match (&self.target, self.channel.as_deref()) {
@@ -641,6 +652,55 @@ mod tests {
                 To::Webhook(..) => panic!("webhook"),
             })
             .collect()
+    }
+
+    fn notice(source: &str, severity: crate::source::Severity) -> Notification {
+        Notification::Notice(Box::new(crate::source::Notice {
+            source: source.into(),
+            kind: Some("GuardDuty Finding".into()),
+            severity,
+            ..crate::source::Notice::default()
+        }))
+    }
+
+    #[test]
+    fn a_drop_route_keeps_what_it_matches_from_the_default() {
+        use crate::source::Severity;
+        let secret = |extra: &str| {
+            Settings::from_secret(&format!(
+                r#"{{"SLACK_BOT_TOKEN":"xoxb-1","SLACK_CHANNEL":"C0DEFAULT","ROUTES":[
+                {{"source":["aws.guardduty"],"severity":"medium","channel":"C0SEC","mention":"<!here>"}},
+                {{"source":["aws.guardduty"],"drop":true}},
+                {{"alarm":["staging-*"],"drop":true}}{extra}]}}"#
+            ))
+            .expect("valid")
+        };
+        let s = secret("");
+        let gd = |s: &Settings, severity| channels(s, &notice("aws.guardduty", severity));
+        assert_eq!(
+            gd(&s, Severity::High),
+            [("C0SEC".to_string(), Some("<!here>".to_string()))]
+        );
+        assert_eq!(gd(&s, Severity::Medium).len(), 1);
+        assert!(gd(&s, Severity::Low).is_empty(), "dropped");
+        assert!(gd(&s, Severity::Info).is_empty(), "dropped");
+        assert_eq!(
+            channels(&s, &notice("aws.health", Severity::High)),
+            [("C0DEFAULT".to_string(), None)]
+        );
+        assert!(channels(&s, &alarm("staging-db", "ALARM")).is_empty());
+        assert_eq!(
+            channels(&s, &alarm("prod-db", "ALARM")),
+            [("C0DEFAULT".to_string(), None)]
+        );
+        // A catch-all posting route takes what the drop route matches too; its mention is for
+        // alarms, not notices.
+        let s = secret(r#",{"channel":"C0ALL","mention":"<!channel>"}"#);
+        assert_eq!(gd(&s, Severity::Low), [("C0ALL".to_string(), None)]);
+        assert_eq!(
+            channels(&s, &alarm("staging-db", "ALARM")),
+            [("C0ALL".to_string(), Some("<!channel>".to_string()))]
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Any EventBridge event: the envelope every source shares (`detail-type`, `source`, account,
-//! region, time, resources) and, for a source with no parser of its own, the first scalar
-//! fields of `detail` with the whole event kept for the card's full view. `detail-type` and
+//! region, time, resources), then the source's own parser (GuardDuty, Health) or, for a
+//! source with none, the first scalar fields of `detail` with the whole event kept for the
+//! card's full view. `detail-type` and
 //! `source` as strings are what make a document an event; everything else may be missing.
 
-use super::{partition_of, scalar, text, texts, Field, Notice, MAX_FIELDS};
+use super::{guardduty, health, partition_of, scalar, text, texts, Field, Notice, MAX_FIELDS};
 use crate::region;
 use serde_json::Value;
 
@@ -12,7 +13,12 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
     let kind = text(v.get("detail-type"))?;
     let source = text(v.get("source"))?;
     let mut notice = envelope(v, kind, source);
-    generic(v, &mut notice, raw);
+    // A source with a parser of its own; the pair is what AWS documents for it.
+    match (notice.source.as_str(), notice.title.as_str()) {
+        ("aws.guardduty", "GuardDuty Finding") => guardduty::read(v.get("detail"), &mut notice),
+        ("aws.health", "AWS Health Event") => health::read(v.get("detail"), &mut notice),
+        _ => generic(v, &mut notice, raw),
+    }
     Some(notice)
 }
 

@@ -5,11 +5,14 @@
 
 pub mod custom;
 pub mod eventbridge;
+pub mod guardduty;
+pub mod health;
 
 use serde_json::Value;
 
-/// How bad, as the sources that grade it say; `Info` for those that do not.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+/// How bad, as the sources that grade it say; `Info` for those that do not. Worst first, so
+/// that `a <= b` reads "a is at least as bad as b".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Severity {
     Critical,
     High,
@@ -17,6 +20,25 @@ pub enum Severity {
     Low,
     #[default]
     Info,
+}
+
+impl Severity {
+    /// Every level by the word `ROUTES` and the docs use for it.
+    pub const WORDS: [(&'static str, Severity); 5] = [
+        ("critical", Severity::Critical),
+        ("high", Severity::High),
+        ("medium", Severity::Medium),
+        ("low", Severity::Low),
+        ("info", Severity::Info),
+    ];
+
+    /// The level named `word` (lower case), if one is.
+    pub fn parse(word: &str) -> Option<Severity> {
+        Self::WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, s)| *s)
+    }
 }
 
 /// Where in its lifecycle the thing it reports is; `Info` for a one-off.
@@ -34,6 +56,14 @@ pub enum Status {
 pub struct Field {
     pub name: String,
     pub value: String,
+}
+
+/// A named moment of the source's own (`First seen`), as the source wrote it: ISO 8601
+/// where it can be (the card shows it as a date token in each reader's time zone).
+#[derive(Debug, PartialEq)]
+pub struct Moment {
+    pub name: &'static str,
+    pub at: String,
 }
 
 /// At most this many fields of a source's own: a card stays readable at a glance.
@@ -65,6 +95,7 @@ pub struct Notice {
     /// A console page, for the title.
     pub link: Option<String>,
     pub fields: Vec<Field>,
+    pub times: Vec<Moment>,
     pub next_steps: Vec<String>,
     pub keywords: Vec<String>,
     /// What the source's documented shape has and this event lacked or had mistyped.
@@ -87,6 +118,14 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
 fn text(v: Option<&Value>) -> Option<String> {
     let s = v?.as_str()?.trim();
     (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A field of `detail` as text: a string, or a number or boolean as JSON writes it.
+fn field(name: &str, v: Option<&Value>) -> Option<Field> {
+    Some(Field {
+        name: name.to_string(),
+        value: scalar(v?)?,
+    })
 }
 
 /// A list of strings; other entries are skipped.
@@ -129,6 +168,13 @@ mod tests {
         assert_eq!(scalar(&json!(false)), Some("false".into()));
         assert_eq!(scalar(&json!(null)), None);
         assert_eq!(scalar(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn severities_are_ordered_worst_first_and_named() {
+        assert!(Severity::Critical < Severity::High && Severity::Low < Severity::Info);
+        assert_eq!(Severity::parse("medium"), Some(Severity::Medium));
+        assert_eq!(Severity::parse("High"), None);
     }
 
     #[test]
