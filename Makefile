@@ -290,7 +290,7 @@ release: $(CYCLONEDX)
 	cp bootstrap.zip 'dist/alarm-to-slack-$(VERSION)-x86_64.zip'
 	$(MAKE) --no-print-directory zip ARCH=arm64
 	cp bootstrap.zip 'dist/alarm-to-slack-$(VERSION)-arm64.zip'
-	PATH='$(CURDIR)/target/tools/bin':"$$PATH" cargo cyclonedx --format json --spec-version 1.5 \
+	PATH='$(CURDIR)/target/tools/bin':"$$PATH" cargo cyclonedx --format json --spec-version 1.5 --no-build-deps \
 	  --target x86_64-unknown-linux-musl --override-filename alarm-to-slack-sbom
 	mv alarm-to-slack-sbom.json 'dist/alarm-to-slack-$(VERSION)-sbom.cdx.json'
 	rm -f tests/testkit/alarm-to-slack-sbom.json
