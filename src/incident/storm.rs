@@ -49,8 +49,9 @@ pub struct Window {
     pub updated: Option<i64>,
     /// The invocation that wrote a member last.
     pub touched: Option<String>,
-    /// `(state, namespace, name)` of each member, in no particular order.
-    pub members: Vec<(String, String, String)>,
+    /// Each member's `state`, `namespace` and name, tab-separated as stored (only lines
+    /// with all three), in no particular order.
+    pub members: Vec<String>,
 }
 
 impl Window {
@@ -72,24 +73,27 @@ pub struct Summary {
 
 impl Window {
     pub fn summary(&self) -> Summary {
-        let tally = |pick: fn(&(String, String, String)) -> &String| {
-            let mut counts: Vec<(String, usize)> = Vec::new();
-            for m in &self.members {
-                match counts.iter_mut().find(|(k, _)| k == pick(m)) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((pick(m).clone(), 1)),
-                }
-            }
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts
-        };
         Summary {
             since: self.since,
             n: self.n.max(self.members.len() as u64),
-            by_state: tally(|m| &m.0),
-            by_namespace: tally(|m| &m.1),
+            by_state: tally(&self.members, 0),
+            by_namespace: tally(&self.members, 1),
         }
     }
+}
+
+/// `(value, count)` of the members' `field`th part, most first (then by value).
+fn tally(members: &[String], field: usize) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in members {
+        let value = m.split('\t').nth(field).unwrap_or_default();
+        match counts.iter_mut().find(|(k, _)| k == value) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((value.to_string(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// The writes on a channel's storm item.
@@ -330,15 +334,9 @@ fn window(item: Option<&Item>) -> Window {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter_map(|(_, v)| {
-            let line = v.get("S")?.as_str()?;
-            let mut parts = line.splitn(3, '\t');
-            Some((
-                parts.next()?.to_string(),
-                parts.next()?.to_string(),
-                parts.next()?.to_string(),
-            ))
-        })
+        .filter_map(|(_, v)| v.get("S")?.as_str())
+        .filter(|line| line.splitn(3, '\t').count() == 3)
+        .map(str::to_string)
         .take(MEMBERS)
         .collect();
     Window {
@@ -374,11 +372,13 @@ mod tests {
                 "b": {"S": "ALARM\tAWS/EC2\tcpu-2"},
                 "c": {"S": "OK\tAWS/RDS\tdb"},
                 "d": {"N": "5"},
+                "e": {"S": "ALARM\tAWS/EC2"},
             }},
         }))
         .expect("an item");
         let w = window(Some(&item));
         assert_eq!(w.parent, Some(("C1".into(), "1.2".into())));
+        assert_eq!(w.members.len(), 3, "a line without a name is no member");
         assert!(w.in_storm(&Storms {
             threshold: 5,
             window_ms: 60_000
