@@ -186,35 +186,36 @@ impl Handler {
             .map(|r| sqs::notifications(&r.body))
             .collect();
         let mut failed = vec![false; records.len()];
-        // (record, notification, destination), and the webhook digests by target.
-        let mut singles = Vec::new();
-        let mut digests: Vec<(u64, Vec<(usize, &Notification)>, _)> = Vec::new();
+        // Each delivery: (record, notification, destination, and for an alarm to a webhook
+        // without flaps, the webhook's digest). One list, not singles and digests apart:
+        // each list type of its own was code of its own.
+        let mut plan = Vec::new();
         for (i, list) in notifications.iter().enumerate() {
             for notification in list {
-                let destinations = match settings.destinations(notification) {
-                    Ok(d) => d,
+                match settings.destinations(notification) {
+                    Ok(destinations) => {
+                        for destination in destinations {
+                            let digest = match (&destination.to, notification) {
+                                (To::Webhook(..), Notification::Alarm(_))
+                                    if destination.flap_seconds.is_none() =>
+                                {
+                                    Some(destination.to.id())
+                                }
+                                _ => None,
+                            };
+                            plan.push((i, notification, destination, digest));
+                        }
+                    }
                     Err(err) => {
                         warn_record(&records[i].id, &err);
                         failed[i] = true;
-                        continue;
-                    }
-                };
-                for destination in destinations {
-                    match (&destination.to, notification) {
-                        (To::Webhook(..), Notification::Alarm(_))
-                            if destination.flap_seconds.is_none() =>
-                        {
-                            let id = destination.to.id();
-                            match digests.iter_mut().find(|(d, ..)| *d == id) {
-                                Some((_, alarms, _)) => alarms.push((i, notification)),
-                                None => digests.push((id, vec![(i, notification)], destination)),
-                            }
-                        }
-                        _ => singles.push((i, notification, destination)),
                     }
                 }
             }
         }
+        let digest = |id: u64| plan.iter().filter(move |p| p.3 == Some(id));
+        // One alarm alone keeps its card.
+        let alone = |id: Option<u64>| id.is_some_and(|id| digest(id).nth(1).is_none());
         let cx = Context {
             agent: &self.agent,
             settings,
@@ -227,24 +228,22 @@ impl Handler {
             deadline,
         };
         let mut posted = 0;
-        for (_, alarms, destination) in digests {
-            let To::Webhook(hook, channel) = destination.to else {
+        // The digests, each where its first alarm is.
+        for (k, (_, _, destination, id)) in plan.iter().enumerate() {
+            let (Some(id), To::Webhook(hook, channel)) = (*id, &destination.to) else {
                 continue;
             };
-            // One alarm alone keeps its card.
-            if let [(i, notification)] = alarms[..] {
-                singles.push((i, notification, destination));
+            if alone(Some(id)) || plan[..k].iter().any(|p| p.3 == Some(id)) {
                 continue;
             }
-            let list: Vec<&crate::alarm::Alarm> = alarms
-                .iter()
-                .filter_map(|(_, n)| match n {
+            let list: Vec<&crate::alarm::Alarm> = digest(id)
+                .filter_map(|p| match p.1 {
                     Notification::Alarm(alarm) => Some(&**alarm),
                     Notification::Notice(_) | Notification::Text { .. } => None,
                 })
                 .collect();
             let sender = [
-                ("channel", channel),
+                ("channel", *channel),
                 ("username", settings.username.as_deref()),
                 ("icon_emoji", settings.icon_emoji.as_deref()),
             ];
@@ -252,7 +251,7 @@ impl Handler {
                 if let Err(err) =
                     webhook::post(&self.agent, hook, &payload, self.web_api.pace(), deadline)
                 {
-                    for (i, _) in &alarms {
+                    for (i, ..) in digest(id) {
                         warn_record(&records[*i].id, &err);
                         failed[*i] = true;
                     }
@@ -261,12 +260,15 @@ impl Handler {
                 posted += 1;
             }
         }
-        for (i, notification, destination) in singles {
+        // Then the rest, in order, and after them the alarms alone in their digest.
+        let singles = plan.iter().filter(|p| p.3.is_none());
+        for (i, notification, destination, _) in singles.chain(plan.iter().filter(|p| alone(p.3))) {
+            let i = *i;
             if failed[i] {
                 continue;
             }
             let note = self.flaps.note(notification, destination.flap_seconds);
-            match delivery::deliver(&cx, &destination, note.as_deref(), notification, &mut None) {
+            match delivery::deliver(&cx, destination, note.as_deref(), notification, &mut None) {
                 Ok(Sent::Posted(_)) => posted += 1,
                 Ok(Sent::Already) => {}
                 Err(err) => {

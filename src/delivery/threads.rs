@@ -264,22 +264,29 @@ impl Run<'_> {
                         _ => self.app.channel,
                     };
                     // The channel's shared turn beside the claim: it costs no round trip.
-                    let written = std::thread::scope(|s| {
-                        let (store, agent, pace) =
-                            (self.store, self.app.agent, self.app.api.pace());
-                        let deadline = self.deadline;
-                        let turn =
-                            s.spawn(move || take_turn(store, agent, pace, channel, deadline));
-                        let written = match step {
-                            Step::Open => self.claim_and_count(&record, &claimed, share),
-                            _ => self.put(&record, &claimed, share),
-                        };
-                        if let Ok(Err(err)) = turn.join() {
-                            warn(&self.t, "cannot take the channel's turn among instances; pacing this one alone", &err);
-                        }
-                        written
-                    });
-                    match written.map_err(store)? {
+                    let (db, agent, pace) = (self.store, self.app.agent, self.app.api.pace());
+                    let deadline = self.deadline;
+                    let open = matches!(step, Step::Open);
+                    let mut turn = Ok(());
+                    let mut written = None;
+                    beside(
+                        &mut || turn = take_turn(db, agent, pace, channel, deadline),
+                        &mut || {
+                            written = Some(match open {
+                                true => self.claim_and_count(&record, &claimed, share),
+                                false => self.put(&record, &claimed, share),
+                            })
+                        },
+                    );
+                    if let Err(err) = turn {
+                        warn(
+                            &self.t,
+                            "cannot take the channel's turn among instances; pacing this one alone",
+                            &err,
+                        );
+                    }
+                    // `here` always runs: `None` cannot be.
+                    match written.ok_or(Fallback::NoThread)?.map_err(store)? {
                         Outcome::Done(written) => {
                             self.act(step, &written)?;
                             return Ok(true);
@@ -667,21 +674,22 @@ impl Run<'_> {
             return self.put(read, claimed, share);
         };
         let channel = self.app.channel;
-        let (written, counted) = std::thread::scope(|s| {
-            let count = s.spawn(move || storms.count(channel, now_ms()));
-            let written = self.put(read, claimed, share);
-            (written, count.join())
-        });
+        let (mut counted, mut written) = (None, None);
+        beside(
+            &mut || counted = Some(storms.count(channel, now_ms())),
+            &mut || written = Some(self.put(read, claimed, share)),
+        );
         match counted {
-            Ok(Ok(window)) => *self.counted.borrow_mut() = Some(window),
-            Ok(Err(err)) => warn(
+            Some(Ok(window)) => *self.counted.borrow_mut() = Some(window),
+            Some(Err(err)) => warn(
                 &self.t,
                 "cannot count the channel's new incidents; opening a parent",
                 &err,
             ),
-            Err(_) => {}
+            None => {}
         }
-        written
+        // `here` always runs; were it not to, the claim would be written now.
+        written.unwrap_or_else(|| self.put(read, claimed, share))
     }
 
     fn storms(&self) -> Option<(StormStore<'_>, Storms)> {
@@ -910,7 +918,18 @@ impl Run<'_> {
     }
 }
 
-/// Whether `parent` is one of this alarm's own parents (not a storm's message).
+/// Runs `aside` on a thread of its own while `here` runs on this one, and waits for both
+/// (a panic aside is its thread's alone). Not generic, so that the thread's code is built
+/// once: each `std::thread::scope` of its own closures cost about a kilobyte.
+#[inline(never)]
+pub fn beside(aside: &mut (dyn FnMut() + Send), here: &mut dyn FnMut()) {
+    std::thread::scope(|s| {
+        let aside = s.spawn(aside);
+        here();
+        let _ = aside.join();
+    });
+}
+
 /// Takes `channel`'s next turn among all instances (`incident/turns.rs`) and makes this
 /// instance's pace wait for it. A turn that does not fit the deadline, or a store that fails,
 /// leaves the post to this instance's own pace: the alarm is never held up by the pace's
@@ -937,6 +956,7 @@ fn take_turn(
     Ok(())
 }
 
+/// Whether `parent` is one of this alarm's own parents (not a storm's message).
 fn is_ours(record: &Record, parent: &Post) -> bool {
     record
         .log

@@ -49,8 +49,9 @@ pub struct Window {
     pub updated: Option<i64>,
     /// The invocation that wrote a member last.
     pub touched: Option<String>,
-    /// `(state, namespace, name)` of each member, in no particular order.
-    pub members: Vec<(String, String, String)>,
+    /// Each member's `state`, `namespace` and name, tab-separated as stored (only lines
+    /// with all three), in no particular order.
+    pub members: Vec<String>,
 }
 
 impl Window {
@@ -72,24 +73,41 @@ pub struct Summary {
 
 impl Window {
     pub fn summary(&self) -> Summary {
-        let tally = |pick: fn(&(String, String, String)) -> &String| {
-            let mut counts: Vec<(String, usize)> = Vec::new();
-            for m in &self.members {
-                match counts.iter_mut().find(|(k, _)| k == pick(m)) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((pick(m).clone(), 1)),
-                }
-            }
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts
-        };
         Summary {
             since: self.since,
             n: self.n.max(self.members.len() as u64),
-            by_state: tally(|m| &m.0),
-            by_namespace: tally(|m| &m.1),
+            by_state: tally(&self.members, 0),
+            by_namespace: tally(&self.members, 1),
         }
     }
+}
+
+/// `(value, count)` of the members' `field`th part, most first (then by value).
+fn tally(members: &[String], field: usize) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in members {
+        let value = m.split('\t').nth(field).unwrap_or_default();
+        match counts.iter_mut().find(|(k, _)| k == value) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((value.to_string(), 1)),
+        }
+    }
+    // Sorted by insertion, not `sort_by`: the slice's sort for this type alone was about
+    // 3.5 KiB of code, for at most [`MEMBERS`] values. The values are distinct, so the order
+    // is the one any sort gives.
+    for i in 1..counts.len() {
+        let mut j = i;
+        while j > 0 && first(&counts[j], &counts[j - 1]) {
+            counts.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    counts
+}
+
+/// Whether `a` comes before `b`: more first, then by value.
+fn first(a: &(String, usize), b: &(String, usize)) -> bool {
+    a.1 > b.1 || (a.1 == b.1 && a.0 < b.0)
 }
 
 /// The writes on a channel's storm item.
@@ -100,55 +118,105 @@ pub struct StormStore<'a> {
     pub deadline: Deadline,
 }
 
+/// A value of `ExpressionAttributeValues`.
+pub enum Val<'a> {
+    N(i64),
+    S(&'a str),
+    /// An empty map (`M`).
+    NoMembers,
+}
+
+/// One conditional `UpdateItem` on the item `prefix` + `channel`, its members in the order
+/// DynamoDB has always been sent them. One function, not a request built in each caller: a
+/// nested object written by a closure is code of its own per closure, and the storm's and
+/// the pace's writes had some thirty of them.
+pub struct Update<'a> {
+    pub set: &'a str,
+    pub condition: &'a str,
+    pub names: &'a [(&'a str, &'a str)],
+    pub values: &'a [(&'a str, Val<'a>)],
+    /// `ReturnValues: ALL_NEW`.
+    pub all_new: bool,
+}
+
+impl Update<'_> {
+    #[inline(never)]
+    pub fn write(
+        &self,
+        store: &Store,
+        agent: &ureq::Agent,
+        (prefix, channel): (&str, &str),
+        deadline: Deadline,
+    ) -> Result<Written, Error> {
+        let (db, table) = store.table();
+        let mut request = Object::new();
+        request.string("TableName", table);
+        request.object("Key", |k| {
+            k.object("alarm", |v| v.string("S", &format!("{prefix}{channel}")))
+        });
+        request.string("UpdateExpression", self.set);
+        request.string("ConditionExpression", self.condition);
+        if !self.names.is_empty() {
+            request.object("ExpressionAttributeNames", |n| {
+                for (name, value) in self.names {
+                    n.string(name, value);
+                }
+            });
+        }
+        request.object("ExpressionAttributeValues", |v| {
+            for (name, value) in self.values {
+                v.object(name, |o| match value {
+                    Val::N(n) => o.string("N", &n.to_string()),
+                    Val::S(s) => o.string("S", s),
+                    Val::NoMembers => o.object("M", |_| {}),
+                });
+            }
+        });
+        if self.all_new {
+            request.string("ReturnValues", "ALL_NEW");
+        }
+        db.write(agent, deadline, "UpdateItem", request)
+    }
+}
+
 impl StormStore<'_> {
     /// One more new incident in `channel` at `now`: the window as it now is, begun afresh
     /// when the last one is over.
     pub fn count(&self, channel: &str, now: i64) -> Result<Window, Error> {
         let start = now - self.storms.window_ms;
         for _ in 0..2 {
-            let mut add = self.request(channel);
-            add.string("UpdateExpression", "ADD n :one SET #last = :now");
-            // A storm under way goes on while new incidents keep coming: paced at one post a
-            // second, a storm of 200 takes minutes, and one window a minute would begin it
-            // afresh (parents and a storm message) each minute.
-            add.string(
-                "ConditionExpression",
-                "since > :start OR (attribute_exists(ts) AND #last > :start)",
-            );
-            add.object("ExpressionAttributeNames", |n| n.string("#last", "last"));
-            add.object("ExpressionAttributeValues", |v| {
-                number(v, ":one", 1);
-                number(v, ":start", start);
-                number(v, ":now", now);
-            });
-            add.string("ReturnValues", "ALL_NEW");
-            if let Written::Done(item) = self.write(add)? {
-                return Ok(item.as_ref().map(window).unwrap_or_default());
+            let add = Update {
+                set: "ADD n :one SET #last = :now",
+                // A storm under way goes on while new incidents keep coming: paced at one
+                // post a second, a storm of 200 takes minutes, and one window a minute would
+                // begin it afresh (parents and a storm message) each minute.
+                condition: "since > :start OR (attribute_exists(ts) AND #last > :start)",
+                names: &[("#last", "last")],
+                values: &[
+                    (":one", Val::N(1)),
+                    (":start", Val::N(start)),
+                    (":now", Val::N(now)),
+                ],
+                all_new: true,
+            };
+            if let Some(window) = done(self.write(channel, &add)?) {
+                return Ok(window);
             }
-            let mut fresh = self.request(channel);
-            fresh.string(
-                "UpdateExpression",
-                "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
-            );
-            fresh.string(
-                "ConditionExpression",
-                "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
-            );
-            fresh.object("ExpressionAttributeNames", |n| {
-                n.string("#in", "in");
-                n.string("#until", "until");
-                n.string("#last", "last");
-            });
-            fresh.object("ExpressionAttributeValues", |v| {
-                number(v, ":now", now);
-                number(v, ":one", 1);
-                number(v, ":start", start);
-                number(v, ":expires", now.div_euclid(1000) + 86_400);
-                v.object(":none", |m| m.object("M", |_| {}));
-            });
-            fresh.string("ReturnValues", "ALL_NEW");
-            if let Written::Done(item) = self.write(fresh)? {
-                return Ok(item.as_ref().map(window).unwrap_or_default());
+            let fresh = Update {
+                set: "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
+                condition: "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
+                names: &[("#in", "in"), ("#until", "until"), ("#last", "last")],
+                values: &[
+                    (":now", Val::N(now)),
+                    (":one", Val::N(1)),
+                    (":start", Val::N(start)),
+                    (":expires", Val::N(now.div_euclid(1000) + 86_400)),
+                    (":none", Val::NoMembers),
+                ],
+                all_new: true,
+            };
+            if let Some(window) = done(self.write(channel, &fresh)?) {
+                return Ok(window);
             }
             // Another instance began the new window between the two: count in it.
         }
@@ -167,20 +235,19 @@ impl StormStore<'_> {
         now: i64,
         until: i64,
     ) -> Result<bool, Error> {
-        let mut claim = self.request(channel);
-        claim.string("UpdateExpression", "SET claim = :nonce, #until = :until");
-        claim.string(
-            "ConditionExpression",
-            "since = :since AND attribute_not_exists(ts) AND (attribute_not_exists(claim) OR #until < :now)",
-        );
-        claim.object("ExpressionAttributeNames", |n| n.string("#until", "until"));
-        claim.object("ExpressionAttributeValues", |v| {
-            v.object(":nonce", |s| s.string("S", nonce));
-            number(v, ":until", until);
-            number(v, ":since", since);
-            number(v, ":now", now);
-        });
-        Ok(matches!(self.write(claim)?, Written::Done(_)))
+        let claim = Update {
+            set: "SET claim = :nonce, #until = :until",
+            condition: "since = :since AND attribute_not_exists(ts) AND (attribute_not_exists(claim) OR #until < :now)",
+            names: &[("#until", "until")],
+            values: &[
+                (":nonce", Val::S(nonce)),
+                (":until", Val::N(until)),
+                (":since", Val::N(since)),
+                (":now", Val::N(now)),
+            ],
+            all_new: false,
+        };
+        Ok(matches!(self.write(channel, &claim)?, Written::Done(_)))
     }
 
     /// Where the storm message of the window begun at `since` went.
@@ -191,20 +258,19 @@ impl StormStore<'_> {
         at: (&str, &str),
         now: i64,
     ) -> Result<(), Error> {
-        let mut posted = self.request(channel);
-        posted.string(
-            "UpdateExpression",
-            "SET ts = :ts, #in = :in, updated = :now REMOVE claim",
-        );
-        posted.string("ConditionExpression", "since = :since");
-        posted.object("ExpressionAttributeNames", |n| n.string("#in", "in"));
-        posted.object("ExpressionAttributeValues", |v| {
-            v.object(":ts", |s| s.string("S", at.1));
-            v.object(":in", |s| s.string("S", at.0));
-            number(v, ":since", since);
-            number(v, ":now", now);
-        });
-        self.write(posted).map(|_| ())
+        let posted = Update {
+            set: "SET ts = :ts, #in = :in, updated = :now REMOVE claim",
+            condition: "since = :since",
+            names: &[("#in", "in")],
+            values: &[
+                (":ts", Val::S(at.1)),
+                (":in", Val::S(at.0)),
+                (":since", Val::N(since)),
+                (":now", Val::N(now)),
+            ],
+            all_new: false,
+        };
+        self.write(channel, &posted).map(|_| ())
     }
 
     /// The window as it is now (strongly consistent).
@@ -212,7 +278,7 @@ impl StormStore<'_> {
         let (db, table) = self.store.table();
         let key = format!("{PREFIX}{channel}");
         let item = db.get(self.agent, self.deadline, table, ("alarm", &key))?;
-        Ok(item.as_ref().map(window).unwrap_or_default())
+        Ok(window(item.as_ref()))
     }
 
     /// An alarm of the storm begun at `since` is in `state` now, written by the invocation
@@ -223,69 +289,58 @@ impl StormStore<'_> {
         channel: &str,
         since: i64,
         alarm: &str,
-        line: (&str, &str, &str),
+        (state, namespace, name): (&str, &str, &str),
         mark: &str,
     ) -> Result<Option<Window>, Error> {
-        let mut member = self.request(channel);
-        member.string("UpdateExpression", "SET members.#k = :v, touched = :mark");
-        member.string("ConditionExpression", "since = :since");
-        member.object("ExpressionAttributeNames", |n| {
-            n.string("#k", &format!("{:016x}", fnv(alarm)))
-        });
-        member.object("ExpressionAttributeValues", |v| {
-            let (state, namespace, name) = line;
-            v.object(":v", |s| {
-                s.string("S", &format!("{state}\t{namespace}\t{name}"))
-            });
-            number(v, ":since", since);
-            v.object(":mark", |m| m.string("S", mark));
-        });
-        member.string("ReturnValues", "ALL_NEW");
-        Ok(match self.write(member)? {
-            Written::Done(item) => Some(item.as_ref().map(window).unwrap_or_default()),
-            Written::Refused(_) => None,
-        })
+        let member = Update {
+            set: "SET members.#k = :v, touched = :mark",
+            condition: "since = :since",
+            names: &[("#k", &format!("{:016x}", fnv(alarm)))],
+            values: &[
+                (":v", Val::S(&format!("{state}\t{namespace}\t{name}"))),
+                (":since", Val::N(since)),
+                (":mark", Val::S(mark)),
+            ],
+            all_new: true,
+        };
+        Ok(done(self.write(channel, &member)?))
     }
 
     /// Takes the turn to bring the storm message up to date: `false` when it was updated
     /// less than [`UPDATE_EVERY_MS`] ago.
     pub fn update_turn(&self, channel: &str, since: i64, now: i64) -> Result<bool, Error> {
-        let mut turn = self.request(channel);
-        turn.string("UpdateExpression", "SET updated = :now");
-        turn.string(
-            "ConditionExpression",
-            "since = :since AND (attribute_not_exists(updated) OR updated < :recent)",
-        );
-        turn.object("ExpressionAttributeValues", |v| {
-            number(v, ":now", now);
-            number(v, ":since", since);
-            number(v, ":recent", now - UPDATE_EVERY_MS);
-        });
-        Ok(matches!(self.write(turn)?, Written::Done(_)))
+        let turn = Update {
+            set: "SET updated = :now",
+            condition: "since = :since AND (attribute_not_exists(updated) OR updated < :recent)",
+            names: &[],
+            values: &[
+                (":now", Val::N(now)),
+                (":since", Val::N(since)),
+                (":recent", Val::N(now - UPDATE_EVERY_MS)),
+            ],
+            all_new: false,
+        };
+        Ok(matches!(self.write(channel, &turn)?, Written::Done(_)))
     }
 
-    fn request(&self, channel: &str) -> Object {
-        let (_, table) = self.store.table();
-        let mut request = Object::new();
-        request.string("TableName", table);
-        request.object("Key", |k| {
-            k.object("alarm", |v| v.string("S", &format!("{PREFIX}{channel}")))
-        });
-        request
-    }
-
-    fn write(&self, request: Object) -> Result<Written, Error> {
-        let (db, _) = self.store.table();
-        db.write(self.agent, self.deadline, "UpdateItem", request)
+    fn write(&self, channel: &str, update: &Update) -> Result<Written, Error> {
+        update.write(self.store, self.agent, (PREFIX, channel), self.deadline)
     }
 }
 
-fn number(o: &mut Object, name: &str, n: i64) {
-    o.object(name, |v| v.string("N", &n.to_string()));
+/// The window a write returned (`ALL_NEW`); `None` when its condition did not hold.
+fn done(written: Written) -> Option<Window> {
+    match written {
+        Written::Done(item) => Some(window(item.as_ref())),
+        Written::Refused(_) => None,
+    }
 }
 
-/// The storm item as a window; what does not read is left out.
-fn window(item: &Item) -> Window {
+/// The storm item as a window (an empty one for none); what does not read is left out.
+fn window(item: Option<&Item>) -> Window {
+    let Some(item) = item else {
+        return Window::default();
+    };
     let text = |name| dynamodb::string(item, name).map(str::to_string);
     let members = item
         .get("members")
@@ -293,15 +348,9 @@ fn window(item: &Item) -> Window {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter_map(|(_, v)| {
-            let line = v.get("S")?.as_str()?;
-            let mut parts = line.splitn(3, '\t');
-            Some((
-                parts.next()?.to_string(),
-                parts.next()?.to_string(),
-                parts.next()?.to_string(),
-            ))
-        })
+        .filter_map(|(_, v)| v.get("S")?.as_str())
+        .filter(|line| line.splitn(3, '\t').count() == 3)
+        .map(str::to_string)
         .take(MEMBERS)
         .collect();
     Window {
@@ -337,11 +386,13 @@ mod tests {
                 "b": {"S": "ALARM\tAWS/EC2\tcpu-2"},
                 "c": {"S": "OK\tAWS/RDS\tdb"},
                 "d": {"N": "5"},
+                "e": {"S": "ALARM\tAWS/EC2"},
             }},
         }))
         .expect("an item");
-        let w = window(&item);
+        let w = window(Some(&item));
         assert_eq!(w.parent, Some(("C1".into(), "1.2".into())));
+        assert_eq!(w.members.len(), 3, "a line without a name is no member");
         assert!(w.in_storm(&Storms {
             threshold: 5,
             window_ms: 60_000
@@ -361,7 +412,20 @@ mod tests {
             s.by_namespace,
             [("AWS/EC2".into(), 2), ("AWS/RDS".into(), 1)]
         );
-        assert_eq!(window(&Item::new()), Window::default());
+        assert_eq!(window(Some(&Item::new())), Window::default());
+        assert_eq!(window(None), Window::default());
+    }
+
+    #[test]
+    fn tallies_are_ordered_as_sort_by_orders_them() {
+        let members: Vec<String> = (0..150)
+            .map(|i| format!("S{}\tN{}\tname", i % 7, (i * i) % 23))
+            .collect();
+        for field in [0, 1] {
+            let mut expected = tally(&members, field);
+            expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            assert_eq!(tally(&members, field), expected);
+        }
     }
 
     #[test]

@@ -12,10 +12,10 @@
 //! | `expires` (N) | TTL: a day after it |
 
 use super::store::Store;
+use super::storm::{Update, Val};
 use crate::aws::dynamodb::{self, Written};
 use crate::error::Error;
 use crate::http::Deadline;
-use crate::json::Object;
 
 const PREFIX: &str = "pace|";
 /// Lost races before giving up: each one means another instance took a turn, so the
@@ -32,29 +32,23 @@ pub fn take(
     (earliest, interval, latest): (i64, i64, i64),
     deadline: Deadline,
 ) -> Result<i64, Error> {
-    let (db, table) = store.table();
     let mut turn = earliest;
     for _ in 0..ROUNDS {
         if turn > latest {
             break;
         }
-        let mut take = Object::new();
-        take.string("TableName", table);
-        take.object("Key", |k| {
-            k.object("alarm", |v| v.string("S", &format!("{PREFIX}{channel}")))
-        });
-        take.string("UpdateExpression", "SET #at = :turn, expires = :expires");
-        take.string(
-            "ConditionExpression",
-            "attribute_not_exists(#at) OR #at <= :last",
-        );
-        take.object("ExpressionAttributeNames", |n| n.string("#at", "at"));
-        take.object("ExpressionAttributeValues", |v| {
-            number(v, ":turn", turn);
-            number(v, ":last", turn - interval);
-            number(v, ":expires", turn.div_euclid(1000) + 86_400);
-        });
-        match db.write(agent, deadline, "UpdateItem", take)? {
+        let take = Update {
+            set: "SET #at = :turn, expires = :expires",
+            condition: "attribute_not_exists(#at) OR #at <= :last",
+            names: &[("#at", "at")],
+            values: &[
+                (":turn", Val::N(turn)),
+                (":last", Val::N(turn - interval)),
+                (":expires", Val::N(turn.div_euclid(1000) + 86_400)),
+            ],
+            all_new: false,
+        };
+        match take.write(store, agent, (PREFIX, channel), deadline)? {
             Written::Done(_) => return Ok(turn),
             Written::Refused(item) => {
                 let taken = item.as_ref().and_then(|i| dynamodb::number(i, "at"));
@@ -65,8 +59,4 @@ pub fn take(
     Err(Error::Timeout(
         "take the channel's turn: other instances are posting there (Slack shows about one message per second per channel)",
     ))
-}
-
-fn number(o: &mut Object, name: &str, n: i64) {
-    o.object(name, |v| v.string("N", &n.to_string()));
 }

@@ -23,12 +23,17 @@ pub fn render(alarms: &[&Alarm], sender: [(&str, Option<&str>); 3]) -> Vec<Strin
             size += 1 + lines[end].len();
             end += 1;
         }
-        let head = match (start, end, lines.len()) {
-            (0, end, total) if end == total => format!("*{total} alarms*"),
-            (start, end, total) => format!("*{total} alarms ({}–{end})*", start + 1),
-        };
+        let mut text = format!("*{} alarms", lines.len());
+        if start > 0 || end < lines.len() {
+            text.push_str(&format!(" ({}–{end})", start + 1));
+        }
+        text.push('*');
+        for line in &lines[start..end] {
+            text.push('\n');
+            text.push_str(line);
+        }
         let mut payload = Object::new();
-        payload.string("text", &format!("{head}\n{}", lines[start..end].join("\n")));
+        payload.string("text", &text);
         for (key, value) in sender {
             if let Some(value) = value {
                 payload.string(key, value);
@@ -46,16 +51,21 @@ fn line(alarm: &Alarm) -> String {
         (Some(partition), Some(region)) => arn::console_url(partition, region, &alarm.name),
         _ => None,
     };
-    let seed = seed_line(alarm);
-    let seed = seed.replacen(
-        &format!("state is now {}", escape(&alarm.new_state)),
-        &format!("state is now *{}*", escape(&alarm.new_state)),
-        1,
-    );
-    match link {
-        Some(url) => format!("• {seed} (<{url}|console>)"),
-        None => format!("• {seed}"),
+    let mut line = String::from("• ");
+    line.push_str(&seed_line(alarm));
+    // The state in bold where it first reads `state is now <state>`: two stars put in place
+    // instead of the text written again with them.
+    let state = format!("state is now {}", escape(&alarm.new_state));
+    if let Some(at) = line.find(&state) {
+        line.insert(at + state.len(), '*');
+        line.insert(at + "state is now ".len(), '*');
     }
+    if let Some(url) = link {
+        line.push_str(" (<");
+        line.push_str(&url);
+        line.push_str("|console>)");
+    }
+    line
 }
 
 #[cfg(test)]
