@@ -233,20 +233,25 @@ impl Run<'_> {
                     fresh = true;
                 }
                 Step::Wait { until, same } => {
-                    let wait = Duration::from_millis((until - now_ms()).clamp(1, 1000) as u64);
-                    if !share.sleep(POLL.min(wait)) {
-                        return Err(if same {
+                    let gave_up = || {
+                        if same {
                             Fallback::Fail(Error::Timeout(
                                 "wait for the instance that is posting the same transition",
                             ))
                         } else {
                             Fallback::NoThread
-                        });
+                        }
+                    };
+                    let wait = Duration::from_millis((until - now_ms()).clamp(1, 1000) as u64);
+                    if !share.sleep(POLL.min(wait)) {
+                        return Err(gave_up());
                     }
-                    record = self
-                        .store
-                        .get(self.app.agent, &self.t.key, share)
-                        .map_err(store)?;
+                    // A sleep may end past the share's last read: that is the wait running
+                    // out, not the store failing.
+                    record = match self.store.get(self.app.agent, &self.t.key, share) {
+                        Err(Error::Timeout(_)) => return Err(gave_up()),
+                        read => read.map_err(store)?,
+                    };
                 }
                 Step::Recover { id } => {
                     record = self.recover(&record, &id, share)?;
