@@ -367,8 +367,9 @@ impl Settings {
             }
         }
         // A drop route keeps what it matches from the default target: posted to the posting
-        // routes it matches, or nowhere.
-        if !out.is_empty() || dropped {
+        // routes it matches, or nowhere. So does a routine notice, unless a route asks for it.
+        let routine = matches!(notification, Notification::Notice(n) if n.routine);
+        if !out.is_empty() || dropped || routine {
             return Ok(out);
         }
         let default = match (&self.target, self.channel.as_deref()) {
@@ -700,6 +701,31 @@ mod tests {
         assert_eq!(
             channels(&s, &alarm("staging-db", "ALARM")),
             [("C0ALL".to_string(), Some("<!channel>".to_string()))]
+        );
+    }
+
+    #[test]
+    fn a_routine_notice_goes_only_where_a_route_sends_it() {
+        let routine = |source: &str| {
+            Notification::Notice(Box::new(crate::source::Notice {
+                source: source.into(),
+                routine: true,
+                ..crate::source::Notice::default()
+            }))
+        };
+        let s = Settings::from_secret(
+            r#"{"SLACK_BOT_TOKEN":"xoxb-1","SLACK_CHANNEL":"C0DEFAULT","ROUTES":[
+                {"source":["aws.codepipeline"],"channel":"C0DEPLOYS"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            channels(&s, &routine("aws.codepipeline")),
+            [("C0DEPLOYS".to_string(), None)]
+        );
+        assert!(channels(&s, &routine("aws.ecs")).is_empty());
+        assert_eq!(
+            channels(&s, &notice("aws.ecs", crate::source::Severity::High)),
+            [("C0DEFAULT".to_string(), None)]
         );
     }
 

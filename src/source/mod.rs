@@ -102,6 +102,9 @@ pub struct Notice {
     pub missing: Vec<&'static str>,
     /// The event as it came (JSON text), when the card cannot show all of it.
     pub raw: Option<String>,
+    /// Routine news (a pipeline started or succeeded, a service scaled in): posted only where
+    /// a route that matches it sends it, never to the default target.
+    pub routine: bool,
 }
 
 /// The notice in a JSON document, if it is an Amazon Q custom notification or an EventBridge
