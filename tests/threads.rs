@@ -634,3 +634,124 @@ fn a_lost_answer_to_a_reply_is_found_in_its_thread_and_not_posted_twice() {
         .collect();
     assert_eq!(looked, ["conversations.replies"]);
 }
+
+/// An event of `events/`, with `edit` applied to its JSON.
+fn sample(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: Value = serde_json::from_str(&text).expect("an event is JSON");
+    edit(&mut event);
+    event.to_string().into_bytes()
+}
+
+fn color(m: &ApiMessage) -> Option<String> {
+    let card = m.attachments.as_ref()?.get(0)?;
+    card["color"].as_str().map(str::to_string)
+}
+
+#[test]
+fn a_guardduty_finding_seen_again_replies_in_its_thread_and_updates_the_parent() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    let first = sample("eventbridge-guardduty-finding", |_| {});
+    assert_posted(&lambda, first.clone());
+    let again = sample("eventbridge-guardduty-finding", |e| {
+        e["id"] = "d3b8f6e2-4c5a-4b7f-8e9d-2a1b3c4d5e6f".into();
+        e["time"] = "2026-11-28T09:45:00Z".into();
+        e["detail"]["service"]["count"] = 5.into();
+    });
+    assert_posted(&lambda, again.clone());
+    // Delivered twice (a retry, or two subscriptions): posted once.
+    assert_eq!(expect_response(lambda.invoke(again)), r#"{"posted":0}"#);
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "one parent: {all:?}");
+    let parent = &all[0];
+    assert_eq!(parent.replies.len(), 1);
+    assert!(
+        text(&parent.replies[0]).contains("(seen 5 times)"),
+        "{parent:?}"
+    );
+    assert_eq!(parent.updates(), 1, "the parent shows the newest count");
+    assert!(text(parent).contains("(seen 5 times)"), "{parent:?}");
+    let stored = item(
+        &moto,
+        &creds,
+        "aws.guardduty|7ac8e1f2b3d4c5a6978812ab34cd56ef",
+    );
+    assert_eq!(log_of(&stored).len(), 2, "{stored}");
+}
+
+#[test]
+fn a_health_event_closed_resolves_its_thread_whatever_the_order() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    let open = sample("eventbridge-health-event", |_| {});
+    let closed = sample("sns-eventbridge-health-event-closed", |_| {});
+    assert_posted(&lambda, open.clone());
+    assert_posted(&lambda, closed.clone());
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].replies.len(), 1);
+    assert_eq!(
+        color(&all[0]).as_deref(),
+        Some("good"),
+        "the parent is resolved"
+    );
+    assert!(
+        incident_field(&all[0]).is_some_and(|w| w.starts_with("Resolved")),
+        "{:?}",
+        incident_field(&all[0])
+    );
+
+    // The other way round, in another channel's worth of state (a new event ARN): the
+    // closed event opens the thread, and the open one goes into it, marked late.
+    let arn = "arn:aws:health:eu-west-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/LATE";
+    let set_arn = |e: &mut Value| {
+        if let Some(message) = e["Records"][0]["Sns"]["Message"].as_str() {
+            let mut inner: Value = serde_json::from_str(message).expect("json");
+            inner["detail"]["eventArn"] = arn.into();
+            e["Records"][0]["Sns"]["Message"] = inner.to_string().into();
+        } else {
+            e["detail"]["eventArn"] = arn.into();
+        }
+    };
+    assert_posted(
+        &lambda,
+        sample("sns-eventbridge-health-event-closed", set_arn),
+    );
+    assert_posted(&lambda, sample("eventbridge-health-event", set_arn));
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].replies.len(), 1);
+    assert!(
+        text(&all[1].replies[0]).contains("arrived late"),
+        "{:?}",
+        all[1]
+    );
+    assert_eq!(color(&all[1]).as_deref(), Some("good"));
+}
+
+#[test]
+fn custom_notifications_with_one_thread_id_share_one_thread() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    assert_posted(&lambda, sample("amazon-q-custom-notification", |_| {}));
+    let second = sample("amazon-q-custom-notification", |e| {
+        e["id"] = "5d1e9f0a-7b2c-4e3d-8f4a-0b1c2d3e4f5a".into();
+        e["content"]["description"] = "Error rate back under 1 %.".into();
+    });
+    assert_posted(&lambda, second);
+    // Another thread id: a message of its own.
+    let other = sample("amazon-q-custom-notification", |e| {
+        e["id"] = "6e2f0a1b-8c3d-4f4e-9a5b-1c2d3e4f5a6b".into();
+        e["metadata"]["threadId"] = "another-thread".into();
+    });
+    assert_posted(&lambda, other);
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0].replies.len(), 1);
+    assert!(
+        text(&all[0].replies[0]).contains("back under 1 %")
+            || format!("{:?}", all[0].replies[0]).contains("back under 1 %")
+    );
+}

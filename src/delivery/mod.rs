@@ -18,7 +18,7 @@ use crate::graph::Graphs;
 use crate::http::Deadline;
 use crate::incident::store::Store;
 use crate::incident::storm::Storms;
-use crate::incident::transition_id;
+use crate::incident::{transition_id, Transition};
 use crate::log;
 use crate::slack::app::{App, Tag};
 use crate::slack::message::{self, Options};
@@ -72,6 +72,12 @@ pub fn deliver(
         sparkline: cx.sparkline,
         web_api: None,
     };
+    // Only an incident thread (app mode) knows whether there is anything to resolve.
+    if destination.thread_only
+        && (cx.incidents.is_none() || matches!(destination.to, To::Webhook(..)))
+    {
+        return Ok(Sent::Already);
+    }
     match (&settings.target, &destination.to) {
         (_, To::Webhook(hook, channel)) => {
             let options = Options {
@@ -110,9 +116,9 @@ pub fn deliver(
                         .as_ref()
                         .map(|_| Buttons { runbook });
                     let incident = threads::Incident {
-                        alarm,
-                        key: &key,
+                        t: Transition::of(alarm, key, threads::now_ms()),
                         notification,
+                        thread_only: false,
                         buttons: buttons.as_ref(),
                         storms: cx.storms,
                     };
@@ -120,6 +126,31 @@ pub fn deliver(
                         return Ok(Sent::Already);
                     }
                     true
+                }
+                (Some(incidents), Notification::Notice(notice)) if note.is_none() => {
+                    let Some(thread) = notice.thread() else {
+                        app.post(notification, None, None, None, cx.deadline)?;
+                        return Ok(Sent::Posted(None));
+                    };
+                    // Apart from every alarm's key (an ARN) by its source; per channel, as
+                    // an alarm's.
+                    let key = match settings.channel.as_deref() {
+                        Some(default) if default == *channel => {
+                            format!("{}|{thread}", notice.source)
+                        }
+                        _ => format!("{}|{thread}|{channel}", notice.source),
+                    };
+                    let incident = threads::Incident {
+                        t: Transition::of_notice(notice, key, threads::now_ms()),
+                        notification,
+                        thread_only: destination.thread_only,
+                        buttons: None,
+                        storms: None,
+                    };
+                    if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {
+                        return Ok(Sent::Already);
+                    }
+                    false
                 }
                 (_, Notification::Alarm(alarm)) => {
                     let key = alarm.key();

@@ -46,12 +46,13 @@ pub struct Buttons<'a> {
     pub runbook: Option<&'a str>,
 }
 
-/// An alarm's notification, and the incident it goes to.
+/// A notification, and the transition of the incident it goes to.
 pub struct Incident<'a> {
-    pub alarm: &'a Alarm,
-    /// The incident's key: the alarm, and the channel when a route sends it elsewhere.
-    pub key: &'a str,
+    pub t: Transition,
     pub notification: &'a Notification,
+    /// Posted only as a reply in its incident's thread, never as a parent of its own (a
+    /// routine notice that resolves: a pipeline's success after its failure).
+    pub thread_only: bool,
     pub buttons: Option<&'a Buttons<'a>>,
     /// Storm grouping, when on (`STORM_THRESHOLD`).
     pub storms: Option<Storms>,
@@ -67,6 +68,7 @@ struct Run<'a> {
     notification: &'a Notification,
     buttons: Option<&'a Buttons<'a>>,
     storms: Option<Storms>,
+    thread_only: bool,
     /// The channel's storm window, counted beside the claim of a new parent.
     counted: RefCell<Option<Window>>,
     /// The alarm is muted, or one of a storm: its posts mention nobody.
@@ -145,13 +147,12 @@ pub fn deliver(
     ahead: &mut Option<Ahead>,
 ) -> Result<bool, Error> {
     let Incident {
-        alarm,
-        key,
+        t,
         notification,
+        thread_only,
         buttons,
         storms,
     } = incident;
-    let t = Transition::of(alarm, key.to_string(), now_ms());
     let ahead = match ahead.take() {
         Some(a) if a.t.key == t.key && a.t.id == t.id => Some(a),
         other => {
@@ -167,6 +168,7 @@ pub fn deliver(
         notification,
         buttons,
         storms,
+        thread_only,
         counted: RefCell::new(None),
         quiet: Cell::new(false),
         deadline,
@@ -224,6 +226,15 @@ impl Run<'_> {
             let step = incident::step(&record, &self.t, &self.nonce, now_ms());
             match step {
                 Step::Already => return Ok(self.already()),
+                Step::Open if self.thread_only => {
+                    log::line(
+                        Level::Info,
+                        &"no open thread for this routine notice; not posted",
+                    )
+                    .str("incident", self.t.key.as_str())
+                    .emit();
+                    return Ok(false);
+                }
                 // Claims seen in memory may be long settled: read before waiting on one.
                 Step::Wait { .. } | Step::Recover { .. } if !fresh => {
                     record = self
@@ -491,6 +502,10 @@ impl Run<'_> {
             .as_ref()
             .filter(|a| a.parent == parent.ts && self.t.state == "OK");
         let note = match (late, acknowledged) {
+            // A notice's states are ours, not its source's words: only that it is late.
+            (Some(_), _) if !matches!(self.notification, Notification::Alarm(_)) => {
+                Some("_(arrived late)_".to_string())
+            }
             (Some(now), _) => Some(format!(
                 "_(arrived late: the alarm is {} now)_",
                 escape(now)
@@ -1002,7 +1017,7 @@ fn warn(t: &Transition, what: &str, err: &Error) {
         .emit();
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -17,7 +17,8 @@ pub mod store;
 pub mod storm;
 pub mod turns;
 
-use crate::alarm::Alarm;
+use crate::alarm::{timestamp, Alarm};
+use crate::source::{Notice, Status};
 
 /// Transitions kept per alarm: enough for any retry Lambda or SNS makes to find its own.
 pub const LOG_LEN: usize = 32;
@@ -53,6 +54,33 @@ impl Transition {
 }
 
 impl Transition {
+    /// A notice with a lifecycle as a transition of its thread `key`: what opens or updates
+    /// it is an `ALARM`, what resolves it an `OK`, so that its events fall into incidents
+    /// exactly as an alarm's do, in any delivery order. A notice without an id of its own
+    /// is a new transition at each delivery: posted again on a retry rather than never.
+    pub fn of_notice(notice: &Notice, key: String, now_ms: i64) -> Transition {
+        let state = match notice.status {
+            Status::Resolved => "OK",
+            _ => "ALARM",
+        };
+        let at = notice
+            .time
+            .as_deref()
+            .and_then(timestamp::epoch_millis)
+            .unwrap_or(now_ms);
+        let id = match &notice.id {
+            Some(id) => format!("{state}@{id}"),
+            None => format!("{state}@{now_ms}"),
+        };
+        Transition {
+            key,
+            id,
+            state: state.to_string(),
+            old: None,
+            at,
+        }
+    }
+
     /// Its entry in the record, not yet posted nor claimed.
     fn entry(&self) -> Entry {
         Entry {
@@ -453,6 +481,34 @@ mod tests {
             old: Some(old.into()),
             ..t(state, at)
         }
+    }
+
+    #[test]
+    fn a_notice_opens_updates_and_resolves_as_an_alarm_does() {
+        let notice = |status, id: Option<&str>, time: &str| Notice {
+            status,
+            id: id.map(str::to_string),
+            time: Some(time.into()),
+            ..Notice::default()
+        };
+        let open = Transition::of_notice(
+            &notice(Status::Open, Some("e1"), "2026-11-28T09:00:00Z"),
+            "aws.health|arn".into(),
+            NOW,
+        );
+        assert_eq!(
+            (open.state.as_str(), open.id.as_str(), open.at),
+            ("ALARM", "ALARM@e1", 1_795_856_400_000)
+        );
+        let closed = Transition::of_notice(
+            &notice(Status::Resolved, None, "not a time"),
+            "k".into(),
+            NOW,
+        );
+        assert_eq!(
+            (closed.state.as_str(), closed.id, closed.at, closed.old),
+            ("OK", format!("OK@{NOW}"), NOW, None)
+        );
     }
 
     /// Slack as the model sees it: top-level messages (with the transition each shows

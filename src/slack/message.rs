@@ -128,7 +128,8 @@ pub fn render(notification: &Notification, options: &Options) -> String {
         Notification::Notice(notice) => {
             let seed = notice_line(notice);
             if options.format == Format::Card {
-                card = Some(notice_card(notice, &seed));
+                let incident = options.web_api.as_ref().and_then(|w| w.incident);
+                card = Some(notice_card(notice, &seed, incident));
             }
             let mut text = match options.suffix {
                 Some(suffix) => format!("{seed}\n{suffix}"),
@@ -254,13 +255,16 @@ fn notice_line(notice: &Notice) -> String {
 }
 
 /// The card of any source: what, how bad, where, and the source's own fields.
-fn notice_card(notice: &Notice, seed: &str) -> Attachment {
+fn notice_card(notice: &Notice, seed: &str, incident: Option<&str>) -> Attachment {
     let mut fields = Vec::new();
     if let Some(severity) = severity_word(notice.severity) {
         fields.push(Field::new("Severity", severity.to_string(), true));
     }
     if let Some(status) = status_word(notice.status) {
         fields.push(Field::new("Status", status.to_string(), true));
+    }
+    if let Some(incident) = incident {
+        fields.push(Field::new("Incident", incident.to_string(), true));
     }
     for field in &notice.fields {
         let value = escape(&field.value);

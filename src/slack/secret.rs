@@ -147,6 +147,8 @@ pub struct Destination<'s> {
     pub flap_seconds: Option<u64>,
     /// A route's runbook link for the alarm (its template filled in).
     pub runbook: Option<String>,
+    /// Only as a reply in an open incident's thread (a routine notice that resolves one).
+    pub thread_only: bool,
 }
 
 pub enum To<'s> {
@@ -363,13 +365,22 @@ impl Settings {
                     mention: mention.map(str::to_string),
                     flap_seconds: route.flap_seconds,
                     runbook: route.runbook_for(notification),
+                    thread_only: false,
                 }),
             }
         }
         // A drop route keeps what it matches from the default target: posted to the posting
-        // routes it matches, or nowhere. So does a routine notice, unless a route asks for it.
-        let routine = matches!(notification, Notification::Notice(n) if n.routine);
-        if !out.is_empty() || dropped || routine {
+        // routes it matches, or nowhere. So does a routine notice, unless a route asks for it
+        // or it resolves an incident: then it goes to the default target, into that incident's
+        // thread only.
+        let (routine, resolves) = match notification {
+            Notification::Notice(n) => (
+                n.routine,
+                n.status == crate::source::Status::Resolved && n.key.is_some(),
+            ),
+            _ => (false, false),
+        };
+        if !out.is_empty() || dropped || (routine && !resolves) {
             return Ok(out);
         }
         let default = match (&self.target, self.channel.as_deref()) {
@@ -383,6 +394,7 @@ impl Settings {
                 mention: None,
                 flap_seconds: None,
                 runbook: None,
+                thread_only: routine,
             }]),
             None => Err(Error::InvalidSecret(
                 "no route matches this notification, and the secret has no default target \

@@ -44,6 +44,7 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
         summary,
         description,
         key: text(field(metadata, "threadId")),
+        id: text(v.get("id")),
         resources: texts(field(metadata, "relatedResources")),
         fields,
         next_steps: texts(field(content, "nextSteps")),

@@ -45,6 +45,7 @@ fn envelope(v: &Value, kind: String, source: String) -> Notice {
         region,
         partition,
         time: text(v.get("time")),
+        id: text(v.get("id")),
         resources,
         ..Notice::default()
     };

@@ -58,10 +58,15 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         Severity::Low => "Low ",
         Severity::Info => "",
     };
-    notice.summary = Some(match &title {
+    let mut summary = match &title {
         Some(title) => format!("{label}GuardDuty finding: {title}"),
         None => format!("{label}GuardDuty finding"),
-    });
+    };
+    // A later event of the finding: its reply in the thread says what changed.
+    if let Some(n) = count.filter(|n| *n > 1) {
+        summary.push_str(&format!(" (seen {n} times)"));
+    }
+    notice.summary = Some(summary);
     notice.title = title.unwrap_or_else(|| "GuardDuty finding".to_string());
 
     let resource = d.get("resource");
@@ -183,7 +188,7 @@ mod tests {
         assert_eq!(notice.title, "C&C domain queried by i-1");
         assert_eq!(
             notice.summary.as_deref(),
-            Some("High GuardDuty finding: C&C domain queried by i-1")
+            Some("High GuardDuty finding: C&C domain queried by i-1 (seen 3 times)")
         );
         assert_eq!(
             notice.description.as_deref(),

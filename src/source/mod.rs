@@ -85,6 +85,8 @@ pub struct Notice {
     pub status: Status,
     /// What names the same thing across its events (a later thread's key).
     pub key: Option<String>,
+    /// The event's own id (EventBridge's `id`): the same for every delivery of one event.
+    pub id: Option<String>,
     pub account: Option<String>,
     pub region: Option<String>,
     pub partition: Option<String>,
@@ -105,6 +107,16 @@ pub struct Notice {
     /// Routine news (a pipeline started or succeeded, a service scaled in): posted only where
     /// a route that matches it sends it, never to the default target.
     pub routine: bool,
+}
+
+impl Notice {
+    /// The key of the incident thread it belongs in (app mode): what has a lifecycle (open,
+    /// updated, resolved), and a custom notification that names its thread. A one-off, even
+    /// with a key, gets a message of its own.
+    pub fn thread(&self) -> Option<&str> {
+        let key = self.key.as_deref()?;
+        (self.status != Status::Info || self.source == "custom").then_some(key)
+    }
 }
 
 /// The notice in a JSON document, if it is an Amazon Q custom notification or an EventBridge
@@ -171,6 +183,24 @@ mod tests {
         assert_eq!(scalar(&json!(false)), Some("false".into()));
         assert_eq!(scalar(&json!(null)), None);
         assert_eq!(scalar(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn what_has_a_lifecycle_or_names_its_thread_is_threaded() {
+        let notice = |source: &str, status, key: Option<&str>| Notice {
+            source: source.into(),
+            status,
+            key: key.map(str::to_string),
+            ..Notice::default()
+        };
+        let gd = notice("aws.guardduty", Status::Updated, Some("f1"));
+        assert_eq!(gd.thread(), Some("f1"));
+        assert_eq!(notice("aws.rds", Status::Info, Some("db1")).thread(), None);
+        assert_eq!(
+            notice("custom", Status::Info, Some("t1")).thread(),
+            Some("t1")
+        );
+        assert_eq!(notice("aws.health", Status::Open, None).thread(), None);
     }
 
     #[test]
