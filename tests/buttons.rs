@@ -1170,3 +1170,56 @@ fn bad_requests_are_refused_and_change_nothing() {
         .process
         .wait_output("a Function URL request was refused");
 }
+
+/// The GuardDuty finding of `events/`, as EventBridge sends it `offset` seconds from now,
+/// with this event id and count.
+fn finding(offset: i64, id: &str, count: u64) -> Vec<u8> {
+    let path = format!(
+        "{}/events/eventbridge-guardduty-finding.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("json");
+    event["id"] = id.into();
+    event["time"] = at(offset).replace(".000+0000", "Z").into();
+    event["detail"]["service"]["count"] = count.into();
+    event.to_string().into_bytes()
+}
+
+#[test]
+fn a_notice_incident_has_the_buttons_and_resolving_it_ends_it() {
+    let (moto, creds) = moto_with_table();
+    let lambda = start(&moto, &creds, secret(json!({})));
+    let emu = &lambda.emu;
+    post(&lambda, finding(-300, "e-1", 1));
+    let ts = parents(emu, CHANNEL).remove(0);
+    let open = shown(emu, CHANNEL, &ts);
+    assert_eq!(buttons(&open), ["ack", "mute", "resolve"], "{open}");
+    accepted(
+        emu,
+        &Click::on(&open, CHANNEL, "ack", "U0ALICE").signed(SIGNING_SECRET),
+    );
+    let acked = shown(emu, CHANNEL, &ts);
+    assert!(marks_line(&acked).contains("<@U0ALICE>"), "{acked}");
+    accepted(
+        emu,
+        &Click::on(&acked, CHANNEL, "resolve", "U0ALICE").signed(SIGNING_SECRET),
+    );
+    let said = replies(emu, CHANNEL, &ts);
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some(":white_check_mark: <@U0ALICE> resolved this incident by hand; the next event that opens it opens a new one."),
+        "{said:?}"
+    );
+    let key = "aws.guardduty|7ac8e1f2b3d4c5a6978812ab34cd56ef";
+    let stored = item(&moto, &creds, key);
+    assert_eq!(marks_of(&stored)["resolved"]["user"], "U0ALICE", "{stored}");
+    // Seen again after the Resolve: a new incident, with its own buttons.
+    post(&lambda, finding(5, "e-2", 2));
+    let all = parents(emu, CHANNEL);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        buttons(&shown(emu, CHANNEL, &all[1])),
+        ["ack", "mute", "resolve"]
+    );
+}

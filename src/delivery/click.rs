@@ -181,21 +181,28 @@ impl Clicked<'_> {
             warn("cannot update the incident's parent after a click", &err);
         }
         let user = &click.user;
+        // A notice's incident (`aws.guardduty|…`) is not an alarm, and has no ALARM state.
+        let alarm = key.starts_with("arn:");
+        let (what, next) = match alarm {
+            true => ("alarm", "the next ALARM"),
+            false => ("incident", "the next event that opens it"),
+        };
         let words = match &self.act {
             Act::Acknowledge => format!(
                 ":eyes: <@{user}> acknowledged this incident, {} after it fired.",
                 span(ack.map_or(0, |a| (a.at - opened.unwrap_or(a.at)).max(0) / 1000))
             ),
             Act::Mute(Some(until)) => format!(
-                ":mute: <@{user}> muted this alarm until <!date^{0}^{{date_short_pretty}} {{time}}|{0}>: its transitions come to this thread and mention nobody.",
+                ":mute: <@{user}> muted this {what} until <!date^{0}^{{date_short_pretty}} {{time}}|{0}>: its transitions come to this thread and mention nobody.",
                 until.div_euclid(1000)
             ),
             Act::Mute(None) => format!(
-                ":mute: <@{user}> muted this alarm until it is OK: its transitions come to this thread and mention nobody."
+                ":mute: <@{user}> muted this {what} until it is {}: its transitions come to this thread and mention nobody.",
+                if alarm { "OK" } else { "resolved" }
             ),
-            Act::Unmute => format!(":bell: <@{user}> unmuted this alarm."),
+            Act::Unmute => format!(":bell: <@{user}> unmuted this {what}."),
             Act::Resolve => format!(
-                ":white_check_mark: <@{user}> resolved this incident by hand; the next ALARM opens a new one."
+                ":white_check_mark: <@{user}> resolved this incident by hand; {next} opens a new one."
             ),
         };
         let mut reply = Object::new();
@@ -211,7 +218,8 @@ impl Clicked<'_> {
     /// per incident, replaced by the next mute), and an unmute deletes it. A failure is a
     /// WARN: the mute in Slack stands either way.
     fn mute_in_cloudwatch(&self, key: &str, before: &Record) {
-        let Some(cloudwatch) = self.cloudwatch else {
+        // Only an alarm's incident has an alarm to mute.
+        let Some(cloudwatch) = self.cloudwatch.filter(|_| key.starts_with("arn:")) else {
             return;
         };
         let name = rule_name(key);

@@ -140,11 +140,14 @@ pub fn deliver(
                         }
                         _ => format!("{}|{thread}|{channel}", notice.source),
                     };
+                    let buttons = settings.signing_secret.as_ref().map(|_| Buttons {
+                        runbook: destination.runbook.as_deref(),
+                    });
                     let incident = threads::Incident {
                         t: Transition::of_notice(notice, key, threads::now_ms()),
                         notification,
                         thread_only: destination.thread_only,
-                        buttons: None,
+                        buttons: buttons.as_ref(),
                         storms: None,
                     };
                     if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {

@@ -143,6 +143,9 @@ pub fn render(notification: &Notification, options: &Options) -> String {
                 text.push_str(&code_block(raw, budget));
             }
             payload.string("text", &text);
+            if let Some(controls) = controls {
+                payload.raw("blocks", &controls::blocks(&text, controls));
+            }
         }
         Notification::Text {
             subject,
