@@ -16,7 +16,9 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
     // A source with a parser of its own; the pair is what AWS documents for it.
     match (notice.source.as_str(), notice.title.as_str()) {
         ("aws.guardduty", "GuardDuty Finding") => guardduty::read(v.get("detail"), &mut notice),
-        ("aws.health", "AWS Health Event") => health::read(v.get("detail"), &mut notice),
+        ("aws.health", "AWS Health Event" | "AWS Health Abuse Event") => {
+            health::read(v.get("detail"), &mut notice)
+        }
         _ => generic(v, &mut notice, raw),
     }
     Some(notice)
