@@ -15,7 +15,7 @@ use common::{alarm_message, sns, Lambda};
 use emulator::click::{Click, Request, APP_ID, SIGNING_SECRET};
 use emulator::slack_api::{ApiCall, Ephemeral, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID, TEAM_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use moto_server::{allow, Credentials, Moto};
+use moto_server::{Credentials, Moto};
 use serde_json::{json, Value};
 use testkit::{common, emulator, moto_server};
 
@@ -29,16 +29,8 @@ const CHANNEL: &str = DEFAULT_CHANNEL_ID;
 
 // ---- the world ------------------------------------------------------------------------------
 
-/// moto with the incident table and a role allowed `ACTIONS` on `*`, assumed; one request
-/// at a time (moto's threaded server does not apply conditional writes atomically).
 fn moto_with_table() -> (Moto, Credentials) {
-    let moto = Moto::start_serial();
-    moto.reset_auth("inf");
-    moto.reset();
-    moto.create_incident_table(TABLE);
-    let role = moto.create_role("alarm-to-slack", &allow(&ACTIONS, "*"));
-    let creds = moto.assume_role(&role);
-    (moto, creds)
+    Moto::with_incident_table(TABLE, &ACTIONS)
 }
 
 /// App mode with buttons: bot token, channel, signing secret, and `extra` keys.

@@ -39,7 +39,7 @@ use emulator::fault::{Action, FaultServer};
 use emulator::interpose::{Interposer, Rule};
 use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use moto_server::{allow, Credentials, Moto};
+use moto_server::{Credentials, Moto};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -527,12 +527,7 @@ struct World {
 
 impl World {
     fn start() -> World {
-        let moto = Moto::start_serial();
-        moto.reset_auth("inf");
-        moto.reset();
-        moto.create_incident_table(TABLE);
-        let role = moto.create_role("alarm-to-slack", &allow(&ACTIONS, "*"));
-        let creds = moto.assume_role(&role);
+        let (moto, creds) = Moto::with_incident_table(TABLE, &ACTIONS);
         moto.reset_auth("0");
         World { moto, creds }
     }

@@ -8,7 +8,7 @@
 use common::alarm_message;
 use emulator::slack_api::{ApiMessage, ChannelLimit, Over, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use moto_server::{allow, Moto};
+use moto_server::Moto;
 use serde_json::{json, Value};
 use testkit::{common, emulator, moto_server};
 
@@ -28,22 +28,14 @@ fn text(m: &ApiMessage) -> String {
 
 #[test]
 fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
-    let moto = Moto::start_serial();
-    moto.reset_auth("inf");
-    moto.reset();
-    moto.create_incident_table(TABLE);
-    let role = moto.create_role(
-        "alarm-to-slack",
-        &allow(
-            &[
-                "secretsmanager:GetSecretValue",
-                "dynamodb:GetItem",
-                "dynamodb:UpdateItem",
-            ],
-            "*",
-        ),
+    let (moto, creds) = Moto::with_incident_table(
+        TABLE,
+        &[
+            "secretsmanager:GetSecretValue",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+        ],
     );
-    let creds = moto.assume_role(&role);
     let secret = json!({
         "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
         "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,

@@ -5,7 +5,7 @@
 use common::{alarm_message, expect_response, sns, Lambda};
 use emulator::slack_api::{ApiMessage, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use moto_server::{allow, Credentials, Moto};
+use moto_server::{Credentials, Moto};
 use serde_json::{json, Value};
 use testkit::{common, emulator, moto_server};
 
@@ -16,18 +16,8 @@ const ACTIONS: [&str; 3] = [
     "dynamodb:UpdateItem",
 ];
 
-/// moto with the incident table, and a role allowed `actions` on `*` (moto checks DynamoDB
-/// calls against `*`: a table ARN in a policy is denied there), assumed; auth on from here.
 fn moto_with_table(actions: &[&str]) -> (Moto, Credentials) {
-    // Served one request at a time: DynamoDB applies a conditional write atomically, moto's
-    // threaded server does not (two racing claims both succeeded there).
-    let moto = Moto::start_serial();
-    moto.reset_auth("inf");
-    moto.reset();
-    moto.create_incident_table(TABLE);
-    let role = moto.create_role("alarm-to-slack", &allow(actions, "*"));
-    let creds = moto.assume_role(&role);
-    (moto, creds)
+    Moto::with_incident_table(TABLE, actions)
 }
 
 fn options(creds: &Credentials) -> Options {

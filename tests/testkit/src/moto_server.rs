@@ -197,6 +197,21 @@ impl Moto {
             .collect()
     }
 
+    /// moto with the incident table `table`, and a role allowed `actions` on `*` (moto
+    /// checks DynamoDB calls against `*`: a table ARN in a policy is denied there), assumed.
+    /// Served one request at a time: DynamoDB applies a conditional write atomically, moto's
+    /// threaded server does not (two racing claims both succeeded there). Auth is still off:
+    /// `reset_auth("0")` turns IAM checks on once the bootstrap is set up.
+    pub fn with_incident_table(table: &str, actions: &[&str]) -> (Moto, Credentials) {
+        let moto = Moto::start_serial();
+        moto.reset_auth("inf");
+        moto.reset();
+        moto.create_incident_table(table);
+        let role = moto.create_role("alarm-to-slack", &allow(actions, "*"));
+        let creds = moto.assume_role(&role);
+        (moto, creds)
+    }
+
     /// Creates the incident table the bootstrap's `INCIDENT_TABLE` names (string key
     /// `alarm`, on demand), as the fixture principal.
     pub fn create_incident_table(&self, table: &str) {
