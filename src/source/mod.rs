@@ -7,6 +7,7 @@ pub mod custom;
 pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
+pub mod securityhub;
 
 use serde_json::Value;
 
@@ -153,6 +154,21 @@ fn scalar(v: &Value) -> Option<String> {
 fn partition_of(arn: &str) -> Option<&str> {
     let partition = arn.strip_prefix("arn:")?.split(':').next()?;
     crate::region::is_code(partition).then_some(partition)
+}
+
+/// Severity labels as Security Hub and Inspector write them.
+const LABELS: [(&str, Severity); 5] = [
+    ("CRITICAL", Severity::Critical),
+    ("HIGH", Severity::High),
+    ("MEDIUM", Severity::Medium),
+    ("LOW", Severity::Low),
+    ("INFORMATIONAL", Severity::Info),
+];
+
+/// The severity a label names (`HIGH`), if it is one of AWS's.
+fn graded(v: Option<&Value>) -> Option<Severity> {
+    let word = v?.as_str()?;
+    LABELS.iter().find(|(w, _)| *w == word).map(|(_, s)| *s)
 }
 
 /// `High GuardDuty finding: <title>`: a finding's line, its grade first (none when ungraded).
