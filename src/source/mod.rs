@@ -7,6 +7,7 @@ pub mod custom;
 pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
+pub mod inspector;
 pub mod securityhub;
 
 use serde_json::Value;
