@@ -3,7 +3,7 @@
 //! key (a later event of the same finding carries a higher count), its page in the GuardDuty
 //! console the link.
 
-use super::{field, text, Moment, Notice, Severity, Status};
+use super::{fields_at, finding_line, push_times, require, text, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
@@ -17,7 +17,18 @@ const RESOURCE_IDS: [(&str, &str); 6] = [
     ("rdsDbInstanceDetails", "dbInstanceIdentifier"),
 ];
 
+/// The card's fields, where the finding keeps them.
+const FIELDS: [(&str, &str); 6] = [
+    ("Finding type", "/type"),
+    ("Score", "/severity"),
+    ("Resource type", "/resource/resourceType"),
+    ("Count", "/service/count"),
+    ("User", "/resource/accessKeyDetails/userName"),
+    ("Action", "/service/action/actionType"),
+];
+
 /// Fills in `notice`, whose envelope is read already, from the finding in `detail`.
+#[inline(never)] // See `eventbridge::parse`: smaller out of line.
 pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let Some(d) = detail.filter(|d| d.is_object()) else {
         notice.title = "GuardDuty finding".to_string();
@@ -51,17 +62,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         (false, Some(n)) if n > 1 => Status::Updated,
         _ => Status::Open,
     };
-    let label = match notice.severity {
-        Severity::Critical => "Critical ",
-        Severity::High => "High ",
-        Severity::Medium => "Medium ",
-        Severity::Low => "Low ",
-        Severity::Info => "",
-    };
-    let mut summary = match &title {
-        Some(title) => format!("{label}GuardDuty finding: {title}"),
-        None => format!("{label}GuardDuty finding"),
-    };
+    let mut summary = finding_line(notice.severity, "GuardDuty", title.as_deref());
     // A later event of the finding: its reply in the thread says what changed.
     if let Some(n) = count.filter(|n| *n > 1) {
         summary.push_str(&format!(" (seen {n} times)"));
@@ -73,40 +74,22 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let mut ids = resource_ids(resource);
     ids.append(&mut notice.resources);
     notice.resources = ids;
-    let access_key = resource.and_then(|r| r.get("accessKeyDetails"));
-    let action = service.and_then(|s| s.get("action"));
-    notice.fields = [
-        field("Finding type", d.get("type")),
-        field("Score", d.get("severity")),
-        field(
-            "Resource type",
-            resource.and_then(|r| r.get("resourceType")),
-        ),
-        field("Count", service.and_then(|s| s.get("count"))),
-        field("User", access_key.and_then(|k| k.get("userName"))),
-        field("Action", action.and_then(|a| a.get("actionType"))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for (name, key) in [
-        ("First seen", "eventFirstSeen"),
-        ("Last seen", "eventLastSeen"),
-    ] {
-        if let Some(at) = text(service.and_then(|s| s.get(key))) {
-            notice.times.push(Moment { name, at });
-        }
-    }
+    notice.fields = fields_at(d, &FIELDS);
+    push_times(
+        notice,
+        d,
+        &[
+            ("First seen", "/service/eventFirstSeen"),
+            ("Last seen", "/service/eventLastSeen"),
+        ],
+    );
     notice.link = link(notice);
-    for (name, present) in [
+    let parts = [
         ("detail.id", notice.key.is_some()),
         ("detail.type", kind.is_some()),
         ("detail.resource", resource.is_some_and(Value::is_object)),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
+    ];
+    require(notice, parts);
 }
 
 /// AWS's bands for the 1.0 to 10.0 score: Critical from 9.0, High from 7.0, Medium from 4.0,

@@ -3,14 +3,21 @@
 //! about it. The event ARN is the key (`open`, then `closed`, of one event), the Health
 //! dashboard's page for it the link.
 
-use super::{field, partition_of, text, Moment, Notice, Severity, Status};
+use super::{fields_at, listed, partition_of, push_times, require, text, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
-/// Affected entities shown by name; an event can list thousands.
-const MAX_ENTITIES: usize = 20;
+/// The card's fields, where the event keeps them.
+const FIELDS: [(&str, &str); 5] = [
+    ("Service", "/service"),
+    ("Event type", "/eventTypeCode"),
+    ("Category", "/eventTypeCategory"),
+    ("Scope", "/eventScopeCode"),
+    ("Health status", "/statusCode"),
+];
 
 /// Fills in `notice`, whose envelope is read already, from the event in `detail`.
+#[inline(never)] // See `eventbridge::parse`: smaller out of line.
 pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let Some(d) = detail.filter(|d| d.is_object()) else {
         notice.title = "AWS Health event".to_string();
@@ -70,28 +77,14 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     notice.summary = Some(summary);
     notice.description = description(d.get("eventDescription"));
     notice.key = arn;
-    let entities = entities(d.get("affectedEntities"));
+    let entities = listed(d.get("affectedEntities"), "entityValue");
     if !entities.is_empty() {
         notice.resources = entities;
     }
-    notice.fields = [
-        field("Service", d.get("service")),
-        field("Event type", d.get("eventTypeCode")),
-        field("Category", d.get("eventTypeCategory")),
-        field("Scope", d.get("eventScopeCode")),
-        field("Health status", d.get("statusCode")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for (name, key) in [("Start", "startTime"), ("End", "endTime")] {
-        if let Some(at) = text(d.get(key)) {
-            let at = iso(&at).unwrap_or(at);
-            notice.times.push(Moment { name, at });
-        }
-    }
+    notice.fields = fields_at(d, &FIELDS);
+    push_times(notice, d, &[("Start", "/startTime"), ("End", "/endTime")]);
     notice.link = link(notice);
-    for (name, present) in [
+    let parts = [
         ("detail.eventArn", notice.key.is_some()),
         ("detail.service", service.is_some()),
         (
@@ -99,11 +92,8 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
             text(d.get("eventTypeCode")).is_some(),
         ),
         ("detail.statusCode", status.is_some()),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
+    ];
+    require(notice, parts);
 }
 
 /// The English text if there is one, else the first: Health sends one per language.
@@ -120,52 +110,6 @@ fn description(v: Option<&Value>) -> Option<String> {
         .into_iter()
         .chain(list.iter())
         .find_map(|d| text(d.get("latestDescription")))
-}
-
-/// The entities' values, the first `MAX_ENTITIES` of them and how many more.
-fn entities(v: Option<&Value>) -> Vec<String> {
-    let Some(Value::Array(list)) = v else {
-        return Vec::new();
-    };
-    let all: Vec<String> = list
-        .iter()
-        .filter_map(|e| text(e.get("entityValue")))
-        .collect();
-    let more = all.len().saturating_sub(MAX_ENTITIES);
-    let mut shown: Vec<String> = all.into_iter().take(MAX_ENTITIES).collect();
-    if more > 0 {
-        shown.push(format!("… and {more} more"));
-    }
-    shown
-}
-
-/// `Wed, 15 Feb 2023 22:07:07 GMT`, the form Health writes its times in, as ISO 8601; `None`
-/// for anything else (shown as it came).
-fn iso(s: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let mut words = s.split_whitespace();
-    let _weekday = words.next()?.strip_suffix(',')?;
-    let day: u8 = words.next()?.parse().ok()?;
-    let month_name = words.next()?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? + 1;
-    let year: u16 = words.next()?.parse().ok()?;
-    let time = words.next()?;
-    let zone = words.next()?;
-    let clock = time.len() == 8
-        && time.bytes().enumerate().all(|(i, b)| match i {
-            2 | 5 => b == b':',
-            _ => b.is_ascii_digit(),
-        });
-    if !(1..=31).contains(&day)
-        || !clock
-        || !matches!(zone, "GMT" | "UTC")
-        || words.next().is_some()
-    {
-        return None;
-    }
-    Some(format!("{year:04}-{month:02}-{day:02}T{time}Z"))
 }
 
 /// The event's page in the Health dashboard. An ARN of other characters than AWS writes in
@@ -188,6 +132,7 @@ fn link(notice: &Notice) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{iso, MAX_LISTED};
     use serde_json::json;
 
     fn read_detail(detail: Value) -> Notice {
@@ -288,8 +233,8 @@ mod tests {
             .map(|i| json!({"entityValue": format!("i-{i}")}))
             .collect();
         let notice = read_detail(e);
-        assert_eq!(notice.resources.len(), MAX_ENTITIES + 1);
-        assert_eq!(notice.resources[MAX_ENTITIES], "… and 25 more");
+        assert_eq!(notice.resources.len(), MAX_LISTED + 1);
+        assert_eq!(notice.resources[MAX_LISTED], "… and 25 more");
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod custom;
 pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
+pub mod inspector;
+pub mod securityhub;
 
 use serde_json::Value;
 
@@ -167,6 +169,142 @@ fn partition_of(arn: &str) -> Option<&str> {
     crate::region::is_code(partition).then_some(partition)
 }
 
+/// Severity labels as Security Hub and Inspector write them.
+const LABELS: [(&str, Severity); 5] = [
+    ("CRITICAL", Severity::Critical),
+    ("HIGH", Severity::High),
+    ("MEDIUM", Severity::Medium),
+    ("LOW", Severity::Low),
+    ("INFORMATIONAL", Severity::Info),
+];
+
+/// The severity a label names (`HIGH`), if it is one of AWS's.
+fn graded(v: Option<&Value>) -> Option<Severity> {
+    let word = v?.as_str()?;
+    LABELS.iter().find(|(w, _)| *w == word).map(|(_, s)| *s)
+}
+
+/// `High GuardDuty finding: <title>`: a finding's line, its grade first (none when ungraded).
+fn finding_line(severity: Severity, what: &str, title: Option<&str>) -> String {
+    let label = match severity {
+        Severity::Critical => "Critical ",
+        Severity::High => "High ",
+        Severity::Medium => "Medium ",
+        Severity::Low => "Low ",
+        Severity::Info => "",
+    };
+    match title {
+        Some(title) => format!("{label}{what} finding: {title}"),
+        None => format!("{label}{what} finding"),
+    }
+}
+
+/// Names listed on a card; an event can name thousands.
+const MAX_LISTED: usize = 20;
+
+/// The `key` text of each object in `list`: the first `MAX_LISTED`, then how many more.
+fn listed(list: Option<&Value>, key: &str) -> Vec<String> {
+    let Some(Value::Array(list)) = list else {
+        return Vec::new();
+    };
+    let mut all: Vec<String> = list.iter().filter_map(|e| text(e.get(key))).collect();
+    let more = all.len().saturating_sub(MAX_LISTED);
+    if more > 0 {
+        all.truncate(MAX_LISTED);
+        all.push(format!("… and {more} more"));
+    }
+    all
+}
+
+/// A table's fields, in its order: each title whose value (at a JSON pointer into `v`) is a
+/// scalar. One table per source reads shorter, and compiles smaller, than a chain of lookups
+/// per field.
+fn fields_at(v: &Value, table: &[(&str, &str)]) -> Vec<Field> {
+    table
+        .iter()
+        .filter_map(|(name, at)| field(name, v.pointer(at)))
+        .collect()
+}
+
+/// Each named moment (at a JSON pointer into `v`) that is text: as ISO 8601 when [`iso`]
+/// reads it, else as it came.
+fn push_times(notice: &mut Notice, v: &Value, moments: &[(&'static str, &str)]) {
+    for (name, at) in moments {
+        if let Some(at) = text(v.pointer(at)) {
+            let at = iso(&at).unwrap_or(at);
+            notice.times.push(Moment { name, at });
+        }
+    }
+}
+
+/// Names each documented part whose reading came back empty.
+fn require<const N: usize>(notice: &mut Notice, parts: [(&'static str, bool); N]) {
+    for (name, present) in parts {
+        if !present {
+            notice.missing.push(name);
+        }
+    }
+}
+
+/// A date in words as ISO 8601: Health writes `Wed, 15 Feb 2023 22:07:07 GMT`, Inspector
+/// `Wed Sep 04 16:59:44.356 UTC 2024`. After the weekday, each of day, month, year, clock and
+/// zone once, in any order; `None` for anything else (shown as it came).
+fn iso(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+    let mut words = s.split_whitespace();
+    let weekday = words.next()?;
+    if !weekday
+        .trim_end_matches(',')
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let (mut day, mut month, mut year, mut clock, mut zone) = (None, None, None, None, None);
+    let mut count = 0;
+    for w in words {
+        count += 1;
+        if let Some(m) = MONTHS.iter().position(|m| *m == w) {
+            month = Some(m + 1);
+        } else if matches!(w, "GMT" | "UTC") {
+            zone = Some(());
+        } else if w.len() == 4 && digits(w) {
+            year = Some(w);
+        } else if w.len() <= 2 && digits(w) {
+            day = w.parse::<u8>().ok().filter(|d| (1..=31).contains(d));
+        } else if is_clock(w) {
+            clock = Some(w);
+        } else {
+            return None;
+        }
+    }
+    // Five words and all five parts: none came twice.
+    zone.filter(|_| count == 5)?;
+    let (day, month, year, clock) = (day?, month?, year?, clock?);
+    Some(format!("{year}-{month:02}-{day:02}T{clock}Z"))
+}
+
+/// `HH:MM:SS`, then perhaps a fraction (`.356`). Bytes, not `str` slices: a word may hold
+/// any character.
+fn is_clock(w: &str) -> bool {
+    let b = w.as_bytes();
+    b.len() >= 8
+        && b[..8].iter().enumerate().all(|(i, &c)| match i {
+            2 | 5 => c == b':',
+            _ => c.is_ascii_digit(),
+        })
+        && match &b[8..] {
+            [] => true,
+            [b'.', fraction @ ..] => {
+                !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit)
+            }
+            _ => false,
+        }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +346,44 @@ mod tests {
         assert!(Severity::Critical < Severity::High && Severity::Low < Severity::Info);
         assert_eq!(Severity::parse("medium"), Some(Severity::Medium));
         assert_eq!(Severity::parse("High"), None);
+    }
+
+    #[test]
+    fn dates_in_words_become_iso() {
+        for (words, expected) in [
+            ("Wed, 1 Feb 2023 22:07:07 GMT", "2023-02-01T22:07:07Z"),
+            (
+                "Wed Sep 04 16:59:44.356 UTC 2024",
+                "2024-09-04T16:59:44.356Z",
+            ),
+            ("Sat Nov 28 09:41:07 UTC 2026", "2026-11-28T09:41:07Z"),
+        ] {
+            assert_eq!(iso(words).as_deref(), Some(expected), "{words}");
+        }
+        for odd in [
+            "Wed Sep 04 16:59:44. UTC 2024",
+            "Wed Sep 04 16:59:44.3a UTC 2024",
+            "Wed Sep 04 16:59:44.356 UTC 2024 2025",
+            "Wed Sep Sep 16:59:44 UTC 2024",
+            "Wed Sep 04 16:59:44 UTC",
+            "Wed Sep 00 16:59:44 UTC 2024",
+            "Wed Sep 04 16:59:4é UTC 2024",
+            "Wed Sep 04 16:59:44é UTC 2024",
+            "Wed, 1 Feb 2023 22:07:07 CET",
+            "1 Feb 2023 22:07:07 GMT",
+        ] {
+            assert_eq!(iso(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn lists_name_the_first_twenty_and_count_the_rest() {
+        let list: Value = (0..22).map(|i| json!({"id": format!("r{i}")})).collect();
+        let names = listed(Some(&list), "id");
+        assert_eq!(names.len(), MAX_LISTED + 1);
+        assert_eq!(names[MAX_LISTED], "… and 2 more");
+        assert_eq!(listed(Some(&json!([{"id": 1}, {"id": "a"}])), "id"), ["a"]);
+        assert!(listed(Some(&json!({"id": "a"})), "id").is_empty());
     }
 
     #[test]
