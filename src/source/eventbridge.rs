@@ -1,10 +1,13 @@
 //! Any EventBridge event: the envelope every source shares (`detail-type`, `source`, account,
-//! region, time, resources), then the source's own parser (GuardDuty, Health) or, for a
-//! source with none, the first scalar fields of `detail` with the whole event kept for the
-//! card's full view. `detail-type` and
-//! `source` as strings are what make a document an event; everything else may be missing.
+//! region, time, resources), then the source's own parser (GuardDuty, Health, CodePipeline,
+//! CodeBuild, ECS tasks) or, for a source with none, the first scalar fields of `detail` with
+//! the whole event kept for the card's full view. `detail-type` and `source` as strings are
+//! what make a document an event; everything else may be missing.
 
-use super::{guardduty, health, partition_of, scalar, text, texts, Field, Notice, MAX_FIELDS};
+use super::{
+    codebuild, codepipeline, ecs, guardduty, health, partition_of, scalar, text, texts, Field,
+    Notice, MAX_FIELDS,
+};
 use crate::region;
 use serde_json::Value;
 
@@ -17,6 +20,16 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
     match (notice.source.as_str(), notice.title.as_str()) {
         ("aws.guardduty", "GuardDuty Finding") => guardduty::read(v.get("detail"), &mut notice),
         ("aws.health", "AWS Health Event") => health::read(v.get("detail"), &mut notice),
+        (
+            "aws.codepipeline",
+            "CodePipeline Pipeline Execution State Change"
+            | "CodePipeline Stage Execution State Change"
+            | "CodePipeline Action Execution State Change",
+        ) => codepipeline::read(v.get("detail"), &mut notice),
+        ("aws.codebuild", "CodeBuild Build State Change") => {
+            codebuild::read(v.get("detail"), &mut notice)
+        }
+        ("aws.ecs", "ECS Task State Change") => ecs::read(v.get("detail"), &mut notice),
         _ => generic(v, &mut notice, raw),
     }
     Some(notice)

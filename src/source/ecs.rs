@@ -1,0 +1,281 @@
+//! An ECS task changing state (`ECS Task State Change` from `aws.ecs`). Only a stopped task
+//! is news, and only when it stopped for a bad reason: a crash, a failed start, failed health
+//! checks. Tasks stop all the time for good ones (a deployment replaces them, a service scales
+//! in, someone stops one), and those are routine. The cluster and the task's group (its
+//! service, `service:web`) are the key, so that a service crashing again and again is one
+//! story.
+
+use super::{console_link, field, fields, plain, summary, text, words, Moment, Notice};
+use super::{Severity, Status};
+use serde_json::Value;
+
+/// Fills in `notice`, whose envelope is read already, from the task in `detail`.
+pub fn read(detail: Option<&Value>, notice: &mut Notice) {
+    let Some(d) = detail.filter(|d| d.is_object()) else {
+        notice.title = "ECS task".to_string();
+        notice.missing.push("detail");
+        return;
+    };
+    let status = text(d.get("lastStatus"));
+    let cluster_arn = text(d.get("clusterArn"));
+    let cluster = cluster_arn.as_deref().map(after_slash);
+    let group = text(d.get("group"));
+    let code = text(d.get("stopCode"));
+    let stopped = status.as_deref() == Some("STOPPED");
+    let containers = match d.get("containers") {
+        Some(Value::Array(list)) => list.as_slice(),
+        _ => &[],
+    };
+    let exit = |c: &Value| c.get("exitCode").and_then(Value::as_i64);
+    // The container that explains the stop: one that exited non-zero, else one with a reason.
+    let culprit = containers
+        .iter()
+        .find(|c| exit(c).is_some_and(|e| e != 0))
+        .or_else(|| containers.iter().find(|c| text(c.get("reason")).is_some()));
+    let crashed = culprit.is_some_and(|c| {
+        exit(c).is_some_and(|e| e != 0)
+            || text(c.get("reason")).is_some_and(|r| r.contains("OutOfMemory"))
+    });
+    // AWS's stop codes (ECS developer guide, "Amazon ECS stopped task error codes").
+    let normal = match code.as_deref() {
+        // Someone stopped it, or AWS took back Spot or retiring capacity: the service
+        // scheduler starts another, and nothing in the service failed.
+        Some("UserInitiated" | "SpotInterruption" | "TerminationNotice") => true,
+        // A deployment or a scale-in ("Scaling activity initiated by …"), unless the
+        // scheduler replaced a task that failed its ELB or container health checks.
+        Some("ServiceSchedulerInitiated") => !text(d.get("stoppedReason"))
+            .is_some_and(|r| r.to_ascii_lowercase().contains("health check")),
+        // An essential container that exited 0 finished its work (a one-off task's end).
+        Some("EssentialContainerExited") | None => {
+            !crashed && containers.iter().any(|c| exit(c) == Some(0))
+        }
+        // TaskFailedToStart, and what AWS adds later: looked at, not hidden.
+        _ => false,
+    };
+    (notice.status, notice.severity, notice.routine) = if stopped && !normal {
+        (Status::Open, Severity::High, false)
+    } else {
+        (Status::Info, Severity::Info, true)
+    };
+    let mut title = "ECS:".to_string();
+    for part in [cluster, group.as_deref()].into_iter().flatten() {
+        title.push(' ');
+        title.push_str(part);
+    }
+    title.push_str(" task");
+    if let Some(s) = &status {
+        title.push(' ');
+        title.push_str(&words(s));
+    }
+    notice.title = title;
+    summary(notice);
+    notice.description = text(d.get("stoppedReason"));
+    let mut shown = fields(d, &[("Stop code", "stopCode")]);
+    if let Some(c) = culprit {
+        shown.extend(
+            [
+                field("Container", c.get("name")),
+                field("Exit code", c.get("exitCode")),
+                field("Container reason", c.get("reason")),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    if let Some(def) = text(d.get("taskDefinitionArn")) {
+        shown.push(super::Field {
+            name: "Task definition".to_string(),
+            value: after_slash(&def).to_string(),
+        });
+    }
+    shown.extend(field("Launch type", d.get("launchType")));
+    notice.fields = shown;
+    for (name, key) in [("Started", "startedAt"), ("Stopped", "stoppedAt")] {
+        if let Some(at) = text(d.get(key)) {
+            notice.times.push(Moment { name, at });
+        }
+    }
+    if let (Some(arn), Some(group)) = (&cluster_arn, &group) {
+        notice.key = Some(format!("{arn}|{group}"));
+    }
+    let task = text(d.get("taskArn"));
+    if let (Some(c), Some(t)) = (cluster, task.as_deref().map(after_slash)) {
+        if plain(c) && plain(t) {
+            notice.link = console_link(
+                notice,
+                &format!("ecs/v2/clusters/{c}/tasks/{t}/configuration"),
+            );
+        }
+    }
+    for (name, present) in [
+        ("detail.lastStatus", status.is_some()),
+        ("detail.clusterArn", cluster_arn.is_some()),
+        ("detail.group", group.is_some()),
+        ("detail.stopCode", code.is_some() || !stopped),
+    ] {
+        if !present {
+            notice.missing.push(name);
+        }
+    }
+}
+
+/// What follows an ARN's last `/`: a cluster's or task's name, a task definition's
+/// `family:revision`.
+fn after_slash(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read_detail(detail: Value) -> Notice {
+        let event = json!({"detail-type": "ECS Task State Change", "source": "aws.ecs",
+            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T12:00:00Z",
+            "resources": ["arn:aws:ecs:eu-west-1:123456789012:task/prod/5d7c1e0a9b8f4e3d"],
+            "detail": detail});
+        crate::source::parse(&event, &event.to_string()).expect("a notice")
+    }
+
+    fn task(code: &str, reason: &str, exit: Value) -> Value {
+        json!({"clusterArn": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/5d7c1e0a9b8f4e3d",
+            "taskDefinitionArn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:17",
+            "group": "service:web", "lastStatus": "STOPPED", "desiredStatus": "STOPPED",
+            "launchType": "FARGATE", "stopCode": code, "stoppedReason": reason,
+            "startedAt": "2026-11-28T11:02:11.52Z", "stoppedAt": "2026-11-28T11:58:40.9Z",
+            "containers": [{"name": "log-router", "exitCode": 0, "lastStatus": "STOPPED"},
+                           {"name": "app", "exitCode": exit, "lastStatus": "STOPPED"}]})
+    }
+
+    #[test]
+    fn a_crash_is_open_and_names_the_container() {
+        let mut t = task(
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            json!(137),
+        );
+        t["containers"][1]["reason"] =
+            json!("OutOfMemoryError: Container killed due to memory usage");
+        let n = read_detail(t);
+        assert_eq!(n.title, "ECS: prod service:web task stopped");
+        assert_eq!(
+            n.summary.as_deref(),
+            Some("ECS: prod service:web task stopped in eu-west-1")
+        );
+        assert_eq!(
+            (n.status, n.severity, n.routine),
+            (Status::Open, Severity::High, false)
+        );
+        assert_eq!(
+            n.description.as_deref(),
+            Some("Essential container in task exited")
+        );
+        let fields: Vec<(&str, &str)> = n
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("Stop code", "EssentialContainerExited"),
+                ("Container", "app"),
+                ("Exit code", "137"),
+                (
+                    "Container reason",
+                    "OutOfMemoryError: Container killed due to memory usage"
+                ),
+                ("Task definition", "web:17"),
+                ("Launch type", "FARGATE"),
+            ]
+        );
+        assert_eq!(
+            n.key.as_deref(),
+            Some("arn:aws:ecs:eu-west-1:123456789012:cluster/prod|service:web")
+        );
+        assert_eq!(
+            n.link.as_deref(),
+            Some("https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/5d7c1e0a9b8f4e3d/configuration?region=eu-west-1")
+        );
+        assert_eq!(n.times.len(), 2);
+        assert!(n.missing.is_empty(), "{:?}", n.missing);
+    }
+
+    #[test]
+    fn stop_codes_tell_normal_from_abnormal() {
+        for (code, reason, exit, routine) in [
+            (
+                "ServiceSchedulerInitiated",
+                "Scaling activity initiated by (deployment ecs-svc/1)",
+                json!(143),
+                true,
+            ),
+            (
+                "ServiceSchedulerInitiated",
+                "Task failed ELB health checks in (target-group arn:x)",
+                json!(143),
+                false,
+            ),
+            ("UserInitiated", "Task stopped by user", json!(137), true),
+            (
+                "SpotInterruption",
+                "Your Spot Task was interrupted.",
+                json!(143),
+                true,
+            ),
+            (
+                "TaskFailedToStart",
+                "CannotPullContainerError: pull image manifest",
+                json!(null),
+                false,
+            ),
+            (
+                "EssentialContainerExited",
+                "Essential container in task exited",
+                json!(1),
+                false,
+            ),
+            (
+                "EssentialContainerExited",
+                "Essential container in task exited",
+                json!(0),
+                true,
+            ),
+            ("InfrastructureHealth", "x", json!(0), false),
+        ] {
+            let n = read_detail(task(code, reason, exit));
+            assert_eq!(n.routine, routine, "{code} {reason}");
+            assert_eq!(n.status == Status::Open, !routine, "{code} {reason}");
+        }
+    }
+
+    #[test]
+    fn a_task_that_is_not_stopped_is_routine() {
+        let mut t = task("", "", json!(null));
+        t["lastStatus"] = json!("RUNNING");
+        t.as_object_mut().map(|o| o.remove("stopCode"));
+        let n = read_detail(t);
+        assert_eq!(n.title, "ECS: prod service:web task running");
+        assert_eq!((n.status, n.routine), (Status::Info, true));
+        assert!(n.missing.is_empty(), "{:?}", n.missing);
+    }
+
+    #[test]
+    fn missing_and_mistyped_parts_are_named_not_fatal() {
+        let n = read_detail(json!({"lastStatus": "STOPPED", "containers": {}, "taskArn": "a b"}));
+        assert_eq!(n.title, "ECS: task stopped");
+        assert_eq!(
+            (n.status, n.routine),
+            (Status::Open, false),
+            "no clean exit to go by"
+        );
+        assert_eq!((n.key, n.link), (None, None));
+        assert_eq!(
+            n.missing,
+            ["detail.clusterArn", "detail.group", "detail.stopCode"]
+        );
+        assert_eq!(read_detail(json!(null)).missing, ["detail"]);
+    }
+}
