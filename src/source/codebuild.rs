@@ -3,8 +3,8 @@
 //! it, who started it, its logs. The project's ARN is the key: a failed build and the next
 //! one that succeeds are one story.
 
-use super::{arn, at, console_link, field, fields, plain, summary, text, words, Field, Notice};
-use super::{Severity, Status};
+use super::{after_slash, arn, at, console_link, field, fields, headline, missing, plain, text};
+use super::{Notice, Severity, Status};
 use serde_json::Value;
 
 const FIELDS: [(&str, &str); 4] = [
@@ -31,25 +31,23 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         Some("IN_PROGRESS" | "STOPPED") => (Status::Info, Severity::Info, true),
         _ => (Status::Info, Severity::Info, false),
     };
-    notice.title = format!(
-        "CodeBuild: {} {}",
-        project.as_deref().unwrap_or("build"),
-        status.as_deref().map(words).unwrap_or_default()
-    )
-    .trim_end()
-    .to_string();
-    summary(notice);
+    headline(
+        notice,
+        &[
+            Some("CodeBuild:"),
+            Some(project.as_deref().unwrap_or("build")),
+        ],
+        status.as_deref(),
+    );
     notice.fields = fields(d, &FIELDS);
     // A finished build's current phase is COMPLETED; the phase that did not succeed, and
     // what CodeBuild said of it, is what the reader wants.
-    let failed = failed_phase(at(Some(d), "additional-information.phases"));
-    let phase = match failed {
-        Some((phase, context)) => {
-            notice.description = context;
-            Some(Field {
-                name: "Failed phase".to_string(),
-                value: phase,
-            })
+    let phase = match failed_phase(at(Some(d), "additional-information.phases")) {
+        Some(p) => {
+            notice.description = super::texts(p.get("phase-context"))
+                .into_iter()
+                .find(|c| c != ":");
+            field("Failed phase", p.get("phase-type"))
         }
         None => field("Phase", d.get("current-phase")),
     };
@@ -60,40 +58,31 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         notice.key = Some(arn(notice, "codebuild", &format!("project/{p}")));
     }
     notice.link = link(notice, build.as_deref());
-    for (name, present) in [
-        ("detail.project-name", project.is_some()),
-        ("detail.build-id", build.is_some()),
-        ("detail.build-status", status.is_some()),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
+    missing(
+        notice,
+        &[
+            ("detail.project-name", project.is_some()),
+            ("detail.build-id", build.is_some()),
+            ("detail.build-status", status.is_some()),
+        ],
+    );
 }
 
-/// The last phase that neither succeeded nor is still running, and its context: CodeBuild
-/// writes the error there (`COMMAND_EXECUTION_ERROR: Error while executing command: …`).
-fn failed_phase(phases: Option<&Value>) -> Option<(String, Option<String>)> {
+/// The last phase that neither succeeded nor is still running: CodeBuild writes the error
+/// in its context (`COMMAND_EXECUTION_ERROR: Error while executing command: …`).
+fn failed_phase(phases: Option<&Value>) -> Option<&Value> {
     let Some(Value::Array(phases)) = phases else {
         return None;
     };
-    phases.iter().rev().find_map(|p| {
-        let status = text(p.get("phase-status"))?;
-        if status == "SUCCEEDED" {
-            return None;
-        }
-        let context: Vec<String> = super::texts(p.get("phase-context"))
-            .into_iter()
-            .filter(|c| c != ":")
-            .collect();
-        let context = (!context.is_empty()).then(|| context.join("\n"));
-        Some((text(p.get("phase-type"))?, context))
-    })
+    phases
+        .iter()
+        .rev()
+        .find(|p| text(p.get("phase-status")).is_some_and(|s| s != "SUCCEEDED"))
 }
 
 /// The build's page in the CodeBuild console, from its ARN (`…:build/<project>:<uuid>`).
 fn link(notice: &Notice, build: Option<&str>) -> Option<String> {
-    let (project, id) = build?.rsplit_once(":build/")?.1.split_once(':')?;
+    let (project, id) = after_slash(build?).split_once(':')?;
     let account = notice.account.as_deref()?;
     if !(plain(project) && plain(id) && plain(account)) {
         return None;

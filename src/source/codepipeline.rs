@@ -4,7 +4,7 @@
 //! execution id, new each run, cannot be. Only the pipeline's own `SUCCEEDED` resolves: a stage
 //! or action that succeeds says nothing about the run as a whole.
 
-use super::{arn, at, console_link, fields, plain, summary, text, words, Moment, Notice};
+use super::{arn, at, console_link, fields, headline, missing, plain, text, Moment, Notice};
 use super::{Severity, Status};
 use serde_json::Value;
 
@@ -50,23 +50,20 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         // A state AWS adds later is shown, not silently made routine.
         _ => (Status::Info, Severity::Info, false),
     };
-    let mut title = format!(
-        "CodePipeline: {}",
-        pipeline.as_deref().unwrap_or("pipeline")
+    // `action <name>` or `stage <name>`, for those events.
+    let step = ["action", "stage"]
+        .into_iter()
+        .find_map(|key| Some((key, d.get(key)?.as_str()?)));
+    headline(
+        notice,
+        &[
+            Some("CodePipeline:"),
+            Some(pipeline.as_deref().unwrap_or("pipeline")),
+            step.map(|s| s.0),
+            step.map(|s| s.1),
+        ],
+        state.as_deref(),
     );
-    for (word, key) in [(" action ", "action"), (" stage ", "stage")] {
-        if let Some(name) = text(d.get(key)) {
-            title.push_str(word);
-            title.push_str(&name);
-            break;
-        }
-    }
-    if let Some(state) = &state {
-        title.push(' ');
-        title.push_str(&words(state));
-    }
-    notice.title = title;
-    summary(notice);
     notice.description = [
         "execution-result.external-execution-summary",
         "stop-execution-comments",
@@ -81,30 +78,27 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
             at,
         });
     }
-    if let Some(p) = &pipeline {
+    if let Some(p) = pipeline.as_deref() {
         notice.key = Some(arn(notice, "codepipeline", p));
         let page = match execution.as_deref().filter(|e| plain(e)) {
             Some(e) => format!("executions/{e}/timeline"),
             None => "view".to_string(),
         };
-        notice.link = plain(p)
-            .then(|| {
-                console_link(
-                    notice,
-                    &format!("codesuite/codepipeline/pipelines/{p}/{page}"),
-                )
-            })
-            .flatten();
-    }
-    for (name, present) in [
-        ("detail.pipeline", pipeline.is_some()),
-        ("detail.execution-id", execution.is_some()),
-        ("detail.state", state.is_some()),
-    ] {
-        if !present {
-            notice.missing.push(name);
+        if plain(p) {
+            notice.link = console_link(
+                notice,
+                &format!("codesuite/codepipeline/pipelines/{p}/{page}"),
+            );
         }
     }
+    missing(
+        notice,
+        &[
+            ("detail.pipeline", pipeline.is_some()),
+            ("detail.execution-id", execution.is_some()),
+            ("detail.state", state.is_some()),
+        ],
+    );
 }
 
 #[cfg(test)]

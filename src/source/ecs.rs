@@ -5,8 +5,8 @@
 //! service, `service:web`) are the key, so that a service crashing again and again is one
 //! story.
 
-use super::{console_link, field, fields, plain, summary, text, words, Moment, Notice};
-use super::{Severity, Status};
+use super::{after_slash, console_link, field, headline, missing, plain, text, Field, Moment};
+use super::{Notice, Severity, Status};
 use serde_json::Value;
 
 /// Fills in `notice`, whose envelope is read already, from the task in `detail`.
@@ -21,21 +21,21 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let cluster = cluster_arn.as_deref().map(after_slash);
     let group = text(d.get("group"));
     let code = text(d.get("stopCode"));
+    let reason = text(d.get("stoppedReason"));
     let stopped = status.as_deref() == Some("STOPPED");
     let containers = match d.get("containers") {
         Some(Value::Array(list)) => list.as_slice(),
         _ => &[],
     };
     let exit = |c: &Value| c.get("exitCode").and_then(Value::as_i64);
-    // The container that explains the stop: one that exited non-zero, else one with a reason.
+    // The container that explains the stop: one that exited non-zero, else one with a reason
+    // (an out-of-memory kill says so there).
     let culprit = containers
         .iter()
         .find(|c| exit(c).is_some_and(|e| e != 0))
-        .or_else(|| containers.iter().find(|c| text(c.get("reason")).is_some()));
-    let crashed = culprit.is_some_and(|c| {
-        exit(c).is_some_and(|e| e != 0)
-            || text(c.get("reason")).is_some_and(|r| r.contains("OutOfMemory"))
-    });
+        .or_else(|| containers.iter().find(|c| c.get("reason").is_some()));
+    // Exited non-zero, or stopped with a reason and no exit code at all (killed).
+    let crashed = culprit.is_some_and(|c| exit(c) != Some(0));
     // AWS's stop codes (ECS developer guide, "Amazon ECS stopped task error codes").
     let normal = match code.as_deref() {
         // Someone stopped it, or AWS took back Spot or retiring capacity: the service
@@ -43,8 +43,9 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         Some("UserInitiated" | "SpotInterruption" | "TerminationNotice") => true,
         // A deployment or a scale-in ("Scaling activity initiated by …"), unless the
         // scheduler replaced a task that failed its ELB or container health checks.
-        Some("ServiceSchedulerInitiated") => !text(d.get("stoppedReason"))
-            .is_some_and(|r| r.to_ascii_lowercase().contains("health check")),
+        Some("ServiceSchedulerInitiated") => !reason
+            .as_deref()
+            .is_some_and(|r| r.contains("health check")),
         // An essential container that exited 0 finished its work (a one-off task's end).
         Some("EssentialContainerExited") | None => {
             !crashed && containers.iter().any(|c| exit(c) == Some(0))
@@ -57,39 +58,28 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     } else {
         (Status::Info, Severity::Info, true)
     };
-    let mut title = "ECS:".to_string();
-    for part in [cluster, group.as_deref()].into_iter().flatten() {
-        title.push(' ');
-        title.push_str(part);
-    }
-    title.push_str(" task");
-    if let Some(s) = &status {
-        title.push(' ');
-        title.push_str(&words(s));
-    }
-    notice.title = title;
-    summary(notice);
-    notice.description = text(d.get("stoppedReason"));
-    let mut shown = fields(d, &[("Stop code", "stopCode")]);
-    if let Some(c) = culprit {
-        shown.extend(
-            [
-                field("Container", c.get("name")),
-                field("Exit code", c.get("exitCode")),
-                field("Container reason", c.get("reason")),
-            ]
-            .into_iter()
-            .flatten(),
-        );
-    }
-    if let Some(def) = text(d.get("taskDefinitionArn")) {
-        shown.push(super::Field {
-            name: "Task definition".to_string(),
-            value: after_slash(&def).to_string(),
-        });
-    }
-    shown.extend(field("Launch type", d.get("launchType")));
-    notice.fields = shown;
+    headline(
+        notice,
+        &[Some("ECS:"), cluster, group.as_deref(), Some("task")],
+        status.as_deref(),
+    );
+    notice.description = reason;
+    let definition = text(d.get("taskDefinitionArn")).map(|arn| Field {
+        name: "Task definition".to_string(),
+        value: after_slash(&arn).to_string(),
+    });
+    let culprit = |key| culprit.and_then(|c| c.get(key));
+    notice.fields = [
+        field("Stop code", d.get("stopCode")),
+        field("Container", culprit("name")),
+        field("Exit code", culprit("exitCode")),
+        field("Container reason", culprit("reason")),
+        definition,
+        field("Launch type", d.get("launchType")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     for (name, key) in [("Started", "startedAt"), ("Stopped", "stoppedAt")] {
         if let Some(at) = text(d.get(key)) {
             notice.times.push(Moment { name, at });
@@ -101,28 +91,19 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let task = text(d.get("taskArn"));
     if let (Some(c), Some(t)) = (cluster, task.as_deref().map(after_slash)) {
         if plain(c) && plain(t) {
-            notice.link = console_link(
-                notice,
-                &format!("ecs/v2/clusters/{c}/tasks/{t}/configuration"),
-            );
+            let path = format!("ecs/v2/clusters/{c}/tasks/{t}/configuration");
+            notice.link = console_link(notice, &path);
         }
     }
-    for (name, present) in [
-        ("detail.lastStatus", status.is_some()),
-        ("detail.clusterArn", cluster_arn.is_some()),
-        ("detail.group", group.is_some()),
-        ("detail.stopCode", code.is_some() || !stopped),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
-}
-
-/// What follows an ARN's last `/`: a cluster's or task's name, a task definition's
-/// `family:revision`.
-fn after_slash(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
+    missing(
+        notice,
+        &[
+            ("detail.lastStatus", status.is_some()),
+            ("detail.clusterArn", cluster_arn.is_some()),
+            ("detail.group", group.is_some()),
+            ("detail.stopCode", code.is_some() || !stopped),
+        ],
+    );
 }
 
 #[cfg(test)]

@@ -174,11 +174,6 @@ fn fields(d: &Value, table: &[(&str, &str)]) -> Vec<Field> {
         .collect()
 }
 
-/// `TIMED_OUT` as a line reads it: `timed out`.
-fn words(state: &str) -> String {
-    state.to_ascii_lowercase().replace('_', " ")
-}
-
 /// A name or id AWS writes in letters, digits and `-_.@`: safe in a URL's path as it is,
 /// where anything else would need escaping and gets no link instead.
 fn plain(s: &str) -> bool {
@@ -199,21 +194,48 @@ fn console_link(notice: &Notice, path: &str) -> Option<String> {
 /// The ARN of what an event names only by its name (a pipeline, a project), from the
 /// envelope: the same for each of its events, and another account's or region's differs.
 fn arn(notice: &Notice, service: &str, resource: &str) -> String {
-    let part = |v: &Option<String>| v.clone().unwrap_or_default();
     format!(
         "arn:{}:{service}:{}:{}:{resource}",
         notice.partition.as_deref().unwrap_or("aws"),
-        part(&notice.region),
-        part(&notice.account)
+        notice.region.as_deref().unwrap_or_default(),
+        notice.account.as_deref().unwrap_or_default()
     )
 }
 
-/// The line notifications show: the title, and where.
-fn summary(notice: &mut Notice) {
+/// The title, `parts` and then `state` in words (`TIMED_OUT` as `timed out`), and the line
+/// notifications show: the title, and where.
+fn headline(notice: &mut Notice, parts: &[Option<&str>], state: Option<&str>) {
+    let mut title = String::new();
+    for part in parts.iter().flatten() {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(part);
+    }
+    if let Some(state) = state {
+        title.push(' ');
+        title.push_str(&state.to_ascii_lowercase().replace('_', " "));
+    }
     notice.summary = Some(match &notice.region {
-        Some(r) => format!("{} in {r}", notice.title),
-        None => notice.title.clone(),
+        Some(r) => format!("{title} in {r}"),
+        None => title.clone(),
     });
+    notice.title = title;
+}
+
+/// What follows the last `/` of an ARN: a cluster's or a task's name, a build's
+/// `project:uuid`, a task definition's `family:revision`.
+fn after_slash(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Names each documented field the event lacked or had mistyped.
+fn missing(notice: &mut Notice, checks: &[(&'static str, bool)]) {
+    for (name, present) in checks {
+        if !present {
+            notice.missing.push(name);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -230,7 +252,8 @@ mod tests {
         let f = fields(&d, &[("N", "n"), ("B", "a.b-c"), ("S", "s")]);
         assert_eq!((f[0].name.as_str(), f[0].value.as_str()), ("B", "1"));
         assert_eq!(f.len(), 2);
-        assert_eq!(words("TIMED_OUT"), "timed out");
+        assert_eq!(after_slash("arn:aws:ecs:r:1:task/c/t1"), "t1");
+        assert_eq!(after_slash("plain"), "plain");
         assert!(plain("my-pipe_1.x@y") && !plain("a/b") && !plain("") && !plain("a b"));
         let mut n = Notice {
             partition: Some("aws-cn".into()),
@@ -248,6 +271,11 @@ mod tests {
         );
         n.partition = Some("aws-iso".into());
         assert_eq!(console_link(&n, "x"), None);
+        headline(&mut n, &[Some("A:"), None, Some("b")], Some("TIMED_OUT"));
+        assert_eq!(n.title, "A: b timed out");
+        assert_eq!(n.summary.as_deref(), Some("A: b timed out in cn-north-1"));
+        missing(&mut n, &[("x", true), ("y", false)]);
+        assert_eq!(n.missing, ["y"]);
     }
 
     #[test]
