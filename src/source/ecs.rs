@@ -36,27 +36,35 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         .or_else(|| containers.iter().find(|c| c.get("reason").is_some()));
     // Exited non-zero, or stopped with a reason and no exit code at all (killed).
     let crashed = culprit.is_some_and(|c| exit(c) != Some(0));
+    // A task that failed its ELB or container health checks was replaced for a reason,
+    // whichever stop code came with it.
+    let unhealthy = reason
+        .as_deref()
+        .is_some_and(|r| r.contains("health check"));
     // AWS's stop codes (ECS developer guide, "Amazon ECS stopped task error codes").
-    let normal = match code.as_deref() {
-        // Someone stopped it, or AWS took back Spot or retiring capacity: the service
-        // scheduler starts another, and nothing in the service failed.
-        Some("UserInitiated" | "SpotInterruption" | "TerminationNotice") => true,
-        // A deployment or a scale-in ("Scaling activity initiated by …"), unless the
-        // scheduler replaced a task that failed its ELB or container health checks.
-        Some("ServiceSchedulerInitiated") => !reason
-            .as_deref()
-            .is_some_and(|r| r.contains("health check")),
-        // An essential container that exited 0 finished its work (a one-off task's end).
-        Some("EssentialContainerExited") | None => {
-            !crashed && containers.iter().any(|c| exit(c) == Some(0))
-        }
-        // TaskFailedToStart, and what AWS adds later: looked at, not hidden.
-        _ => false,
-    };
+    let normal = !unhealthy
+        && match code.as_deref() {
+            // Someone stopped it, AWS took back Spot or retiring capacity, or a deployment or
+            // a scale-in replaced it ("Scaling activity initiated by …"): the service
+            // scheduler starts another where one is needed, and nothing failed.
+            Some(
+                "UserInitiated"
+                | "SpotInterruption"
+                | "TerminationNotice"
+                | "ServiceSchedulerInitiated",
+            ) => true,
+            // An essential container that exited 0 finished its work (a one-off task's end).
+            Some("EssentialContainerExited") | None => {
+                !crashed && containers.iter().any(|c| exit(c) == Some(0))
+            }
+            // TaskFailedToStart, and what AWS adds later: looked at, not hidden.
+            _ => false,
+        };
+    // Only a task that stopped can be news; one without a status is shown, not hidden.
     (notice.status, notice.severity, notice.routine) = if stopped && !normal {
         (Status::Open, Severity::High, false)
     } else {
-        (Status::Info, Severity::Info, true)
+        (Status::Info, Severity::Info, status.is_some())
     };
     headline(
         notice,
@@ -225,6 +233,12 @@ mod tests {
                 true,
             ),
             ("InfrastructureHealth", "x", json!(0), false),
+            (
+                "EssentialContainerExited",
+                "Task failed container health checks",
+                json!(0),
+                false,
+            ),
         ] {
             let n = read_detail(task(code, reason, exit));
             assert_eq!(n.routine, routine, "{code} {reason}");
@@ -258,5 +272,8 @@ mod tests {
             ["detail.clusterArn", "detail.group", "detail.stopCode"]
         );
         assert_eq!(read_detail(json!(null)).missing, ["detail"]);
+        let unknown = read_detail(json!({"clusterArn": "c", "group": "g"}));
+        assert_eq!((unknown.status, unknown.routine), (Status::Info, false));
+        assert_eq!(unknown.missing, ["detail.lastStatus"]);
     }
 }
