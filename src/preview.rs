@@ -122,7 +122,12 @@ fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
             .destinations(notification)
             .map_err(|e| format!("{}: {e}", e.error_type()))?;
         if destinations.is_empty() {
-            out.push("# dropped by a route (\"drop\": true): nothing is posted".to_string());
+            out.push(match notification {
+                Notification::Notice(n) if n.routine => {
+                    "# routine, and no route asks for it: nothing is posted".to_string()
+                }
+                _ => "# dropped by a route (\"drop\": true): nothing is posted".to_string(),
+            });
         }
         for d in destinations {
             let (to, channel) = match &d.to {

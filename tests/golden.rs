@@ -139,6 +139,14 @@ fn compare_goldens(dir: &str, ext: &str, args: &[&str]) {
     );
 }
 
+/// Routine notices (a pipeline run that succeeded, a task a deployment replaced): `render`
+/// shows their card, but the default target never gets them, so without a route that asks
+/// for them the loop posts nothing.
+const ROUTINE: [&str; 2] = [
+    "eventbridge-ecs-task-stopped-scale-in",
+    "sns-eventbridge-codepipeline-succeeded",
+];
+
 #[test]
 fn what_reaches_slack_is_the_golden_payload() {
     let emu = Emulator::start(Options::default());
@@ -155,10 +163,13 @@ fn what_reaches_slack_is_the_golden_payload() {
         }
         let golden = std::fs::read_to_string(root().join(format!("tests/golden/{name}.json")))
             .unwrap_or_else(|_| panic!("tests/golden/{name}.json is missing"));
-        let expected: Vec<Value> = serde_json::Deserializer::from_str(&golden)
+        let mut expected: Vec<Value> = serde_json::Deserializer::from_str(&golden)
             .into_iter()
             .collect::<Result<_, _>>()
             .expect("golden files hold JSON");
+        if ROUTINE.contains(&name.as_str()) {
+            expected.clear();
+        }
         let posts = emu.slack_posts();
         let got: Vec<&Value> = posts.iter().skip(posted).map(|p| &p.json).collect();
         assert_eq!(

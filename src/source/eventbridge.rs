@@ -1,12 +1,12 @@
 //! Any EventBridge event: the envelope every source shares (`detail-type`, `source`, account,
 //! region, time, resources), then the source's own parser (GuardDuty, Health, Security Hub,
-//! Inspector) or, for a source with none, the first scalar fields of `detail` with the whole
-//! event kept for the card's full view. `detail-type` and `source` as strings are what make a
-//! document an event; everything else may be missing.
+//! Inspector, CodePipeline, CodeBuild, ECS tasks) or, for a source with none, the first scalar
+//! fields of `detail` with the whole event kept for the card's full view. `detail-type` and
+//! `source` as strings are what make a document an event; everything else may be missing.
 
 use super::{
-    guardduty, health, inspector, partition_of, scalar, securityhub, text, texts, Field, Notice,
-    MAX_FIELDS,
+    codebuild, codepipeline, ecs, guardduty, health, inspector, partition_of, scalar, securityhub,
+    text, texts, Field, Notice, MAX_FIELDS,
 };
 use crate::region;
 use serde_json::Value;
@@ -29,6 +29,16 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
             "Security Hub Findings - Imported" | "Security Hub Findings - Custom Action",
         ) => securityhub::read(v.get("detail"), &mut notice),
         ("aws.inspector2", "Inspector2 Finding") => inspector::read(v.get("detail"), &mut notice),
+        (
+            "aws.codepipeline",
+            "CodePipeline Pipeline Execution State Change"
+            | "CodePipeline Stage Execution State Change"
+            | "CodePipeline Action Execution State Change",
+        ) => codepipeline::read(v.get("detail"), &mut notice),
+        ("aws.codebuild", "CodeBuild Build State Change") => {
+            codebuild::read(v.get("detail"), &mut notice)
+        }
+        ("aws.ecs", "ECS Task State Change") => ecs::read(v.get("detail"), &mut notice),
         _ => generic(v, &mut notice, raw),
     }
     Some(notice)

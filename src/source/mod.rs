@@ -3,13 +3,17 @@
 //! model, as plain data (no Slack markup); a field a source lacks is left out, or named in
 //! `missing`, and never fails the notification.
 
+pub mod codebuild;
+pub mod codepipeline;
 pub mod custom;
+pub mod ecs;
 pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
 pub mod inspector;
 pub mod securityhub;
 
+use crate::region;
 use serde_json::Value;
 
 /// How bad, as the sources that grade it say; `Info` for those that do not. Worst first, so
@@ -246,6 +250,76 @@ fn require<const N: usize>(notice: &mut Notice, parts: [(&'static str, bool); N]
     }
 }
 
+/// The value at a dotted path (`execution-result.error-code`): the keys AWS writes in
+/// these events have no dots of their own.
+fn at<'a>(v: Option<&'a Value>, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v?, |v, key| v.get(key))
+}
+
+/// The fields a table names, `(title, path)`, that `d` has; at most `MAX_FIELDS`.
+fn fields(d: &Value, table: &[(&str, &str)]) -> Vec<Field> {
+    table
+        .iter()
+        .filter_map(|(name, path)| field(name, at(Some(d), path)))
+        .take(MAX_FIELDS)
+        .collect()
+}
+
+/// A name or id AWS writes in letters, digits and `-_.@`: safe in a URL's path as it is,
+/// where anything else would need escaping and gets no link instead.
+fn plain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+}
+
+/// `https://<region>.<console>/<path>?region=<region>`: a page of the notice's region in
+/// its partition's console, if both are codes and the partition has a public console.
+fn console_link(notice: &Notice, path: &str) -> Option<String> {
+    let host = region::console_host(notice.partition.as_deref()?)?;
+    let r = notice.region.as_deref().filter(|r| region::is_code(r))?;
+    Some(format!("https://{r}.{host}/{path}?region={r}"))
+}
+
+/// The ARN of what an event names only by its name (a pipeline, a project), from the
+/// envelope: the same for each of its events, and another account's or region's differs.
+fn arn(notice: &Notice, service: &str, resource: &str) -> String {
+    format!(
+        "arn:{}:{service}:{}:{}:{resource}",
+        notice.partition.as_deref().unwrap_or("aws"),
+        notice.region.as_deref().unwrap_or_default(),
+        notice.account.as_deref().unwrap_or_default()
+    )
+}
+
+/// The title, `parts` and then `state` in words (`TIMED_OUT` as `timed out`), and the line
+/// notifications show: the title, and where.
+fn headline(notice: &mut Notice, parts: &[Option<&str>], state: Option<&str>) {
+    let mut title = String::new();
+    for part in parts.iter().flatten() {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(part);
+    }
+    if let Some(state) = state {
+        title.push(' ');
+        title.push_str(&state.to_ascii_lowercase().replace('_', " "));
+    }
+    notice.summary = Some(match &notice.region {
+        Some(r) => format!("{title} in {r}"),
+        None => title.clone(),
+    });
+    notice.title = title;
+}
+
+/// What follows the last `/` of an ARN: a cluster's or a task's name, a build's
+/// `project:uuid`, a task definition's `family:revision`.
+fn after_slash(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 /// A date in words as ISO 8601: Health writes `Wed, 15 Feb 2023 22:07:07 GMT`, Inspector
 /// `Wed Sep 04 16:59:44.356 UTC 2024`. After the weekday, each of day, month, year, clock and
 /// zone once, in any order; `None` for anything else (shown as it came).
@@ -309,6 +383,41 @@ fn is_clock(w: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paths_tables_and_links() {
+        let d = json!({"a": {"b-c": 1}, "s": "x", "n": null});
+        assert_eq!(at(Some(&d), "a.b-c"), Some(&json!(1)));
+        assert_eq!(at(Some(&d), "a.x.y"), None);
+        assert_eq!(at(None, "a"), None);
+        let f = fields(&d, &[("N", "n"), ("B", "a.b-c"), ("S", "s")]);
+        assert_eq!((f[0].name.as_str(), f[0].value.as_str()), ("B", "1"));
+        assert_eq!(f.len(), 2);
+        assert_eq!(after_slash("arn:aws:ecs:r:1:task/c/t1"), "t1");
+        assert_eq!(after_slash("plain"), "plain");
+        assert!(plain("my-pipe_1.x@y") && !plain("a/b") && !plain("") && !plain("a b"));
+        let mut n = Notice {
+            partition: Some("aws-cn".into()),
+            region: Some("cn-north-1".into()),
+            account: Some("1".into()),
+            ..Notice::default()
+        };
+        assert_eq!(
+            console_link(&n, "x/y").as_deref(),
+            Some("https://cn-north-1.console.amazonaws.cn/x/y?region=cn-north-1")
+        );
+        assert_eq!(
+            arn(&n, "codebuild", "project/p"),
+            "arn:aws-cn:codebuild:cn-north-1:1:project/p"
+        );
+        n.partition = Some("aws-iso".into());
+        assert_eq!(console_link(&n, "x"), None);
+        headline(&mut n, &[Some("A:"), None, Some("b")], Some("TIMED_OUT"));
+        assert_eq!(n.title, "A: b timed out");
+        assert_eq!(n.summary.as_deref(), Some("A: b timed out in cn-north-1"));
+        require(&mut n, [("x", true), ("y", false)]);
+        assert_eq!(n.missing, ["y"]);
+    }
 
     #[test]
     fn values_are_read_leniently() {
