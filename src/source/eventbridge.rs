@@ -1,10 +1,14 @@
 //! Any EventBridge event: the envelope every source shares (`detail-type`, `source`, account,
-//! region, time, resources), then the source's own parser (GuardDuty, Health) or, for a
+//! region, time, resources), then the source's own parser (GuardDuty, Health, Backup, RDS,
+//! Auto Scaling) or, for a
 //! source with none, the first scalar fields of `detail` with the whole event kept for the
 //! card's full view. `detail-type` and
 //! `source` as strings are what make a document an event; everything else may be missing.
 
-use super::{guardduty, health, partition_of, scalar, text, texts, Field, Notice, MAX_FIELDS};
+use super::{
+    autoscaling, backup, guardduty, health, partition_of, rds, scalar, text, texts, Field, Notice,
+    MAX_FIELDS,
+};
 use crate::region;
 use serde_json::Value;
 
@@ -17,6 +21,19 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
     match (notice.source.as_str(), notice.title.as_str()) {
         ("aws.guardduty", "GuardDuty Finding") => guardduty::read(v.get("detail"), &mut notice),
         ("aws.health", "AWS Health Event") => health::read(v.get("detail"), &mut notice),
+        ("aws.backup", k) if backup::JOBS.iter().any(|j| j.0 == k) => {
+            backup::read(v.get("detail"), &mut notice)
+        }
+        (
+            "aws.rds",
+            "RDS DB Instance Event"
+            | "RDS DB Cluster Event"
+            | "RDS DB Snapshot Event"
+            | "RDS DB Cluster Snapshot Event",
+        ) => rds::read(v.get("detail"), &mut notice),
+        ("aws.autoscaling", k) if autoscaling::KINDS.iter().any(|x| x.0 == k) => {
+            autoscaling::read(v.get("detail"), &mut notice)
+        }
         _ => generic(v, &mut notice, raw),
     }
     Some(notice)

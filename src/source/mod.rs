@@ -3,10 +3,13 @@
 //! model, as plain data (no Slack markup); a field a source lacks is left out, or named in
 //! `missing`, and never fails the notification.
 
+pub mod autoscaling;
+pub mod backup;
 pub mod custom;
 pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
+pub mod rds;
 
 use serde_json::Value;
 
@@ -155,6 +158,79 @@ fn partition_of(arn: &str) -> Option<&str> {
     crate::region::is_code(partition).then_some(partition)
 }
 
+/// The last part of an ARN or path (`vol-0abc` of `arn:aws:ec2:…:volume/vol-0abc`).
+fn last_part(arn: &str) -> &str {
+    arn.rsplit([':', '/']).next().unwrap_or(arn)
+}
+
+/// A page of a service's console in the notice's partition and region:
+/// `https://<region>.<console host>/<service>/home?region=<region>#<page>`. `id`, the one
+/// value the page names, must be letters, digits, `-`, `_` or `.` (up to 256 of them): a link
+/// that would need escaping is left out rather than built wrong.
+fn console_link(notice: &Notice, service: &str, page: &str, id: &str) -> Option<String> {
+    let host = crate::region::console_host(notice.partition.as_deref()?)?;
+    let r = notice
+        .region
+        .as_deref()
+        .filter(|r| crate::region::is_code(r))?;
+    let plain = !id.is_empty()
+        && id.len() <= 256
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    plain.then(|| format!("https://{r}.{host}/{service}/home?region={r}#{page}{id}"))
+}
+
+/// Names each documented part that is not there.
+fn note_missing(notice: &mut Notice, parts: &[(&'static str, bool)]) {
+    for (name, present) in parts {
+        if !present {
+            notice.missing.push(name);
+        }
+    }
+}
+
+/// The value at `path` (keys, outermost first) in `v`.
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, key| v.get(key))
+}
+
+/// The fields a table names, label and path, in its order; those not there are left out.
+fn fields(v: &Value, table: &[(&str, &[&str])]) -> Vec<Field> {
+    table
+        .iter()
+        .filter_map(|(name, path)| field(name, at(v, path)))
+        .collect()
+}
+
+/// The moments a table names, label and key, that `v` has as text.
+fn moments(v: &Value, table: &[(&'static str, &str)]) -> Vec<Moment> {
+    table
+        .iter()
+        .filter_map(|(name, key)| {
+            Some(Moment {
+                name,
+                at: text(v.get(key))?,
+            })
+        })
+        .collect()
+}
+
+/// The text line: the title, where, and what the source calls it (`RDS-EVENT-0013`).
+fn line(notice: &Notice, tag: Option<&str>) -> String {
+    let mut line = notice.title.clone();
+    if let Some(r) = &notice.region {
+        line.push_str(" in ");
+        line.push_str(r);
+    }
+    if let Some(tag) = tag {
+        line.push_str(" (");
+        line.push_str(tag);
+        line.push(')');
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +254,26 @@ mod tests {
         assert!(Severity::Critical < Severity::High && Severity::Low < Severity::Info);
         assert_eq!(Severity::parse("medium"), Some(Severity::Medium));
         assert_eq!(Severity::parse("High"), None);
+    }
+
+    #[test]
+    fn console_links_need_a_partition_a_region_and_a_plain_id() {
+        let mut n = Notice {
+            partition: Some("aws-cn".into()),
+            region: Some("cn-north-1".into()),
+            ..Notice::default()
+        };
+        assert_eq!(
+            console_link(&n, "rds", "database:id=", "db-1").as_deref(),
+            Some("https://cn-north-1.console.amazonaws.cn/rds/home?region=cn-north-1#database:id=db-1")
+        );
+        assert_eq!(console_link(&n, "rds", "x=", "a b"), None);
+        assert_eq!(console_link(&n, "rds", "x=", ""), None);
+        n.region = Some("CN North".into());
+        assert_eq!(console_link(&n, "rds", "x=", "a"), None);
+        assert_eq!(last_part("arn:aws:ec2:r:1:volume/vol-1"), "vol-1");
+        assert_eq!(last_part("arn:aws:rds:r:1:db:orders"), "orders");
+        assert_eq!(last_part("plain"), "plain");
     }
 
     #[test]
