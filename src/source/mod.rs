@@ -5,6 +5,7 @@
 
 pub mod autoscaling;
 pub mod backup;
+pub mod budgets;
 pub mod custom;
 pub mod eventbridge;
 pub mod guardduty;
