@@ -2,8 +2,9 @@
 //! terminate an instance, with Auto Scaling's reason, opens under the group's name; instances
 //! launched or terminated and lifecycle hooks waiting are routine.
 
-use super::{console_link, field, fields, line, moments, note_missing, text, Notice, Severity};
-use crate::source::Status;
+use super::{
+    console_link, field, fields, line, moments, note_missing, text, Notice, Severity, Status,
+};
 use serde_json::Value;
 
 /// The detail types read here, what each says happened, and whether it is a failure.
@@ -66,7 +67,6 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         d,
         &[
             ("Instance", &["EC2InstanceId"]),
-            ("Status", &["StatusCode"]),
             ("Availability Zone", &["Details", "Availability Zone"]),
             ("Lifecycle hook", &["LifecycleHookName"]),
             ("Transition", &["LifecycleTransition"]),
@@ -129,7 +129,7 @@ mod tests {
         );
         assert_eq!(n.key.as_deref(), Some("web-asg"));
         let names: Vec<&str> = n.fields.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["Status", "Availability Zone", "Cause"]);
+        assert_eq!(names, ["Availability Zone", "Cause"]);
         assert_eq!(n.times.len(), 2);
         assert_eq!(
             n.link.as_deref(),
