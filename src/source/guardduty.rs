@@ -3,7 +3,7 @@
 //! key (a later event of the same finding carries a higher count), its page in the GuardDuty
 //! console the link.
 
-use super::{field, text, Moment, Notice, Severity, Status};
+use super::{console_link, fields, moments, note_missing, text, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
@@ -68,40 +68,40 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let mut ids = resource_ids(resource);
     ids.append(&mut notice.resources);
     notice.resources = ids;
-    let access_key = resource.and_then(|r| r.get("accessKeyDetails"));
-    let action = service.and_then(|s| s.get("action"));
-    notice.fields = [
-        field("Finding type", d.get("type")),
-        field("Score", d.get("severity")),
-        field(
-            "Resource type",
-            resource.and_then(|r| r.get("resourceType")),
-        ),
-        field("Count", service.and_then(|s| s.get("count"))),
-        field("User", access_key.and_then(|k| k.get("userName"))),
-        field("Action", action.and_then(|a| a.get("actionType"))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for (name, key) in [
-        ("First seen", "eventFirstSeen"),
-        ("Last seen", "eventLastSeen"),
-    ] {
-        if let Some(at) = text(service.and_then(|s| s.get(key))) {
-            notice.times.push(Moment { name, at });
-        }
+    notice.fields = fields(
+        d,
+        &[
+            ("Finding type", "type"),
+            ("Score", "severity"),
+            ("Resource type", "resource.resourceType"),
+            ("Count", "service.count"),
+            ("User", "resource.accessKeyDetails.userName"),
+            ("Action", "service.action.actionType"),
+        ],
+    );
+    if let Some(s) = service {
+        notice.times = moments(
+            s,
+            &[
+                ("First seen", "eventFirstSeen"),
+                ("Last seen", "eventLastSeen"),
+            ],
+        );
     }
-    notice.link = link(notice);
-    for (name, present) in [
-        ("detail.id", notice.key.is_some()),
-        ("detail.type", kind.is_some()),
-        ("detail.resource", resource.is_some_and(Value::is_object)),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
+    // Finding ids are hex digits; anything else gets no link rather than one that needs
+    // escaping.
+    notice.link = notice
+        .key
+        .as_deref()
+        .and_then(|id| console_link(notice, "guardduty", "/findings?macros=current&fId=", id));
+    note_missing(
+        notice,
+        &[
+            ("detail.id", notice.key.is_some()),
+            ("detail.type", kind.is_some()),
+            ("detail.resource", resource.is_some_and(Value::is_object)),
+        ],
+    );
 }
 
 /// AWS's bands for the 1.0 to 10.0 score: Critical from 9.0, High from 7.0, Medium from 4.0,
@@ -138,20 +138,6 @@ fn resource_ids(resource: Option<&Value>) -> Vec<String> {
         ids.extend(buckets.iter().filter_map(|b| text(b.get("name"))));
     }
     ids
-}
-
-/// The finding's page in the GuardDuty console of its partition and region. Finding ids are
-/// letters and digits; anything else gets no link rather than one that needs escaping.
-fn link(notice: &Notice) -> Option<String> {
-    let host = region::console_host(notice.partition.as_deref()?)?;
-    let r = notice.region.as_deref().filter(|r| region::is_code(r))?;
-    let id = notice
-        .key
-        .as_deref()
-        .filter(|id| id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric()))?;
-    Some(format!(
-        "https://{r}.{host}/guardduty/home?region={r}#/findings?macros=current&fId={id}"
-    ))
 }
 
 #[cfg(test)]
@@ -275,7 +261,7 @@ mod tests {
         assert_eq!(notice.title, "GuardDuty finding");
         assert_eq!(notice.severity, Severity::Info);
         assert_eq!(notice.status, Status::Open);
-        assert_eq!(notice.link, None, "an id that is not letters and digits");
+        assert_eq!(notice.link, None, "an id that would need escaping");
         assert_eq!(
             notice.missing,
             ["detail.severity", "detail.type", "detail.resource"]

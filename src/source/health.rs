@@ -3,7 +3,7 @@
 //! about it. The event ARN is the key (`open`, then `closed`, of one event), the Health
 //! dashboard's page for it the link.
 
-use super::{field, partition_of, text, Moment, Notice, Severity, Status};
+use super::{fields, line, note_missing, partition_of, text, Moment, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
@@ -59,31 +59,23 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         Some(service) => format!("AWS Health: {service} {what}"),
         None => format!("AWS Health: {what}"),
     };
-    let mut summary = notice.title.clone();
-    if let Some(r) = &notice.region {
-        summary.push_str(" in ");
-        summary.push_str(r);
-    }
-    if let Some(status) = &status {
-        summary.push_str(&format!(" ({status})"));
-    }
-    notice.summary = Some(summary);
+    notice.summary = Some(line(notice, status.as_deref()));
     notice.description = description(d.get("eventDescription"));
     notice.key = arn;
     let entities = entities(d.get("affectedEntities"));
     if !entities.is_empty() {
         notice.resources = entities;
     }
-    notice.fields = [
-        field("Service", d.get("service")),
-        field("Event type", d.get("eventTypeCode")),
-        field("Category", d.get("eventTypeCategory")),
-        field("Scope", d.get("eventScopeCode")),
-        field("Health status", d.get("statusCode")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    notice.fields = fields(
+        d,
+        &[
+            ("Service", "service"),
+            ("Event type", "eventTypeCode"),
+            ("Category", "eventTypeCategory"),
+            ("Scope", "eventScopeCode"),
+            ("Health status", "statusCode"),
+        ],
+    );
     for (name, key) in [("Start", "startTime"), ("End", "endTime")] {
         if let Some(at) = text(d.get(key)) {
             let at = iso(&at).unwrap_or(at);
@@ -91,19 +83,18 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         }
     }
     notice.link = link(notice);
-    for (name, present) in [
-        ("detail.eventArn", notice.key.is_some()),
-        ("detail.service", service.is_some()),
-        (
-            "detail.eventTypeCode",
-            text(d.get("eventTypeCode")).is_some(),
-        ),
-        ("detail.statusCode", status.is_some()),
-    ] {
-        if !present {
-            notice.missing.push(name);
-        }
-    }
+    note_missing(
+        notice,
+        &[
+            ("detail.eventArn", notice.key.is_some()),
+            ("detail.service", service.is_some()),
+            (
+                "detail.eventTypeCode",
+                text(d.get("eventTypeCode")).is_some(),
+            ),
+            ("detail.statusCode", status.is_some()),
+        ],
+    );
 }
 
 /// The English text if there is one, else the first: Health sends one per language.

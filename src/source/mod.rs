@@ -191,13 +191,13 @@ fn note_missing(notice: &mut Notice, parts: &[(&'static str, bool)]) {
     }
 }
 
-/// The value at `path` (keys, outermost first) in `v`.
-fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, key| v.get(key))
+/// The value at `path` (keys joined by `.`, outermost first) in `v`.
+fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, key| v.get(key))
 }
 
 /// The fields a table names, label and path, in its order; those not there are left out.
-fn fields(v: &Value, table: &[(&str, &[&str])]) -> Vec<Field> {
+fn fields(v: &Value, table: &[(&str, &str)]) -> Vec<Field> {
     table
         .iter()
         .filter_map(|(name, path)| field(name, at(v, path)))
