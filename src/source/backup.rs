@@ -99,7 +99,8 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let vault = text(d.get("backupVaultName")).or_else(|| {
         text(d.get("backupVaultArn"))
             .or_else(|| text(d.get("destinationBackupVaultArn")))
-            .map(|arn| last_part(&arn).to_string())
+            // Vault names may hold `/` (`aws/backup/…`), never `:`.
+            .and_then(|arn| arn.rsplit(':').next().map(str::to_string))
     });
     notice.fields = fields(
         d,
@@ -113,7 +114,13 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     );
     if let Some(value) = vault {
         let name = "Vault".to_string();
-        notice.fields.insert(1, Field { name, value });
+        let after_type = notice
+            .fields
+            .first()
+            .is_some_and(|f| f.name == "Resource type");
+        notice
+            .fields
+            .insert(usize::from(after_type), Field { name, value });
     }
     notice.times = moments(
         d,
@@ -258,6 +265,11 @@ mod tests {
         assert_eq!(n.link, None);
         assert_eq!(n.key.as_deref(), Some("a/b"));
         assert_eq!(n.missing, ["detail.state", "detail.resourceArn"]);
+        let vault_only = read_event(
+            "Backup Job State Change",
+            json!({"backupVaultArn": "arn:aws:backup:eu-west-1:1:backup-vault:aws/backup/Auto"}),
+        );
+        assert_eq!(vault_only.fields[0].value, "aws/backup/Auto");
         let none = read_event("Copy Job State Change", json!([]));
         assert_eq!(none.missing, ["detail"]);
         assert_eq!(none.title, "AWS Backup: copy job");
