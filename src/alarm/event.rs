@@ -98,6 +98,10 @@ fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -
             json = value.is_object() || value.is_array();
         }
     }
+    // Budgets publishes its alerts as text; the recogniser takes only that exact letter.
+    if let Some(notice) = source::budgets::parse(subject, message) {
+        return Notification::Notice(Box::new(notice));
+    }
     Notification::Text {
         subject: subject.filter(|s| !s.trim().is_empty()).map(str::to_string),
         message: message.to_string(),

@@ -1,12 +1,13 @@
 //! Any EventBridge event: the envelope every source shares (`detail-type`, `source`, account,
 //! region, time, resources), then the source's own parser (GuardDuty, Health, Security Hub,
-//! Inspector, CodePipeline, CodeBuild, ECS tasks) or, for a source with none, the first scalar
-//! fields of `detail` with the whole event kept for the card's full view. `detail-type` and
-//! `source` as strings are what make a document an event; everything else may be missing.
+//! Inspector, CodePipeline, CodeBuild, ECS tasks, Backup, RDS, Auto Scaling) or, for a source
+//! with none, the first scalar fields of `detail` with the whole event kept for the card's full
+//! view. `detail-type` and `source` as strings are what make a document an event; everything
+//! else may be missing.
 
 use super::{
-    codebuild, codepipeline, ecs, guardduty, health, inspector, partition_of, scalar, securityhub,
-    text, texts, Field, Notice, MAX_FIELDS,
+    autoscaling, backup, codebuild, codepipeline, ecs, guardduty, health, inspector, partition_of,
+    rds, scalar, securityhub, text, texts, Field, Notice, MAX_FIELDS,
 };
 use crate::region;
 use serde_json::Value;
@@ -39,6 +40,19 @@ pub fn parse(v: &Value, raw: &str) -> Option<Notice> {
             codebuild::read(v.get("detail"), &mut notice)
         }
         ("aws.ecs", "ECS Task State Change") => ecs::read(v.get("detail"), &mut notice),
+        ("aws.backup", k) if backup::JOBS.iter().any(|j| j.0 == k) => {
+            backup::read(v.get("detail"), &mut notice)
+        }
+        (
+            "aws.rds",
+            "RDS DB Instance Event"
+            | "RDS DB Cluster Event"
+            | "RDS DB Snapshot Event"
+            | "RDS DB Cluster Snapshot Event",
+        ) => rds::read(v.get("detail"), &mut notice),
+        ("aws.autoscaling", k) if autoscaling::KINDS.iter().any(|x| x.0 == k) => {
+            autoscaling::read(v.get("detail"), &mut notice)
+        }
         _ => generic(v, &mut notice, raw),
     }
     Some(notice)

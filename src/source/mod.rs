@@ -3,6 +3,9 @@
 //! model, as plain data (no Slack markup); a field a source lacks is left out, or named in
 //! `missing`, and never fails the notification.
 
+pub mod autoscaling;
+pub mod backup;
+pub mod budgets;
 pub mod codebuild;
 pub mod codepipeline;
 pub mod custom;
@@ -11,6 +14,7 @@ pub mod eventbridge;
 pub mod guardduty;
 pub mod health;
 pub mod inspector;
+pub mod rds;
 pub mod securityhub;
 
 use crate::region;
@@ -379,6 +383,47 @@ fn is_clock(w: &str) -> bool {
         }
 }
 
+/// The moments a table names, label and key, that `v` has as text.
+fn moments(v: &Value, table: &[(&'static str, &str)]) -> Vec<Moment> {
+    table
+        .iter()
+        .filter_map(|(name, key)| {
+            Some(Moment {
+                name,
+                at: text(v.get(key))?,
+            })
+        })
+        .collect()
+}
+
+/// The text line: the title, where, and what the source calls it (`RDS-EVENT-0013`).
+fn line(notice: &Notice, tag: Option<&str>) -> String {
+    let mut line = notice.title.clone();
+    if let Some(r) = &notice.region {
+        line.push_str(" in ");
+        line.push_str(r);
+    }
+    if let Some(tag) = tag {
+        line.push_str(" (");
+        line.push_str(tag);
+        line.push(')');
+    }
+    line
+}
+
+/// The last part of an ARN or path (`vol-0abc` of `arn:aws:ec2:…:volume/vol-0abc`).
+fn last_part(arn: &str) -> &str {
+    arn.rsplit([':', '/']).next().unwrap_or(arn)
+}
+
+/// `…/<service>/home?region=<region>#<page><id>`: a page of a service's console that names
+/// one thing, `id`, when the id is [`plain`] (a link that would need escaping is left out
+/// rather than built wrong).
+fn console_page(notice: &Notice, service: &str, page: &str, id: &str) -> Option<String> {
+    let base = console_link(notice, &format!("{service}/home")).filter(|_| plain(id))?;
+    Some(format!("{base}#{page}{id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +462,26 @@ mod tests {
         assert_eq!(n.summary.as_deref(), Some("A: b timed out in cn-north-1"));
         require(&mut n, [("x", true), ("y", false)]);
         assert_eq!(n.missing, ["y"]);
+    }
+
+    #[test]
+    fn console_pages_need_a_partition_a_region_and_a_plain_id() {
+        let mut n = Notice {
+            partition: Some("aws-cn".into()),
+            region: Some("cn-north-1".into()),
+            ..Notice::default()
+        };
+        assert_eq!(
+            console_page(&n, "rds", "database:id=", "db-1").as_deref(),
+            Some("https://cn-north-1.console.amazonaws.cn/rds/home?region=cn-north-1#database:id=db-1")
+        );
+        assert_eq!(console_page(&n, "rds", "x=", "a b"), None);
+        assert_eq!(console_page(&n, "rds", "x=", ""), None);
+        n.region = Some("CN North".into());
+        assert_eq!(console_page(&n, "rds", "x=", "a"), None);
+        assert_eq!(last_part("arn:aws:ec2:r:1:volume/vol-1"), "vol-1");
+        assert_eq!(last_part("arn:aws:rds:r:1:db:orders"), "orders");
+        assert_eq!(last_part("plain"), "plain");
     }
 
     #[test]
