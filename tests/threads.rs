@@ -745,3 +745,43 @@ fn custom_notifications_with_one_thread_id_share_one_thread() {
             || format!("{:?}", all[0].replies[0]).contains("back under 1 %")
     );
 }
+
+#[test]
+fn a_pipelines_success_resolves_its_failure_and_alone_posts_nothing() {
+    let (moto, creds) = moto_with_table(&ACTIONS);
+    let lambda = start(&moto, &creds);
+    let succeeded = || sample("sns-eventbridge-codepipeline-succeeded", |_| {});
+    // Routine, with no failure to resolve: nothing, not even a message of its own.
+    assert_eq!(
+        expect_response(lambda.invoke(succeeded())),
+        r#"{"posted":0}"#
+    );
+    lambda
+        .process
+        .wait_output("no open thread for this routine notice");
+    assert!(messages(&lambda).is_empty());
+
+    assert_posted(&lambda, sample("eventbridge-codepipeline-failed", |_| {}));
+    let later = sample("sns-eventbridge-codepipeline-succeeded", |e| {
+        let message = e["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .expect("a message");
+        let mut inner: Value = serde_json::from_str(message).expect("json");
+        inner["id"] = "b8e4c2d0-6f3a-4b9c-a7d5-1e0f9a8b7c6d".into();
+        e["Records"][0]["Sns"]["Message"] = inner.to_string().into();
+    });
+    assert_posted(&lambda, later);
+    let all = messages(&lambda);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        all[0].replies.len(),
+        1,
+        "the success replies in the failure's thread"
+    );
+    assert_eq!(color(&all[0]).as_deref(), Some("good"), "{:?}", all[0]);
+    assert!(
+        incident_field(&all[0]).is_some_and(|w| w.starts_with("Resolved")),
+        "{:?}",
+        incident_field(&all[0])
+    );
+}
