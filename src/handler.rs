@@ -366,11 +366,13 @@ impl Handler {
             let mut sparkline: Option<Option<String>> = None;
             let destinations = settings.destinations(notification)?;
             if destinations.is_empty() {
-                log::line(
-                    Level::Info,
-                    &"a route drops this notification (\"drop\": true)",
-                )
-                .emit();
+                let why = match notification {
+                    Notification::Notice(n) if n.routine => {
+                        "routine news, and no route asks for it: posted nowhere"
+                    }
+                    _ => "a route drops this notification (\"drop\": true)",
+                };
+                log::line(Level::Info, &why).emit();
             }
             for destination in destinations {
                 let delivery = (next, destination.to.id());
