@@ -112,11 +112,7 @@ mod tests {
         assert_eq!((n.severity, n.status), (Severity::High, Status::Open));
         assert_eq!(n.key.as_deref(), Some("monthly-total"));
         assert_eq!(n.account.as_deref(), Some("123456789012"));
-        let fields: Vec<(&str, &str)> = n
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = n.field_pairs();
         assert_eq!(
             fields,
             [

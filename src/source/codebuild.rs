@@ -137,11 +137,7 @@ mod tests {
             n.description.as_deref(),
             Some("COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1")
         );
-        let fields: Vec<(&str, &str)> = n
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = n.field_pairs();
         assert_eq!(
             fields[..3],
             [

@@ -106,11 +106,7 @@ mod tests {
             notice.resources,
             ["arn:aws:lambda:eu-west-1:1:function:checkout"]
         );
-        let fields: Vec<(&str, &str)> = notice
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = notice.field_pairs();
         assert_eq!(fields, [("rate", "6.2"), ("service", "checkout")]);
         assert!(notice.missing.is_empty() && notice.raw.is_none());
     }

@@ -161,11 +161,7 @@ mod tests {
             n.description.as_deref(),
             Some("Essential container in task exited")
         );
-        let fields: Vec<(&str, &str)> = n
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = n.field_pairs();
         assert_eq!(
             fields,
             [

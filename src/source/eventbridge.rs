@@ -154,11 +154,7 @@ mod tests {
             notice.resources,
             ["arn:aws-us-gov:ec2:us-gov-west-1:123456789012:instance/i-1"]
         );
-        let fields: Vec<(&str, &str)> = notice
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = notice.field_pairs();
         assert_eq!(
             fields,
             [

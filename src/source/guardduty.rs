@@ -187,11 +187,7 @@ mod tests {
         assert_eq!(notice.account.as_deref(), Some("123456789012"));
         assert_eq!(notice.region.as_deref(), Some("eu-west-1"));
         assert_eq!(notice.resources, ["i-1"]);
-        let fields: Vec<(&str, &str)> = notice
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = notice.field_pairs();
         assert_eq!(
             fields,
             [

@@ -163,11 +163,7 @@ mod tests {
             notice.resources,
             ["arn:aws:ecr:eu-west-1:123456789012:repository/checkout/sha256:ab12"]
         );
-        let fields: Vec<(&str, &str)> = notice
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
+        let fields = notice.field_pairs();
         assert_eq!(
             fields,
             [

@@ -119,6 +119,17 @@ pub struct Notice {
     pub routine: bool,
 }
 
+#[cfg(test)]
+impl Notice {
+    /// Its fields as `(name, value)` pairs, for the tests' comparisons.
+    pub fn field_pairs(&self) -> Vec<(&str, &str)> {
+        let fields = self.fields.iter();
+        fields
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect()
+    }
+}
+
 impl Notice {
     /// The key of the incident thread it belongs in (app mode): what has a lifecycle (open,
     /// updated, resolved), and a custom notification that names its thread. A one-off, even

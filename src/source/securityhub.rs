@@ -160,14 +160,6 @@ mod tests {
         })
     }
 
-    fn fields(notice: &Notice) -> Vec<(&str, &str)> {
-        notice
-            .fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect()
-    }
-
     #[test]
     fn a_finding_says_what_how_bad_where_and_what_to_do() {
         let notice = imported(finding());
@@ -190,7 +182,7 @@ mod tests {
         assert_eq!(notice.partition.as_deref(), Some("aws"));
         assert_eq!(notice.resources, ["arn:aws:s3:::exports"]);
         assert_eq!(
-            fields(&notice),
+            notice.field_pairs(),
             [
                 ("Product", "Security Hub"),
                 ("Resource type", "AwsS3Bucket"),
@@ -343,7 +335,7 @@ mod tests {
             "Software and Configuration Checks/Industry and Regulatory Standards"
         );
         assert_eq!(notice.partition.as_deref(), Some("aws-us-gov"));
-        assert_eq!(fields(&notice)[0], ("Product", "guardduty"));
+        assert_eq!(notice.field_pairs()[0], ("Product", "guardduty"));
         assert_eq!(notice.resources.len(), crate::source::MAX_LISTED + 1);
         assert_eq!(notice.resources[0], "i-0");
         assert_eq!(notice.resources[20], "… and 5 more");
@@ -354,7 +346,7 @@ mod tests {
         assert_eq!(notice.title, "Security Hub finding");
         assert_eq!(notice.summary.as_deref(), Some("High Security Hub finding"));
         assert_eq!(
-            fields(&notice).last(),
+            notice.field_pairs().last(),
             Some(&("Generator", "security-control/S3.8"))
         );
     }
