@@ -144,7 +144,13 @@ fn routed(path: &OsString, secret: &OsString) -> Result<Vec<String>, String> {
                 web_api: None,
             };
             let payload = json::indent(&message::render(notification, &options), usize::MAX);
-            out.push(format!("# to {to}\n{payload}"));
+            let only = match d.thread_only {
+                true => {
+                    ", only as a reply in its open incident thread (app mode with INCIDENT_TABLE)"
+                }
+                false => "",
+            };
+            out.push(format!("# to {to}{only}\n{payload}"));
         }
     }
     Ok(out)

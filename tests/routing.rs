@@ -204,6 +204,46 @@ fn render_with_a_secret_shows_each_target_and_its_payload() {
     assert!(!stdout.contains("SECRET"), "{stdout}");
 }
 
+/// A routine notice: nowhere without a route; one that resolves, only into its thread.
+#[test]
+fn render_with_a_secret_says_where_routine_notices_go() {
+    let dir = std::env::temp_dir().join(format!("routing-routine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let secret = dir.join("secret.json");
+    std::fs::write(
+        &secret,
+        json!({"SLACK_BOT_TOKEN": "xoxb-1-ROUTINESECRET", "SLACK_CHANNEL": "C0DEFAULT"})
+            .to_string(),
+    )
+    .expect("write secret");
+    let render = |event: &str| {
+        let out = std::process::Command::new(common::bootstrap_bin())
+            .args(["render", "--secret"])
+            .arg(&secret)
+            .arg(event)
+            .output()
+            .expect("run render");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let scale_in = render("events/eventbridge-ecs-task-stopped-scale-in.json");
+    assert!(
+        scale_in.starts_with("# routine, and no route asks for it: nothing is posted"),
+        "{scale_in}"
+    );
+    let succeeded = render("events/sns-eventbridge-codepipeline-succeeded.json");
+    assert!(
+        succeeded
+            .starts_with("# to channel C0DEFAULT, only as a reply in its open incident thread"),
+        "{succeeded}"
+    );
+    assert!(!succeeded.contains("ROUTINESECRET"), "{succeeded}");
+}
+
 #[test]
 fn app_mode_routes_post_to_each_channel_with_its_mention() {
     use emulator::slack_api::{DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
