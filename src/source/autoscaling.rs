@@ -2,7 +2,9 @@
 //! terminate an instance, with Auto Scaling's reason, opens under the group's name; instances
 //! launched or terminated and lifecycle hooks waiting are routine.
 
-use super::{console_page, field, fields, line, moments, require, text, Notice, Severity, Status};
+use super::{
+    console_page, field, fields, line, push_times, require, text, Notice, Severity, Status,
+};
 use serde_json::Value;
 
 /// The detail types read here, what each says happened, and whether it is a failure.
@@ -65,16 +67,16 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     notice.fields = fields(
         d,
         &[
-            ("Instance", "EC2InstanceId"),
-            ("Availability Zone", "Details.Availability Zone"),
-            ("Lifecycle hook", "LifecycleHookName"),
-            ("Transition", "LifecycleTransition"),
+            ("Instance", "/EC2InstanceId"),
+            ("Availability Zone", "/Details/Availability Zone"),
+            ("Lifecycle hook", "/LifecycleHookName"),
+            ("Transition", "/LifecycleTransition"),
         ],
     );
     if status_message.is_some() {
         notice.fields.extend(field("Cause", d.get("Cause")));
     }
-    notice.times = moments(d, &[("Start", "StartTime"), ("End", "EndTime")]);
+    push_times(notice, d, &[("Start", "/StartTime"), ("End", "/EndTime")]);
     if let Some(g) = &group {
         notice.link = console_page(notice, "ec2", "AutoScalingGroupDetails:id=", g)
             .map(|l| l + ";view=activity");

@@ -5,7 +5,8 @@
 //! completed) posts only where a route asks for it.
 
 use super::{
-    console_page, fields, last_part, line, moments, require, text, Field, Notice, Severity, Status,
+    console_page, fields, last_part, line, push_times, require, text, Field, Notice, Severity,
+    Status,
 };
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub const JOBS: [(&str, &str, &str, &str, &str, &str); 3] = [
     (
         "Backup Job State Change",
         "AWS Backup: backup job",
-        "backupJobId",
+        "/backupJobId",
         "detail.backupJobId",
         "",
         "/jobs/backup/details/",
@@ -24,7 +25,7 @@ pub const JOBS: [(&str, &str, &str, &str, &str, &str); 3] = [
     (
         "Copy Job State Change",
         "AWS Backup: copy job",
-        "copyJobId",
+        "/copyJobId",
         "detail.copyJobId",
         "copy:",
         "/jobs/copy/details/",
@@ -32,7 +33,7 @@ pub const JOBS: [(&str, &str, &str, &str, &str, &str); 3] = [
     (
         "Restore Job State Change",
         "AWS Backup: restore job",
-        "restoreJobId",
+        "/restoreJobId",
         "detail.restoreJobId",
         "restore:",
         "/jobs/restore/details/",
@@ -52,11 +53,11 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     };
     // Backup and copy jobs write `state`, restore jobs mostly `status`.
     let state_key = if d.get("state").is_some() {
-        "state"
+        "/state"
     } else {
-        "status"
+        "/status"
     };
-    let state = text(d.get(state_key));
+    let state = text(d.pointer(state_key));
     let message = text(d.get("statusMessage")).map(|m| m.trim_matches('"').trim().to_string());
     (notice.severity, notice.status, notice.routine) = match state.as_deref() {
         Some("FAILED" | "ABORTED") => (Severity::High, Status::Open, false),
@@ -70,7 +71,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         None => (Severity::Info, Status::Info, false),
     };
     let resource = text(d.get("resourceArn")).or_else(|| text(d.get("sourceResourceArn")));
-    let id = text(d.get(id_key));
+    let id = text(d.pointer(id_key));
     notice.key = resource
         .as_deref()
         .or(id.as_deref())
@@ -104,10 +105,10 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     notice.fields = fields(
         d,
         &[
-            ("Resource type", "resourceType"),
+            ("Resource type", "/resourceType"),
             ("Job", id_key),
-            ("Backup plan", "createdBy.backupPlanId"),
-            ("Rule", "createdBy.backupPlanRuleId"),
+            ("Backup plan", "/createdBy/backupPlanId"),
+            ("Rule", "/createdBy/backupPlanRuleId"),
             ("State", state_key),
         ],
     );
@@ -121,9 +122,13 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
             .fields
             .insert(usize::from(after_type), Field { name, value });
     }
-    notice.times = moments(
+    push_times(
+        notice,
         d,
-        &[("Created", "creationDate"), ("Completed", "completionDate")],
+        &[
+            ("Created", "/creationDate"),
+            ("Completed", "/completionDate"),
+        ],
     );
     if let Some(id) = &id {
         notice.link = console_page(notice, "backup", page, id);
@@ -135,7 +140,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
             (id_name, id.is_some()),
             (
                 "detail.resourceArn",
-                resource.is_some() || id_key == "restoreJobId",
+                resource.is_some() || id_key == "/restoreJobId",
             ),
         ],
     );

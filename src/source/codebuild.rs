@@ -3,15 +3,15 @@
 //! it, who started it, its logs. The project's ARN is the key: a failed build and the next
 //! one that succeeds are one story.
 
-use super::{after_slash, arn, at, console_link, field, fields, headline, plain, require, text};
+use super::{after_slash, arn, console_link, field, fields, headline, plain, require, text};
 use super::{Notice, Severity, Status};
 use serde_json::Value;
 
 const FIELDS: [(&str, &str); 4] = [
-    ("Build number", "additional-information.build-number"),
-    ("Initiator", "additional-information.initiator"),
-    ("Source version", "additional-information.source-version"),
-    ("Logs", "additional-information.logs.deep-link"),
+    ("Build number", "/additional-information/build-number"),
+    ("Initiator", "/additional-information/initiator"),
+    ("Source version", "/additional-information/source-version"),
+    ("Logs", "/additional-information/logs/deep-link"),
 ];
 
 /// Fills in `notice`, whose envelope is read already, from the build in `detail`.
@@ -42,7 +42,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     notice.fields = fields(d, &FIELDS);
     // A finished build's current phase is COMPLETED; the phase that did not succeed, and
     // what CodeBuild said of it, is what the reader wants.
-    let phase = match failed_phase(at(Some(d), "additional-information.phases")) {
+    let phase = match failed_phase(d.pointer("/additional-information/phases")) {
         Some(p) => {
             notice.description = super::texts(p.get("phase-context"))
                 .into_iter()

@@ -4,7 +4,7 @@
 //! execution id, new each run, cannot be. Only the pipeline's own `SUCCEEDED` resolves: a stage
 //! or action that succeeds says nothing about the run as a whole.
 
-use super::{arn, at, console_link, fields, headline, plain, require, text, Moment, Notice};
+use super::{arn, console_link, fields, headline, plain, require, text, Moment, Notice};
 use super::{Severity, Status};
 use serde_json::Value;
 
@@ -14,16 +14,16 @@ const PIPELINE: &str = "CodePipeline Pipeline Execution State Change";
 /// What a card shows, in this order, of what the event has: a pipeline's events carry the
 /// trigger, a stage's the stage, an action's the stage, action and its result.
 const FIELDS: [(&str, &str); 10] = [
-    ("Execution", "execution-id"),
-    ("Stage", "stage"),
-    ("Action", "action"),
-    ("Trigger", "execution-trigger.trigger-type"),
-    ("Started by", "execution-trigger.trigger-detail"),
-    ("Started by", "execution-trigger.author-display-name"),
-    ("Branch", "execution-trigger.branch-name"),
-    ("Tag", "execution-trigger.tag-name"),
-    ("Provider", "type.provider"),
-    ("Error code", "execution-result.error-code"),
+    ("Execution", "/execution-id"),
+    ("Stage", "/stage"),
+    ("Action", "/action"),
+    ("Trigger", "/execution-trigger/trigger-type"),
+    ("Started by", "/execution-trigger/trigger-detail"),
+    ("Started by", "/execution-trigger/author-display-name"),
+    ("Branch", "/execution-trigger/branch-name"),
+    ("Tag", "/execution-trigger/tag-name"),
+    ("Provider", "/type/provider"),
+    ("Error code", "/execution-result/error-code"),
 ];
 
 /// Fills in `notice`, whose envelope is read already, from the execution in `detail`.
@@ -65,12 +65,12 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         state.as_deref(),
     );
     notice.description = [
-        "execution-result.external-execution-summary",
-        "stop-execution-comments",
-        "execution-trigger.commit-message",
+        "/execution-result/external-execution-summary",
+        "/stop-execution-comments",
+        "/execution-trigger/commit-message",
     ]
     .iter()
-    .find_map(|path| text(at(Some(d), path)));
+    .find_map(|path| text(d.pointer(path)));
     notice.fields = fields(d, &FIELDS);
     if let Some(at) = text(d.get("start-time")) {
         notice.times.push(Moment {

@@ -3,7 +3,7 @@
 //! key (a later event of the same finding carries a higher count), its page in the GuardDuty
 //! console the link.
 
-use super::{fields_at, finding_line, push_times, require, text, Notice, Severity, Status};
+use super::{fields, finding_line, push_times, require, text, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
@@ -74,7 +74,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     let mut ids = resource_ids(resource);
     ids.append(&mut notice.resources);
     notice.resources = ids;
-    notice.fields = fields_at(d, &FIELDS);
+    notice.fields = fields(d, &FIELDS);
     push_times(
         notice,
         d,

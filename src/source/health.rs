@@ -3,7 +3,7 @@
 //! about it. The event ARN is the key (`open`, then `closed`, of one event), the Health
 //! dashboard's page for it the link.
 
-use super::{fields_at, listed, partition_of, push_times, require, text, Notice, Severity, Status};
+use super::{fields, listed, partition_of, push_times, require, text, Notice, Severity, Status};
 use crate::region;
 use serde_json::Value;
 
@@ -81,7 +81,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     if !entities.is_empty() {
         notice.resources = entities;
     }
-    notice.fields = fields_at(d, &FIELDS);
+    notice.fields = fields(d, &FIELDS);
     push_times(notice, d, &[("Start", "/startTime"), ("End", "/endTime")]);
     notice.link = link(notice);
     let parts = [

@@ -5,7 +5,7 @@
 //! finding, so there is no link.
 
 use super::{
-    fields_at, finding_line, graded, listed, partition_of, push_times, require, text, Notice,
+    fields, finding_line, graded, listed, partition_of, push_times, require, text, Notice,
     Severity, Status, MAX_FIELDS,
 };
 use crate::region;
@@ -84,7 +84,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     if !ids.is_empty() {
         notice.resources = ids;
     }
-    notice.fields = fields_at(d, &FIELDS);
+    notice.fields = fields(d, &FIELDS);
     notice.fields.truncate(MAX_FIELDS);
     push_times(
         notice,

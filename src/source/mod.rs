@@ -236,12 +236,13 @@ fn listed(list: Option<&Value>, key: &str) -> Vec<String> {
 }
 
 /// A table's fields, in its order: each title whose value (at a JSON pointer into `v`) is a
-/// scalar. One table per source reads shorter, and compiles smaller, than a chain of lookups
-/// per field.
-fn fields_at(v: &Value, table: &[(&str, &str)]) -> Vec<Field> {
+/// scalar, at most [`MAX_FIELDS`]. One table per source reads shorter, and compiles smaller,
+/// than a chain of lookups per field.
+fn fields(v: &Value, table: &[(&str, &str)]) -> Vec<Field> {
     table
         .iter()
         .filter_map(|(name, at)| field(name, v.pointer(at)))
+        .take(MAX_FIELDS)
         .collect()
 }
 
@@ -263,21 +264,6 @@ fn require<const N: usize>(notice: &mut Notice, parts: [(&'static str, bool); N]
             notice.missing.push(name);
         }
     }
-}
-
-/// The value at a dotted path (`execution-result.error-code`): the keys AWS writes in
-/// these events have no dots of their own.
-fn at<'a>(v: Option<&'a Value>, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v?, |v, key| v.get(key))
-}
-
-/// The fields a table names, `(title, path)`, that `d` has; at most `MAX_FIELDS`.
-fn fields(d: &Value, table: &[(&str, &str)]) -> Vec<Field> {
-    table
-        .iter()
-        .filter_map(|(name, path)| field(name, at(Some(d), path)))
-        .take(MAX_FIELDS)
-        .collect()
 }
 
 /// A name or id AWS writes in letters, digits and `-_.@`: safe in a URL's path as it is,
@@ -394,19 +380,6 @@ fn is_clock(w: &str) -> bool {
         }
 }
 
-/// The moments a table names, label and key, that `v` has as text.
-fn moments(v: &Value, table: &[(&'static str, &str)]) -> Vec<Moment> {
-    table
-        .iter()
-        .filter_map(|(name, key)| {
-            Some(Moment {
-                name,
-                at: text(v.get(key))?,
-            })
-        })
-        .collect()
-}
-
 /// The text line: the title, where, and what the source calls it (`RDS-EVENT-0013`).
 fn line(notice: &Notice, tag: Option<&str>) -> String {
     let mut line = notice.title.clone();
@@ -443,12 +416,14 @@ mod tests {
     #[test]
     fn paths_tables_and_links() {
         let d = json!({"a": {"b-c": 1}, "s": "x", "n": null});
-        assert_eq!(at(Some(&d), "a.b-c"), Some(&json!(1)));
-        assert_eq!(at(Some(&d), "a.x.y"), None);
-        assert_eq!(at(None, "a"), None);
-        let f = fields(&d, &[("N", "n"), ("B", "a.b-c"), ("S", "s")]);
+        let f = fields(
+            &d,
+            &[("N", "/n"), ("B", "/a/b-c"), ("X", "/a/x/y"), ("S", "/s")],
+        );
         assert_eq!((f[0].name.as_str(), f[0].value.as_str()), ("B", "1"));
         assert_eq!(f.len(), 2);
+        let seven = [("S", "/s"); 7];
+        assert_eq!(fields(&d, &seven).len(), MAX_FIELDS);
         assert_eq!(after_slash("arn:aws:ecs:r:1:task/c/t1"), "t1");
         assert_eq!(after_slash("plain"), "plain");
         assert!(plain("my-pipe_1.x@y") && !plain("a/b") && !plain("") && !plain("a b"));

@@ -75,9 +75,9 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
     notice.fields = fields(
         d,
         &[
-            ("Event ID", "EventID"),
-            ("Source type", "SourceType"),
-            ("Identifier", "SourceIdentifier"),
+            ("Event ID", "/EventID"),
+            ("Source type", "/SourceType"),
+            ("Identifier", "/SourceIdentifier"),
         ],
     );
     if let Some(arn) = &arn {

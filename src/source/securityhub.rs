@@ -5,8 +5,8 @@
 //! finding, so there is no link.
 
 use super::{
-    fields_at, finding_line, graded, listed, partition_of, push_times, require, text, Field,
-    Notice, Severity, Status, MAX_FIELDS,
+    fields, finding_line, graded, listed, partition_of, push_times, require, text, Field, Notice,
+    Severity, Status, MAX_FIELDS,
 };
 use serde_json::Value;
 
@@ -97,7 +97,7 @@ pub fn read(detail: Option<&Value>, notice: &mut Notice) {
         name: "Product".to_string(),
         value,
     });
-    notice.fields = product.into_iter().chain(fields_at(f, &FIELDS)).collect();
+    notice.fields = product.into_iter().chain(fields(f, &FIELDS)).collect();
     notice.fields.truncate(MAX_FIELDS);
     push_times(
         notice,
