@@ -101,59 +101,46 @@ pub fn deliver(
                 options,
                 landed: Default::default(),
             };
-            let new = match (cx.incidents, notification) {
-                (Some(incidents), Notification::Alarm(alarm)) if note.is_none() => {
-                    // One incident per alarm and channel: a routed channel has its own thread.
-                    let key = match settings.channel.as_deref() {
-                        Some(default) if default == *channel => alarm.key(),
-                        _ => format!("{}|{channel}", alarm.key()),
-                    };
-                    // `false`: a retried event, posted already; its graph was shared then.
-                    // Buttons need the signing secret that lets their clicks be verified.
+            // One incident per key and channel: a routed channel has its own thread. A
+            // notice's key is apart from every alarm's (an ARN) by its source.
+            let per_channel = |key: String| match settings.channel.as_deref() {
+                Some(default) if default == *channel => key,
+                _ => format!("{key}|{channel}"),
+            };
+            let threaded = match (cx.incidents, notification) {
+                (Some(store), Notification::Alarm(alarm)) if note.is_none() => {
+                    let t = Transition::of(alarm, per_channel(alarm.key()), threads::now_ms());
                     let runbook = destination.runbook.as_deref().or_else(|| alarm.runbook());
+                    Some((store, t, runbook, cx.storms))
+                }
+                (Some(store), Notification::Notice(n)) if note.is_none() => {
+                    n.thread().map(|thread| {
+                        let key = per_channel(format!("{}|{thread}", n.source));
+                        let t = Transition::of_notice(n, key, threads::now_ms());
+                        (store, t, destination.runbook.as_deref(), None)
+                    })
+                }
+                _ => None,
+            };
+            let new = match (threaded, notification) {
+                (Some((store, t, runbook, storms)), _) => {
+                    // Buttons need the signing secret that lets their clicks be verified.
                     let buttons = settings
                         .signing_secret
                         .as_ref()
                         .map(|_| Buttons { runbook });
                     let incident = threads::Incident {
-                        t: Transition::of(alarm, key, threads::now_ms()),
-                        notification,
-                        thread_only: false,
-                        buttons: buttons.as_ref(),
-                        storms: cx.storms,
-                    };
-                    if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {
-                        return Ok(Sent::Already);
-                    }
-                    true
-                }
-                (Some(incidents), Notification::Notice(notice)) if note.is_none() => {
-                    let Some(thread) = notice.thread() else {
-                        app.post(notification, None, None, None, cx.deadline)?;
-                        return Ok(Sent::Posted(None));
-                    };
-                    // Apart from every alarm's key (an ARN) by its source; per channel, as
-                    // an alarm's.
-                    let key = match settings.channel.as_deref() {
-                        Some(default) if default == *channel => {
-                            format!("{}|{thread}", notice.source)
-                        }
-                        _ => format!("{}|{thread}|{channel}", notice.source),
-                    };
-                    let buttons = settings.signing_secret.as_ref().map(|_| Buttons {
-                        runbook: destination.runbook.as_deref(),
-                    });
-                    let incident = threads::Incident {
-                        t: Transition::of_notice(notice, key, threads::now_ms()),
+                        t,
                         notification,
                         thread_only: destination.thread_only,
                         buttons: buttons.as_ref(),
-                        storms: None,
+                        storms,
                     };
-                    if !threads::deliver(incidents, &app, incident, cx.deadline, ahead)? {
+                    // `false`: a retried event, posted already; its graph was shared then.
+                    if !threads::deliver(store, &app, incident, cx.deadline, ahead)? {
                         return Ok(Sent::Already);
                     }
-                    false
+                    true
                 }
                 (_, Notification::Alarm(alarm)) => {
                     let key = alarm.key();

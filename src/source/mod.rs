@@ -308,11 +308,8 @@ fn headline(notice: &mut Notice, parts: &[Option<&str>], state: Option<&str>) {
         title.push(' ');
         title.push_str(&state.to_ascii_lowercase().replace('_', " "));
     }
-    notice.summary = Some(match &notice.region {
-        Some(r) => format!("{title} in {r}"),
-        None => title.clone(),
-    });
     notice.title = title;
+    notice.summary = Some(line(notice, None));
 }
 
 /// What follows the last `/` of an ARN: a cluster's or a task's name, a build's
