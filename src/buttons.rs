@@ -3,6 +3,7 @@
 //! seconds, then carried out in the same invocation (`delivery/click.rs`). The HTTP answer
 //! is the invocation's response; refusals are WARN lines that never hold the body.
 
+use crate::alarm::timestamp::now_ms;
 use crate::aws::cloudwatch::CloudWatch;
 use crate::click::{self, response::response, Refused, Request};
 use crate::delivery::click::{action_of, Clicked};
@@ -15,7 +16,6 @@ use crate::runtime::Invocation;
 use crate::slack::secret::{Settings, Target};
 use crate::slack::web_api::{Args, WebApi};
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The workspace and app the bot token belongs to, asked of `auth.test` once per token
 /// when the secret does not name them.
@@ -153,10 +153,4 @@ pub fn refuse(refused: Refused) -> String {
 
 fn now_secs() -> i64 {
     now_ms().div_euclid(1000)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -2,6 +2,13 @@
 //! by hand: a format-description parser would cost more binary than these few lines;
 //! the calendar is the `time` crate's.
 
+/// Now, in milliseconds since the Unix epoch: what the incident store and the clicks record.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Seconds since the Unix epoch, or `None` for anything that is not such a timestamp.
 pub fn epoch_seconds(s: &str) -> Option<i64> {
     epoch_millis(s).map(|ms| ms.div_euclid(1000))

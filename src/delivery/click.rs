@@ -4,7 +4,7 @@
 //! here runs after the HTTP answer went back to Slack: a failure is logged, and the
 //! clicker told when it can be.
 
-use crate::alarm::timestamp::iso;
+use crate::alarm::timestamp::{iso, now_ms};
 use crate::aws::cloudwatch::{CloudWatch, MuteRule};
 use crate::click::payload::Click;
 use crate::error::Error;
@@ -19,7 +19,6 @@ use crate::slack::incident_words::span;
 use crate::slack::secret::{BotToken, Settings};
 use crate::slack::web_api::{form, Args, WebApi};
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Writes lost to other clicks before giving up: each loss is a click that did land.
 const ROUNDS: usize = 4;
@@ -384,12 +383,6 @@ fn refusal(why: &Refusal) -> String {
 
 fn warn(what: &str, err: &Error) {
     log::line(Level::Warn, &what).error(err).emit();
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod threads;
 pub use threads::{Ahead, Buttons};
 
 use crate::alarm::event::Notification;
+use crate::alarm::timestamp::now_ms;
 use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::Deadline;
@@ -109,14 +110,14 @@ pub fn deliver(
             };
             let threaded = match (cx.incidents, notification) {
                 (Some(store), Notification::Alarm(alarm)) if note.is_none() => {
-                    let t = Transition::of(alarm, per_channel(alarm.key()), threads::now_ms());
+                    let t = Transition::of(alarm, per_channel(alarm.key()), now_ms());
                     let runbook = destination.runbook.as_deref().or_else(|| alarm.runbook());
                     Some((store, t, runbook, cx.storms))
                 }
                 (Some(store), Notification::Notice(n)) if note.is_none() => {
                     n.thread().map(|thread| {
                         let key = per_channel(format!("{}|{thread}", n.source));
-                        let t = Transition::of_notice(n, key, threads::now_ms());
+                        let t = Transition::of_notice(n, key, now_ms());
                         (store, t, destination.runbook.as_deref(), None)
                     })
                 }

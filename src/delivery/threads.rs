@@ -9,6 +9,7 @@
 //! never turns a posted alarm into a failure.
 
 use crate::alarm::event::Notification;
+use crate::alarm::timestamp::now_ms;
 use crate::alarm::Alarm;
 use crate::error::Error;
 use crate::http::Deadline;
@@ -29,7 +30,7 @@ use crate::slack::web_api::Args;
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The store's share of the time left, before the post and after it.
 const STORE_SHARE: u32 = 3;
@@ -1015,10 +1016,4 @@ fn warn(t: &Transition, what: &str, err: &Error) {
         .str("incident", t.key.as_str())
         .error(err)
         .emit();
-}
-
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
