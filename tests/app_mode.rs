@@ -56,11 +56,7 @@ fn an_alarm_is_posted_through_the_web_api_with_the_same_card() {
 #[test]
 fn an_eventbridge_event_is_posted_through_the_web_api_as_a_card() {
     let lambda = app();
-    let event = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/eventbridge-ec2-instance-state-change.json"
-    ))
-    .expect("sample event");
+    let event = common::sample("eventbridge-ec2-instance-state-change");
     assert_eq!(
         expect_response(lambda.invoke(&event[..])),
         r#"{"posted":1}"#

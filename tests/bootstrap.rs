@@ -137,11 +137,7 @@ fn slack_error_fails_the_invocation_and_the_next_is_served() {
 #[test]
 fn console_test_message_is_posted_as_text() {
     let lambda = Lambda::start(Options::default());
-    let event = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/sns-console-test.json"
-    ))
-    .expect("events/sns-console-test.json");
+    let event = common::sample("sns-console-test");
     expect_response(lambda.invoke(event));
     let posts = lambda.emu.slack_posts();
     assert_eq!(posts[0].json["text"], "*TestInvoke*\nHello from SNS!");
@@ -194,11 +190,7 @@ fn events_that_are_not_sns_fail_typed_and_the_loop_goes_on() {
 #[test]
 fn an_eventbridge_event_that_is_not_an_alarm_is_posted_not_refused() {
     let lambda = Lambda::start(Options::default());
-    let event = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/eventbridge-ec2-instance-state-change.json"
-    ))
-    .expect("sample event");
+    let event = common::sample("eventbridge-ec2-instance-state-change");
     assert_eq!(
         expect_response(lambda.invoke(&event[..])),
         r#"{"posted":1}"#
@@ -240,11 +232,7 @@ fn an_eventbridge_event_that_is_not_an_alarm_is_posted_not_refused() {
 #[test]
 fn an_amazon_q_custom_notification_is_a_card() {
     let lambda = Lambda::start(Options::default());
-    let event = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/amazon-q-custom-notification.json"
-    ))
-    .expect("sample event");
+    let event = common::sample("amazon-q-custom-notification");
     assert_eq!(
         expect_response(lambda.invoke(&event[..])),
         r#"{"posted":1}"#

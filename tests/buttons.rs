@@ -1166,12 +1166,8 @@ fn bad_requests_are_refused_and_change_nothing() {
 /// The GuardDuty finding of `events/`, as EventBridge sends it `offset` seconds from now,
 /// with this event id and count.
 fn finding(offset: i64, id: &str, count: u64) -> Vec<u8> {
-    let path = format!(
-        "{}/events/eventbridge-guardduty-finding.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let mut event: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("json");
+        serde_json::from_slice(&common::sample("eventbridge-guardduty-finding")).expect("json");
     event["id"] = id.into();
     event["time"] = at(offset).replace(".000+0000", "Z").into();
     event["detail"]["service"]["count"] = count.into();

@@ -297,14 +297,11 @@ fn findings_route_by_source_and_severity_and_a_drop_route_posts_nothing() {
         ]),
         true,
     );
-    let event = |name: &str| {
-        std::fs::read(format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample")
-    };
     // High, straight from EventBridge.
-    let high = expect_response(lambda.invoke(event("eventbridge-guardduty-finding.json")));
+    let high = expect_response(lambda.invoke(common::sample("eventbridge-guardduty-finding")));
     assert_eq!(high, r#"{"posted":1}"#);
     // Low, through SNS: matched by the drop route only.
-    let low = expect_response(lambda.invoke(event("sns-eventbridge-guardduty-finding.json")));
+    let low = expect_response(lambda.invoke(common::sample("sns-eventbridge-guardduty-finding")));
     assert_eq!(low, r#"{"posted":0}"#);
     // Alarms keep to their routes: none of these, so the default.
     expect_response(lambda.invoke(alarm("web-cpu", "ALARM")));

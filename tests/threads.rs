@@ -627,9 +627,7 @@ fn a_lost_answer_to_a_reply_is_found_in_its_thread_and_not_posted_twice() {
 
 /// An event of `events/`, with `edit` applied to its JSON.
 fn sample(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
-    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut event: Value = serde_json::from_str(&text).expect("an event is JSON");
+    let mut event: Value = serde_json::from_slice(&common::sample(name)).expect("an event is JSON");
     edit(&mut event);
     event.to_string().into_bytes()
 }

@@ -17,6 +17,15 @@ pub fn bootstrap_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("bootstrap"))
 }
 
+/// The sample event `events/<name>.json` of the repository, as it is stored.
+pub fn sample(name: &str) -> Vec<u8> {
+    let path = format!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/{}.json"),
+        name
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// The emulator's environment for a bootstrap, with `set` added or replacing and `unset` removed.
 pub fn env_with(emu: &Emulator, set: &[(&str, &str)], unset: &[&str]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = emu
