@@ -13,12 +13,15 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::io;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Lambda allows 6 MB synchronous payloads; anything beyond is not an event of ours.
 const MAX_EVENT_BYTES: usize = 8 << 20;
 /// An answer to a `POST` is read for its words only.
 const MAX_ANSWER_BYTES: usize = 4096;
+/// A connection that answered this recently is reused without a probe: no server closes
+/// a kept-alive connection, or times it out with a `408`, that soon after an answer.
+const FRESH: Duration = Duration::from_secs(1);
 const USER_AGENT: &str = concat!("alarm-to-slack/", env!("CARGO_PKG_VERSION"));
 /// RFC 3986's unreserved characters stay; a request id goes into a URL path as one segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -64,6 +67,8 @@ struct Link {
     /// What to connect to: the authority, with port 80 when it names none.
     address: String,
     conn: Option<Connection<TcpStream>>,
+    /// When the kept connection's last answer was read whole.
+    answered: Option<Instant>,
 }
 
 /// Why no answer arrived.
@@ -98,6 +103,7 @@ impl RuntimeApi {
                 authority,
                 address,
                 conn: None,
+                answered: None,
             },
         })
     }
@@ -225,6 +231,7 @@ impl Link {
         let body = conn.body(&head, limit);
         if conn.reusable() {
             self.conn = Some(conn);
+            self.answered = Some(Instant::now());
         }
         Ok((head, body))
     }
@@ -233,8 +240,9 @@ impl Link {
     /// probe is one system call; without it, bytes a server sent unasked (a `408` before it
     /// closes) would be read as this request's answer.
     fn ask(&mut self, request: &[u8]) -> Result<(Head, Connection<TcpStream>), Failure> {
+        let fresh = self.answered.take().is_some_and(|at| at.elapsed() < FRESH);
         let mut conn = match self.conn.take() {
-            Some(conn) if is_idle(conn.stream()) => conn,
+            Some(conn) if fresh || is_idle(conn.stream()) => conn,
             _ => self.connect().map_err(Failure::Connect)?,
         };
         conn.send(request).map_err(Failure::Wire)?;
