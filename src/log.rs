@@ -201,13 +201,16 @@ impl<'a> Line<'a> {
                 out.push(' ');
                 let _ = write!(OneLine(&mut out), "{}", self.message);
                 for (key, value) in &self.fields {
-                    let _ = write!(out, " {key}=");
+                    // Pushed, not formatted: this line is written on every invocation.
+                    out.push(' ');
+                    out.push_str(key);
+                    out.push('=');
                     match value {
                         Value::Number(n) => {
                             let _ = write!(out, "{n}");
                         }
                         Value::Word(w) if is_bare(w) => out.push_str(w),
-                        Value::Text(s) | Value::Word(s) => quoted(&mut out, format_args!("{s}")),
+                        Value::Text(s) | Value::Word(s) => crate::json::quote(&mut out, s),
                     }
                 }
             }
@@ -222,12 +225,14 @@ impl<'a> Line<'a> {
                 out.push_str(",\"message\":");
                 quoted(&mut out, format_args!("{}", self.message));
                 for (key, value) in &self.fields {
-                    let _ = write!(out, ",\"{key}\":");
+                    out.push_str(",\"");
+                    out.push_str(key);
+                    out.push_str("\":");
                     match value {
                         Value::Number(n) => {
                             let _ = write!(out, "{n}");
                         }
-                        Value::Text(s) | Value::Word(s) => quoted(&mut out, format_args!("{s}")),
+                        Value::Text(s) | Value::Word(s) => crate::json::quote(&mut out, s),
                     }
                 }
                 out.push('}');
