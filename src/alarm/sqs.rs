@@ -18,12 +18,10 @@ pub struct Record {
 /// first: `"eventSource":"aws:sqs"` cannot appear unescaped inside a string of another
 /// event, so SNS events and alarms pay nothing.
 pub fn batch(event: &[u8]) -> Option<Result<Vec<Record>, Error>> {
-    // std's substring search, not a window compared at every byte: that cost every warm
-    // invocation ~50,000 instructions (callgrind) on a 3 KB alarm.
-    let needle = r#""eventSource":"aws:sqs""#;
-    if !std::str::from_utf8(event).is_ok_and(|text| text.contains(needle)) {
-        return None;
-    }
+    // A vectorised search on the bytes: a window compared at every byte cost every warm
+    // invocation ~50,000 instructions (callgrind) on a 3 KB alarm, and std's (which needs
+    // the bytes checked as UTF-8 first) ~8,000.
+    memchr::memmem::find(event, br#""eventSource":"aws:sqs""#)?;
     let value: Value = serde_json::from_slice(event).ok()?;
     let records = value.get("Records")?.as_array()?;
     Some(
