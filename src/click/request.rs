@@ -54,9 +54,9 @@ impl Request {
 /// string. `parse` decides.
 pub fn is_function_url(event: &[u8]) -> bool {
     const KEY: &[u8] = b"\"requestContext\"";
-    // A vectorised search, as for an SQS batch (`alarm/sqs.rs`).
+    // Found by its `q`, as an SQS batch is (`alarm/sqs.rs`).
     let mut rest = event;
-    while let Some(at) = memchr::memmem::find(rest, KEY) {
+    while let Some(at) = crate::bytes::find(rest, KEY, 3) {
         // `get`, not indexing: no panic's location and call kept for bounds that hold.
         rest = rest.get(at + KEY.len()..).unwrap_or_default();
         let after = rest
