@@ -80,6 +80,9 @@ fn notification(subject: Option<&str>, message: &str, topic_arn: Option<&str>) -
     // it came.
     let mut json = false;
     if message.trim_start().starts_with(['{', '[']) {
+        if let Some(alarm) = super::sns_message::read(message, topic_arn) {
+            return Notification::Alarm(Box::new(alarm));
+        }
         if let Ok(value) = serde_json::from_slice::<Value>(message.as_bytes()) {
             if let Some(alarm) = super::from_json(&value, topic_arn) {
                 return Notification::Alarm(Box::new(alarm));

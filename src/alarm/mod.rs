@@ -5,6 +5,7 @@
 
 pub mod arn;
 pub mod event;
+pub mod sns_message;
 pub mod sqs;
 pub mod timestamp;
 pub mod trigger;
@@ -62,7 +63,7 @@ fn from_sns(m: &Value, topic_arn: Option<&str>) -> Alarm {
     } else {
         Trigger::None
     };
-    let mut alarm = Alarm {
+    let alarm = Alarm {
         name: text(m.get("AlarmName")).unwrap_or_default(),
         new_state: state(m.get("NewStateValue")),
         old_state: text(m.get("OldStateValue")),
@@ -73,7 +74,11 @@ fn from_sns(m: &Value, topic_arn: Option<&str>) -> Alarm {
         trigger,
         ..Alarm::default()
     };
-    let alarm_arn = m.get("AlarmArn").and_then(Value::as_str);
+    with_sns_arns(alarm, m.get("AlarmArn").and_then(Value::as_str), topic_arn)
+}
+
+/// An SNS alarm's ARN, when it is one, and where the alarm (else its topic) is.
+fn with_sns_arns(mut alarm: Alarm, alarm_arn: Option<&str>, topic_arn: Option<&str>) -> Alarm {
     alarm.arn = alarm_arn
         .filter(|a| Arn::parse(a).is_some())
         .map(str::to_string);

@@ -3,12 +3,17 @@
 //! event's outer JSON.
 #![no_main]
 
-use alarm_to_slack::alarm::event;
+use alarm_to_slack::alarm::{self, event};
 use alarm_to_slack::slack::message::{self, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    // The one-pass reader of the common alarm message reads what the `Value` reader reads.
+    if let Some(alarm) = alarm::sns_message::read(&text, Some("arn:aws:sns:eu-west-1:1:t")) {
+        let value: serde_json::Value = serde_json::from_str(&text).expect("read, so JSON");
+        assert_eq!(Some(alarm), alarm::from_json(&value, Some("arn:aws:sns:eu-west-1:1:t")));
+    }
     let event = serde_json::json!({"Records": [{"Sns": {"Subject": "fuzz", "Message": text}}]});
     let notifications = event::parse(event.to_string().as_bytes()).expect("a valid SNS event");
     assert_eq!(notifications.len(), 1);
