@@ -28,6 +28,18 @@ pub enum Notification {
 /// the one alarm or event of a direct or EventBridge invocation.
 #[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
+    if let Some(records) = super::sns_message::records(body) {
+        let notification = |r: super::sns_message::Record<'_>| {
+            notification(r.subject.as_deref(), &r.message, r.topic_arn.as_deref())
+        };
+        return Ok(records.into_iter().map(notification).collect());
+    }
+    parse_value(body)
+}
+
+/// `parse` for any event, through a `Value`: what the one-pass reading must agree with
+/// (the `event` fuzz target compares them).
+pub fn parse_value(body: &[u8]) -> Result<Vec<Notification>, Error> {
     let event: Value = serde_json::from_slice(body).map_err(|e| {
         Error::InvalidEvent(format!(
             "not a JSON object ({}); subscribe the function to an SNS topic",
@@ -127,6 +139,47 @@ fn serde_error(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass reading of an SNS event gives what the `Value` reading gives: on every
+    /// sample, and on envelopes of odd shapes (which it leaves to the `Value` reading).
+    #[test]
+    fn sns_events_read_in_one_pass_as_through_a_value() {
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir("events")
+            .expect("events/")
+            .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+            .collect();
+        for odd in [
+            r#"{"Records":[]}"#,
+            r#"{"Records":null}"#,
+            r#"{"Records":[{"Sns":null}]}"#,
+            r#"{"Records":[{"Sns":{"Message":null}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":7}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":"m","Subject":7,"TopicArn":[]}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":"m","Subject":null}},"x"]}"#,
+            r#"{"Records":[{"Sns":{"Message":"a"}}],"Records":[{"Sns":{"Message":"b"}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":"a","Message":"{\"AlarmName\":\"b\"}"}}]}"#,
+            r#"{"Records":{"Sns":{"Message":"m"}}}"#,
+            r#"[{"Records":[]}]"#,
+            r#"{"Records":[{"Sns":{"Message":"m","Signature":"\ud800"}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":"m","MessageAttributes":{"a":["\udc00"]}}}]}"#,
+            r#"{"Records":[{"Sns":{"Message":"{\"AlarmName\":\"a\",\"Region\":\"\\ud800\"}"}}]}"#,
+        ] {
+            bodies.push(odd.as_bytes().to_vec());
+        }
+        // Bytes that are not UTF-8 inside a string nobody reads.
+        let mut invalid = br#"{"Records":[{"EventSubscriptionArn":"x"#.to_vec();
+        invalid.extend_from_slice(b"\xff\xfe\"");
+        invalid.extend_from_slice(br#","Sns":{"Message":"m"}}]}"#);
+        bodies.push(invalid);
+        for body in bodies {
+            let text = String::from_utf8_lossy(&body);
+            assert_eq!(
+                format!("{:?}", parse(&body)),
+                format!("{:?}", parse_value(&body)),
+                "{text}"
+            );
+        }
+    }
     use crate::alarm::trigger::Trigger;
 
     fn sns(message: &str, subject: Option<&str>) -> Vec<u8> {

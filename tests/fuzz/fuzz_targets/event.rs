@@ -7,7 +7,13 @@ use alarm_to_slack::slack::message::{self, Format, Options};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(notifications) = event::parse(data) else {
+    let parsed = event::parse(data);
+    // The one-pass reading of an SNS event agrees with the reading through a `Value`.
+    assert_eq!(
+        format!("{parsed:?}"),
+        format!("{:?}", event::parse_value(data))
+    );
+    let Ok(notifications) = parsed else {
         return;
     };
     for notification in &notifications {
