@@ -12,6 +12,9 @@ use std::hash::{Hash, Hasher};
 pub struct Webhook {
     url: String,
     host_end: usize,
+    fingerprint: u64,
+    /// The pace's name for this webhook's channel.
+    pace: String,
 }
 
 impl Webhook {
@@ -34,17 +37,20 @@ impl Webhook {
         }
         let host_end = parsed.origin_len();
         register(&url[host_end..]);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        url.hash(&mut hasher);
+        let fingerprint = hasher.finish();
         Ok(Webhook {
             url: url.to_string(),
             host_end,
+            fingerprint,
+            pace: format!("webhook-{fingerprint:016x}"),
         })
     }
 
     /// Tells two webhooks apart without keeping or showing either URL.
     pub fn fingerprint(&self) -> u64 {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.url.hash(&mut hasher);
-        hasher.finish()
+        self.fingerprint
     }
 
     /// Scheme and host: the only part of the URL that is safe to show.
@@ -91,13 +97,13 @@ pub fn post(
     pace: &Pace,
     deadline: Deadline,
 ) -> Result<u16, Error> {
-    let channel = format!("webhook-{:016x}", webhook.fingerprint());
+    let channel = &webhook.pace;
     retry(deadline, || {
-        pace.turn(&channel, deadline).map_err(Failure::Final)?;
+        pace.turn(channel, deadline).map_err(Failure::Final)?;
         let posted = post_once(agent, webhook, payload, deadline);
-        pace.done(&channel);
+        pace.done(channel);
         if let Err(Failure::After(wait, _)) = &posted {
-            pace.hold(&channel, *wait);
+            pace.hold(channel, *wait);
         }
         posted
     })
