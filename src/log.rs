@@ -206,9 +206,7 @@ impl<'a> Line<'a> {
                     out.push_str(key);
                     out.push('=');
                     match value {
-                        Value::Number(n) => {
-                            let _ = write!(out, "{n}");
-                        }
+                        Value::Number(n) => number(&mut out, *n),
                         Value::Word(w) if is_bare(w) => out.push_str(w),
                         Value::Text(s) | Value::Word(s) => crate::json::quote(&mut out, s),
                     }
@@ -229,9 +227,7 @@ impl<'a> Line<'a> {
                     out.push_str(key);
                     out.push_str("\":");
                     match value {
-                        Value::Number(n) => {
-                            let _ = write!(out, "{n}");
-                        }
+                        Value::Number(n) => number(&mut out, *n),
                         Value::Text(s) | Value::Word(s) => crate::json::quote(&mut out, s),
                     }
                 }
@@ -245,6 +241,21 @@ impl<'a> Line<'a> {
             Cow::Owned(redacted) => redacted,
         }
     }
+}
+
+/// `n` in decimal, without `core::fmt`: every line has a few.
+fn number(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// A word that needs no quotes in a `key=value` text line.
@@ -277,7 +288,12 @@ struct OneLine<'a>(&'a mut String);
 
 impl fmt::Write for OneLine<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.extend(s.chars().filter_map(crate::text::printable));
+        // Most text (a request id, the line's message) is printable ASCII: copied whole.
+        if s.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+            self.0.push_str(s);
+        } else {
+            self.0.extend(s.chars().filter_map(crate::text::printable));
+        }
         Ok(())
     }
 }
@@ -314,6 +330,15 @@ mod tests {
         Line {
             enabled: true,
             ..line(level, message)
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 200, 4_294_967_296, u64::MAX] {
+            let mut out = String::new();
+            number(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 

@@ -14,6 +14,15 @@ use std::sync::{PoisonError, RwLock};
 /// Keeps text from a remote peer printable, short and free of our credentials before it
 /// lands in an error message, a log line or an HTTP header.
 pub fn sanitize(text: &str, max_chars: usize) -> String {
+    // Short printable ASCII without a credential (an alarm's name and state, most answers)
+    // is kept as it is; a redaction may make it longer than `max_chars`, cut below.
+    let plain = text.trim();
+    if plain.len() <= max_chars
+        && plain.bytes().all(|b| (b' '..0x7f).contains(&b))
+        && matches!(redact(plain), Cow::Borrowed(_))
+    {
+        return plain.to_string();
+    }
     // Invisible characters go before the credentials are looked for, so that one inside a
     // token cannot hide it; and the credentials before the cut, so that none is left half
     // shown. A credential longer than the slack taken here is not registered.
@@ -308,6 +317,9 @@ mod tests {
             ),
             "token [redacted]!"
         );
+        // Short and plain, but longer than allowed once redacted: cut all the same.
+        register_credential("ocho8888");
+        assert_eq!(sanitize("x ocho8888", 10), "x [redacte…");
         // Cut after the redaction: never half a credential.
         let late = format!("{}xoxb-test-TEXTRS-0001-credential", "x".repeat(30));
         assert_eq!(sanitize(&late, 35), format!("{}[reda…", "x".repeat(30)));
