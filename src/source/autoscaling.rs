@@ -94,10 +94,8 @@ mod tests {
     use serde_json::json;
 
     fn read_event(kind: &str, detail: Value) -> Notice {
-        let event = json!({"detail-type": kind, "source": "aws.autoscaling",
-            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T04:20:11Z",
-            "resources": [], "detail": detail});
-        crate::source::parse(&event, &event.to_string()).expect("a notice")
+        let time = "2026-11-28T04:20:11Z";
+        crate::source::read_test_event("aws.autoscaling", kind, time, json!([]), detail)
     }
 
     fn failed() -> Value {

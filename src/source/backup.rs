@@ -152,10 +152,8 @@ mod tests {
     use serde_json::json;
 
     fn read_event(kind: &str, detail: Value) -> Notice {
-        let event = json!({"detail-type": kind, "source": "aws.backup",
-            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T02:10:00Z",
-            "resources": [], "detail": detail});
-        crate::source::parse(&event, &event.to_string()).expect("a notice")
+        let time = "2026-11-28T02:10:00Z";
+        crate::source::read_test_event("aws.backup", kind, time, json!([]), detail)
     }
 
     fn job(state: &str) -> Value {

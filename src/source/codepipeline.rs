@@ -107,11 +107,9 @@ mod tests {
     use serde_json::json;
 
     fn read_event(kind: &str, detail: Value) -> Notice {
-        let event = json!({"detail-type": kind, "source": "aws.codepipeline",
-            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T12:00:00Z",
-            "resources": ["arn:aws:codepipeline:eu-west-1:123456789012:web-deploy"],
-            "detail": detail});
-        crate::source::parse(&event, &event.to_string()).expect("a notice")
+        let time = "2026-11-28T12:00:00Z";
+        let resources = json!(["arn:aws:codepipeline:eu-west-1:123456789012:web-deploy"]);
+        crate::source::read_test_event("aws.codepipeline", kind, time, resources, detail)
     }
 
     fn execution(state: &str) -> Value {

@@ -120,11 +120,9 @@ mod tests {
     use serde_json::json;
 
     fn read_detail(detail: Value) -> Notice {
-        let event = json!({"detail-type": "ECS Task State Change", "source": "aws.ecs",
-            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T12:00:00Z",
-            "resources": ["arn:aws:ecs:eu-west-1:123456789012:task/prod/5d7c1e0a9b8f4e3d"],
-            "detail": detail});
-        crate::source::parse(&event, &event.to_string()).expect("a notice")
+        let (kind, time) = ("ECS Task State Change", "2026-11-28T12:00:00Z");
+        let resources = json!(["arn:aws:ecs:eu-west-1:123456789012:task/prod/5d7c1e0a9b8f4e3d"]);
+        crate::source::read_test_event("aws.ecs", kind, time, resources, detail)
     }
 
     fn task(code: &str, reason: &str, exit: Value) -> Value {

@@ -119,6 +119,22 @@ pub struct Notice {
     pub routine: bool,
 }
 
+/// An EventBridge event from `source` in the tests' account and region, read as a notice:
+/// the source readers' tests build theirs with it.
+#[cfg(test)]
+pub fn read_test_event(
+    source: &str,
+    kind: &str,
+    time: &str,
+    resources: Value,
+    detail: Value,
+) -> Notice {
+    let event = serde_json::json!({"detail-type": kind, "source": source,
+        "account": "123456789012", "region": "eu-west-1", "time": time,
+        "resources": resources, "detail": detail});
+    parse(&event, &event.to_string()).expect("a notice")
+}
+
 #[cfg(test)]
 impl Notice {
     /// Its fields as `(name, value)` pairs, for the tests' comparisons.

@@ -115,10 +115,9 @@ mod tests {
     use serde_json::json;
 
     fn read_event(kind: &str, detail: Value) -> Notice {
-        let event = json!({"detail-type": kind, "source": "aws.rds",
-            "account": "123456789012", "region": "eu-west-1", "time": "2026-11-28T03:12:40Z",
-            "resources": ["arn:aws:rds:eu-west-1:123456789012:db:orders-db"], "detail": detail});
-        crate::source::parse(&event, &event.to_string()).expect("a notice")
+        let time = "2026-11-28T03:12:40Z";
+        let resources = json!(["arn:aws:rds:eu-west-1:123456789012:db:orders-db"]);
+        crate::source::read_test_event("aws.rds", kind, time, resources, detail)
     }
 
     fn event(categories: Value, id: &str) -> Value {
