@@ -289,7 +289,7 @@ struct OneLine<'a>(&'a mut String);
 impl fmt::Write for OneLine<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         // Most text (a request id, the line's message) is printable ASCII: copied whole.
-        if s.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        if crate::text::is_plain(s) {
             self.0.push_str(s);
         } else {
             self.0.extend(s.chars().filter_map(crate::text::printable));

@@ -17,10 +17,7 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     // Short printable ASCII without a credential (an alarm's name and state, most answers)
     // is kept as it is; a redaction may make it longer than `max_chars`, cut below.
     let plain = text.trim();
-    if plain.len() <= max_chars
-        && plain.bytes().all(|b| (b' '..0x7f).contains(&b))
-        && matches!(redact(plain), Cow::Borrowed(_))
-    {
+    if plain.len() <= max_chars && is_plain(plain) && matches!(redact(plain), Cow::Borrowed(_)) {
         return plain.to_string();
     }
     // Invisible characters go before the credentials are looked for, so that one inside a
@@ -41,6 +38,11 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Printable ASCII only: text that [`printable`] leaves as it is, whole.
+pub fn is_plain(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..0x7f).contains(&b))
 }
 
 /// What a log line or an error message shows for `c`: a control character (a newline
