@@ -29,10 +29,10 @@ pub enum Notification {
 #[inline(never)] // Shared by the handler and `render`: one copy, not one per caller.
 pub fn parse(body: &[u8]) -> Result<Vec<Notification>, Error> {
     if let Some(records) = super::sns_message::records(body) {
-        let notification = |r: super::sns_message::Record<'_>| {
+        let of_record = |r: super::sns_message::Record<'_>| {
             notification(r.subject.as_deref(), &r.message, r.topic_arn.as_deref())
         };
-        return Ok(records.into_iter().map(notification).collect());
+        return Ok(records.into_iter().map(of_record).collect());
     }
     parse_value(body)
 }
