@@ -1428,6 +1428,32 @@ fn dynamodb_serves_the_incident_stores_calls_and_nothing_else() {
             .item("alarm-incidents", key["alarm"]["S"].as_str().unwrap_or(""))
     );
 
+    // A channel's storm count (`src/incident/storm.rs`): `ADD`, a compound condition and the
+    // item as written (`ALL_NEW`).
+    let counted = dynamodb_call(
+        &emu,
+        "dynamodb",
+        "UpdateItem",
+        &serde_json::json!({
+            "TableName": "alarm-incidents",
+            "Key": {"alarm": {"S": "storm|C1"}},
+            "UpdateExpression": "ADD n :one SET #last = :now",
+            "ConditionExpression": "attribute_not_exists(n) OR (n < :one AND #last > :now)",
+            "ExpressionAttributeNames": {"#last": "last"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":now": {"N": "1000"}},
+            "ReturnValues": "ALL_NEW",
+        }),
+    );
+    assert_eq!(
+        (counted.status, counted.json()),
+        (
+            200,
+            serde_json::json!({"Attributes": {"alarm": {"S": "storm|C1"}, "n": {"N": "1"}, "last": {"N": "1000"}}})
+        ),
+        "{}",
+        counted.body
+    );
+
     // What it was not written for is refused loudly, and so is a signature for another service.
     let mut unaliased = store_write("v = :read", 3, Some(2));
     unaliased["UpdateExpression"] =
@@ -1480,6 +1506,7 @@ fn dynamodb_serves_the_incident_stores_calls_and_nothing_else() {
             ("UpdateItem", 400, true),
             ("UpdateItem", 200, true),
             ("GetItem", 200, true),
+            ("UpdateItem", 200, true),
             ("PutItem", 400, true),
             ("UpdateItem", 400, true),
             ("GetItem", 400, true),

@@ -2,18 +2,23 @@
 //! awsJson1_0 (`X-Amz-Target: DynamoDB_20120810.…`), in memory, every request checked with the
 //! emulator's own SigV4 verifier (`sigv4.rs`) for the signing name `dynamodb`.
 //!
-//! It understands exactly what the bootstrap sends (`src/incident/store.rs`,
-//! `src/aws/dynamodb.rs`), checked as DynamoDB checks it, and nothing more: a strongly
-//! consistent `GetItem`; an `UpdateItem` whose `UpdateExpression` has `SET path = :value, …`
-//! and `REMOVE path, …` clauses, whose `ConditionExpression` is `attribute_not_exists(path)`,
-//! `attribute_exists(path)` or `path = :value`, with `ExpressionAttributeNames`/`Values`
-//! (every one used, no reserved word unaliased) and `ReturnValuesOnConditionCheckFailure`.
+//! It understands exactly what the bootstrap sends (`src/incident/store.rs`, `storm.rs`,
+//! `turns.rs`, `src/aws/dynamodb.rs`), checked as DynamoDB checks it, and nothing more: a
+//! strongly consistent `GetItem`; an `UpdateItem` whose `UpdateExpression` has
+//! `SET path = :value, …`, `REMOVE path, …` and `ADD attribute :number, …` clauses (a path may
+//! go into maps: `members.#k`), whose `ConditionExpression` joins `attribute_exists(path)`,
+//! `attribute_not_exists(path)` and comparisons (`=`, `<`, `<=`, `>`, `>=`) with `AND`, `OR`,
+//! `NOT` and parentheses, by DynamoDB's precedence, with `ExpressionAttributeNames`/`Values`
+//! (every one used, no reserved word unaliased), `ReturnValues` `ALL_NEW` and
+//! `ReturnValuesOnConditionCheckFailure`. A comparison with a missing attribute, or across
+//! types, is false, as on DynamoDB.
 //! Anything else is a 400 `ValidationException` that says the stand-in does not understand
 //! it, so that a change in the bootstrap's requests shows up loudly instead of being served
 //! by guesswork. A conditional write is checked and applied under one lock: atomic, as on
 //! DynamoDB.
 //!
-//! Answers as DynamoDB's: `{"Item": …}` or `{}`; `{}` for a write; a failed condition is 400
+//! Answers as DynamoDB's: `{"Item": …}` or `{}`; `{}` for a write (`{"Attributes": …}` with
+//! `ALL_NEW`); a failed condition is 400
 //! `{"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "message":
 //! "The conditional request failed", "Item": {…}}` (`Item` only with `ALL_OLD` and an item);
 //! every answer carries `x-amzn-RequestId` and `x-amz-crc32`. Facts it follows:
@@ -474,9 +479,10 @@ fn update_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
             Some(_) => Err(serialization(format!("{name} must be a string"))),
         }
     };
-    match text("ReturnValues")? {
-        None | Some("NONE") => {}
-        Some(v @ ("ALL_OLD" | "UPDATED_OLD" | "ALL_NEW" | "UPDATED_NEW")) => {
+    let all_new = match text("ReturnValues")? {
+        None | Some("NONE") => false,
+        Some("ALL_NEW") => true,
+        Some(v @ ("ALL_OLD" | "UPDATED_OLD" | "UPDATED_NEW")) => {
             return Err(not_understood(format_args!("ReturnValues {v}")))
         }
         Some(v) => {
@@ -485,7 +491,7 @@ fn update_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
                  Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
             )))
         }
-    }
+    };
     let all_old = match text("ReturnValuesOnConditionCheckFailure")? {
         None | Some("NONE") => false,
         Some("ALL_OLD") => true,
@@ -556,7 +562,11 @@ fn update_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
     }
 
     let (table, key) = table_and_key(inner, request)?;
-    if let Some(path) = actions.iter().map(Action::path).find(|p| *p == table.key) {
+    if let Some(path) = actions
+        .iter()
+        .map(|a| &a.path()[0])
+        .find(|p| **p == table.key)
+    {
         return Err(validation(format!(
             "One or more parameter values were invalid: Cannot update attribute {path}. \
              This attribute is part of the key"
@@ -579,22 +589,19 @@ fn update_item(inner: &mut Inner, request: &Item) -> Result<Value, Reject> {
         item
     });
     for action in actions {
-        match action {
-            Action::Set(path, value) => {
-                item.insert(path, value);
-            }
-            Action::Remove(path) => {
-                item.remove(&path);
-            }
-        }
+        action.apply(&mut item)?;
     }
     if item_size(&item) > MAX_ITEM_BYTES {
         return Err(validation(
             "Item size to update has exceeded the maximum allowed size",
         ));
     }
+    let answer = match all_new {
+        true => json!({ "Attributes": item }),
+        false => json!({}),
+    };
     table.items.insert(key, item);
-    Ok(json!({}))
+    Ok(answer)
 }
 
 // ---- expressions ----------------------------------------------------------------------------
@@ -607,7 +614,10 @@ enum Token {
     Name(String),
     /// `:value`.
     Value(String),
+    /// `=`, `,`, `(`, `)` and the `.` between a document path's parts.
     Sym(char),
+    /// `<`, `<=`, `>`, `>=` or `<>`.
+    Cmp(&'static str),
 }
 
 fn tokens(expression: &str, what: &str) -> Result<Vec<Token>, Reject> {
@@ -639,9 +649,21 @@ fn tokens(expression: &str, what: &str) -> Result<Vec<Token>, Reject> {
                     _ => Token::Value(text),
                 }
             }
-            '=' | ',' | '(' | ')' => {
+            '=' | ',' | '(' | ')' | '.' => {
                 i += 1;
                 Token::Sym(c)
+            }
+            '<' | '>' => {
+                let next = chars.get(i + 1).copied();
+                let (op, len) = match (c, next) {
+                    ('<', Some('=')) => ("<=", 2),
+                    ('<', Some('>')) => ("<>", 2),
+                    ('>', Some('=')) => (">=", 2),
+                    ('<', _) => ("<", 1),
+                    _ => (">", 1),
+                };
+                i += len;
+                Token::Cmp(op)
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
                 while i < chars.len() && word(chars[i]) {
@@ -649,7 +671,7 @@ fn tokens(expression: &str, what: &str) -> Result<Vec<Token>, Reject> {
                 }
                 Token::Word(chars[start..i].iter().collect())
             }
-            '<' | '>' | '.' | '[' | ']' | '+' | '-' => {
+            '[' | ']' | '+' | '-' => {
                 return Err(not_understood(format_args!(
                     "{c:?} in the {what} {expression:?}"
                 )))
@@ -670,6 +692,13 @@ fn tokens(expression: &str, what: &str) -> Result<Vec<Token>, Reject> {
     Ok(out)
 }
 
+/// An attribute's place: a top-level name, then the keys of the maps (`M`) inside it.
+type Path = Vec<String>;
+
+fn shown(path: &[String]) -> String {
+    path.join(".")
+}
+
 /// The names and values an expression may use, and those it did.
 struct Scope<'a> {
     names: &'a Map<String, Value>,
@@ -679,8 +708,8 @@ struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    /// A top-level attribute: a word that is not reserved, or a defined `#name`.
-    fn path(&mut self, token: Option<&Token>, what: &str) -> Result<String, Reject> {
+    /// One part of a path: a word that is not reserved, or a defined `#name`.
+    fn part(&mut self, token: Option<&Token>, what: &str) -> Result<String, Reject> {
         match token {
             Some(Token::Word(word)) => match reserved(word) {
                 true => Err(validation(format!(
@@ -702,6 +731,17 @@ impl Scope<'_> {
                 "{other:?} where the {what} needs an attribute name"
             ))),
         }
+    }
+
+    /// A path from `tokens[*i]` on: parts joined by `.`.
+    fn path(&mut self, tokens: &[Token], i: &mut usize, what: &str) -> Result<Path, Reject> {
+        let mut path = vec![self.part(tokens.get(*i), what)?];
+        *i += 1;
+        while tokens.get(*i) == Some(&Token::Sym('.')) {
+            path.push(self.part(tokens.get(*i + 1), what)?);
+            *i += 2;
+        }
+        Ok(path)
     }
 
     /// A `:value`, defined.
@@ -726,19 +766,107 @@ impl Scope<'_> {
 
 #[derive(Debug)]
 enum Action {
-    Set(String, Value),
-    Remove(String),
+    Set(Path, Value),
+    Remove(Path),
+    /// `ADD path :number` on a top-level attribute.
+    Add(Path, Value),
 }
 
 impl Action {
-    fn path(&self) -> &str {
+    fn path(&self) -> &Path {
         match self {
-            Action::Set(path, _) | Action::Remove(path) => path,
+            Action::Set(path, _) | Action::Remove(path) | Action::Add(path, _) => path,
         }
+    }
+
+    /// Applies the action to `item`, as DynamoDB does once the condition held.
+    fn apply(self, item: &mut Item) -> Result<(), Reject> {
+        let invalid = || {
+            validation("The document path provided in the update expression is invalid for update")
+        };
+        match self {
+            Action::Set(path, value) => {
+                let (last, parents) = path.split_last().ok_or_else(invalid)?;
+                map_at(item, parents)
+                    .ok_or_else(invalid)?
+                    .insert(last.clone(), value);
+            }
+            Action::Remove(path) => {
+                let (last, parents) = path.split_last().ok_or_else(invalid)?;
+                if let Some(map) = map_at(item, parents) {
+                    map.remove(last);
+                }
+            }
+            Action::Add(path, value) => {
+                let wrong = |kind: &str| {
+                    validation(format!(
+                        "An operand in the update expression has an incorrect data type; \
+                         operator: ADD, operand type: {kind}"
+                    ))
+                };
+                let Some(by) = value.get("N").and_then(Value::as_str) else {
+                    return Err(wrong(kind_of(&value)));
+                };
+                let sum = match item.get(&path[0]) {
+                    None => by.to_string(),
+                    Some(old) => match old.get("N").and_then(Value::as_str) {
+                        Some(n) => add_numbers(n, by).ok_or_else(|| wrong("NUMBER"))?,
+                        None => return Err(wrong(kind_of(old))),
+                    },
+                };
+                item.insert(path[0].clone(), json!({ "N": sum }));
+            }
+        }
+        Ok(())
     }
 }
 
-/// `SET path = :value, …` and `REMOVE path, …`, each clause at most once, in any order.
+/// The map `parents` leads to in `item`: `item` itself for none; `None` when a part is
+/// missing or not a map.
+fn map_at<'a>(item: &'a mut Item, parents: &[String]) -> Option<&'a mut Item> {
+    let mut map = item;
+    for part in parents {
+        map = map.get_mut(part)?.get_mut("M")?.as_object_mut()?;
+    }
+    Some(map)
+}
+
+/// The attribute at `path` in `item`.
+fn value_at<'a>(item: &'a Item, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = item.get(first)?;
+    for part in rest {
+        value = value.get("M")?.get(part)?;
+    }
+    Some(value)
+}
+
+/// An AttributeValue's type as DynamoDB names it in errors.
+fn kind_of(value: &Value) -> &'static str {
+    match value
+        .as_object()
+        .and_then(|m| m.keys().next())
+        .map(String::as_str)
+    {
+        Some("N") => "NUMBER",
+        Some("S") => "STRING",
+        Some("M") => "MAP",
+        Some("L") => "LIST",
+        Some("BOOL") => "BOOLEAN",
+        _ => "OTHER",
+    }
+}
+
+/// `a + b` for two DynamoDB numbers: exact for integers, else as floats.
+fn add_numbers(a: &str, b: &str) -> Option<String> {
+    match (a.parse::<i128>(), b.parse::<i128>()) {
+        (Ok(x), Ok(y)) => x.checked_add(y).map(|s| s.to_string()),
+        _ => Some((number(a)? + number(b)?).to_string()),
+    }
+}
+
+/// `SET path = :value, …`, `REMOVE path, …` and `ADD path :number, …`, each clause at most
+/// once, in any order; a `SET` or `REMOVE` path may go into maps (`a.#k`).
 fn parse_update(expression: &str, scope: &mut Scope) -> Result<Vec<Action>, Reject> {
     const WHAT: &str = "UpdateExpression";
     let tokens = tokens(expression, WHAT)?;
@@ -755,8 +883,8 @@ fn parse_update(expression: &str, scope: &mut Scope) -> Result<Vec<Action>, Reje
             }
         };
         match clause.as_str() {
-            "SET" | "REMOVE" => {}
-            "ADD" | "DELETE" => {
+            "SET" | "REMOVE" | "ADD" => {}
+            "DELETE" => {
                 return Err(not_understood(format_args!(
                     "the {clause} clause of the {WHAT} {expression:?}"
                 )))
@@ -774,19 +902,31 @@ fn parse_update(expression: &str, scope: &mut Scope) -> Result<Vec<Action>, Reje
         }
         i += 1;
         loop {
-            let path = scope.path(tokens.get(i), WHAT)?;
-            i += 1;
-            if clause == "SET" {
-                if tokens.get(i) != Some(&Token::Sym('=')) {
-                    return Err(not_understood(format_args!(
-                        "the SET action on {path} in {expression:?} (only path = :value)"
-                    )));
+            let path = scope.path(&tokens, &mut i, WHAT)?;
+            match clause.as_str() {
+                "SET" => {
+                    if tokens.get(i) != Some(&Token::Sym('=')) {
+                        return Err(not_understood(format_args!(
+                            "the SET action on {} in {expression:?} (only path = :value)",
+                            shown(&path)
+                        )));
+                    }
+                    let value = scope.value(tokens.get(i + 1), WHAT)?;
+                    i += 2;
+                    actions.push(Action::Set(path, value));
                 }
-                let value = scope.value(tokens.get(i + 1), WHAT)?;
-                i += 2;
-                actions.push(Action::Set(path, value));
-            } else {
-                actions.push(Action::Remove(path));
+                "ADD" => {
+                    if path.len() > 1 {
+                        return Err(not_understood(format_args!(
+                            "ADD into a map ({}) in {expression:?}",
+                            shown(&path)
+                        )));
+                    }
+                    let value = scope.value(tokens.get(i), WHAT)?;
+                    i += 1;
+                    actions.push(Action::Add(path, value));
+                }
+                _ => actions.push(Action::Remove(path)),
             }
             if tokens.get(i) == Some(&Token::Sym(',')) {
                 i += 1;
@@ -795,59 +935,201 @@ fn parse_update(expression: &str, scope: &mut Scope) -> Result<Vec<Action>, Reje
             break;
         }
     }
-    let mut seen = BTreeSet::new();
-    for action in &actions {
-        let path = action.path();
-        if !seen.insert(path) {
-            return Err(validation(format!(
-                "Invalid {WHAT}: Two document paths overlap with each other; must remove or \
-                 rewrite one of these paths; path one: [{path}], path two: [{path}]"
-            )));
+    // Two paths overlap when one is the other or leads into it.
+    for (n, a) in actions.iter().enumerate() {
+        for b in &actions[n + 1..] {
+            let (a, b) = (a.path(), b.path());
+            if a.iter().zip(b.iter()).all(|(x, y)| x == y) {
+                return Err(validation(format!(
+                    "Invalid {WHAT}: Two document paths overlap with each other; must remove or \
+                     rewrite one of these paths; path one: [{}], path two: [{}]",
+                    shown(a),
+                    shown(b)
+                )));
+            }
         }
     }
     Ok(actions)
 }
 
 #[derive(Debug)]
+enum Operand {
+    Path(Path),
+    Value(Value),
+}
+
+#[derive(Debug)]
 enum Condition {
-    Exists(String),
-    NotExists(String),
-    Equals(String, Value),
+    Exists(Path),
+    NotExists(Path),
+    /// `a op b` with `op` one of `=`, `<`, `<=`, `>`, `>=`.
+    Compare(Operand, &'static str, Operand),
+    And(Box<Condition>, Box<Condition>),
+    Or(Box<Condition>, Box<Condition>),
+    Not(Box<Condition>),
 }
 
 impl Condition {
     fn holds(&self, item: Option<&Item>) -> bool {
-        let get = |path: &str| item.and_then(|i| i.get(path));
+        let get = |path: &Path| item.and_then(|i| value_at(i, path));
         match self {
             Condition::Exists(path) => get(path).is_some(),
             Condition::NotExists(path) => get(path).is_none(),
-            Condition::Equals(path, value) => get(path).is_some_and(|v| same_value(v, value)),
+            Condition::Compare(a, op, b) => {
+                let operand = |o: &Operand| match o {
+                    Operand::Path(path) => get(path).cloned(),
+                    Operand::Value(value) => Some(value.clone()),
+                };
+                // A missing attribute, or two of different types, compare false.
+                match (operand(a), operand(b)) {
+                    (Some(a), Some(b)) => compare(&a, &b).is_some_and(|order| match *op {
+                        "=" => order.is_eq(),
+                        "<" => order.is_lt(),
+                        "<=" => order.is_le(),
+                        ">" => order.is_gt(),
+                        _ => order.is_ge(),
+                    }),
+                    _ => false,
+                }
+            }
+            Condition::And(a, b) => a.holds(item) && b.holds(item),
+            Condition::Or(a, b) => a.holds(item) || b.holds(item),
+            Condition::Not(a) => !a.holds(item),
         }
     }
 }
 
-/// `attribute_exists(path)`, `attribute_not_exists(path)` or `path = :value`.
-fn parse_condition(expression: &str, scope: &mut Scope) -> Result<Condition, Reject> {
-    const WHAT: &str = "ConditionExpression";
-    let tokens = tokens(expression, WHAT)?;
-    let odd = || not_understood(format_args!("the {WHAT} {expression:?}"));
-    match tokens.as_slice() {
-        [Token::Word(f), Token::Sym('('), path, Token::Sym(')')]
-            if f == "attribute_exists" || f == "attribute_not_exists" =>
-        {
-            let path = scope.path(Some(path), WHAT)?;
-            Ok(match f.as_str() {
-                "attribute_exists" => Condition::Exists(path),
-                _ => Condition::NotExists(path),
-            })
-        }
-        [path, Token::Sym('='), value] if !matches!(path, Token::Sym(_)) => {
-            let path = scope.path(Some(path), WHAT)?;
-            let value = scope.value(Some(value), WHAT)?;
-            Ok(Condition::Equals(path, value))
-        }
-        _ => Err(odd()),
+/// The order of two AttributeValues of one type: numbers by value, strings by their bytes
+/// (as DynamoDB orders them); `None` across types. Other types are only equal or not.
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    let text = |v: &Value, kind: &str| v.get(kind).and_then(Value::as_str).map(str::to_string);
+    if let (Some(x), Some(y)) = (text(a, "N"), text(b, "N")) {
+        return number(&x)?.partial_cmp(&number(&y)?);
     }
+    if let (Some(x), Some(y)) = (text(a, "S"), text(b, "S")) {
+        return Some(x.as_bytes().cmp(y.as_bytes()));
+    }
+    (kind_of(a) == kind_of(b) && same_value(a, b)).then_some(std::cmp::Ordering::Equal)
+}
+
+/// A `ConditionExpression` read by precedence as DynamoDB's: `NOT` before `AND` before `OR`.
+struct Conditions<'s, 'a> {
+    tokens: Vec<Token>,
+    i: usize,
+    scope: &'s mut Scope<'a>,
+    expression: &'s str,
+}
+
+impl Conditions<'_, '_> {
+    const WHAT: &'static str = "ConditionExpression";
+
+    fn keyword(&mut self, word: &str) -> bool {
+        let found =
+            matches!(self.tokens.get(self.i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word));
+        self.i += usize::from(found);
+        found
+    }
+
+    fn odd(&self) -> Reject {
+        not_understood(format_args!("the {} {:?}", Self::WHAT, self.expression))
+    }
+
+    fn expect(&mut self, token: Token) -> Result<(), Reject> {
+        if self.tokens.get(self.i) != Some(&token) {
+            return Err(self.odd());
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    fn or(&mut self) -> Result<Condition, Reject> {
+        let mut left = self.and()?;
+        while self.keyword("OR") {
+            left = Condition::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Condition, Reject> {
+        let mut left = self.not()?;
+        while self.keyword("AND") {
+            left = Condition::And(Box::new(left), Box::new(self.not()?));
+        }
+        Ok(left)
+    }
+
+    fn not(&mut self) -> Result<Condition, Reject> {
+        match self.keyword("NOT") {
+            true => Ok(Condition::Not(Box::new(self.not()?))),
+            false => self.primary(),
+        }
+    }
+
+    fn primary(&mut self) -> Result<Condition, Reject> {
+        if self.tokens.get(self.i) == Some(&Token::Sym('(')) {
+            self.i += 1;
+            let inner = self.or()?;
+            self.expect(Token::Sym(')'))?;
+            return Ok(inner);
+        }
+        if let (Some(Token::Word(f)), Some(Token::Sym('('))) =
+            (self.tokens.get(self.i), self.tokens.get(self.i + 1))
+        {
+            let exists = match f.as_str() {
+                "attribute_exists" => true,
+                "attribute_not_exists" => false,
+                _ => return Err(self.odd()),
+            };
+            self.i += 2;
+            let path = self.scope.path(&self.tokens, &mut self.i, Self::WHAT)?;
+            self.expect(Token::Sym(')'))?;
+            return Ok(match exists {
+                true => Condition::Exists(path),
+                false => Condition::NotExists(path),
+            });
+        }
+        let left = self.operand()?;
+        let op = match self.tokens.get(self.i) {
+            Some(Token::Sym('=')) => "=",
+            Some(Token::Cmp(op)) if *op != "<>" => op,
+            _ => return Err(self.odd()),
+        };
+        self.i += 1;
+        let right = self.operand()?;
+        Ok(Condition::Compare(left, op, right))
+    }
+
+    fn operand(&mut self) -> Result<Operand, Reject> {
+        match self.tokens.get(self.i) {
+            Some(Token::Value(_)) => {
+                let value = self.scope.value(self.tokens.get(self.i), Self::WHAT)?;
+                self.i += 1;
+                Ok(Operand::Value(value))
+            }
+            Some(Token::Word(_) | Token::Name(_)) => Ok(Operand::Path(self.scope.path(
+                &self.tokens,
+                &mut self.i,
+                Self::WHAT,
+            )?)),
+            _ => Err(self.odd()),
+        }
+    }
+}
+
+/// `attribute_exists(path)`, `attribute_not_exists(path)` and comparisons (`=`, `<`, `<=`,
+/// `>`, `>=`) of paths and `:values`, joined by `AND`, `OR`, `NOT` and parentheses.
+fn parse_condition(expression: &str, scope: &mut Scope) -> Result<Condition, Reject> {
+    let mut parser = Conditions {
+        tokens: tokens(expression, Conditions::WHAT)?,
+        i: 0,
+        scope,
+        expression,
+    };
+    let condition = parser.or()?;
+    if parser.i != parser.tokens.len() {
+        return Err(parser.odd());
+    }
+    Ok(condition)
 }
 
 fn reserved(word: &str) -> bool {
@@ -1052,7 +1334,7 @@ mod tests {
             &mut s,
         )
         .unwrap_or_else(|r| panic!("{}", r.message));
-        let paths: Vec<&str> = actions.iter().map(Action::path).collect();
+        let paths: Vec<String> = actions.iter().map(|a| shown(a.path())).collect();
         assert_eq!(
             paths,
             ["v", "log", "expires", "status", "state", "changed", "seen"]
@@ -1062,7 +1344,9 @@ mod tests {
         for (expression, says) in [
             ("SET v = v + :next", "does not understand"),
             ("SET v = if_not_exists(v, :next)", "does not understand"),
-            ("ADD v :next", "does not understand"),
+            ("DELETE v :next", "does not understand"),
+            ("ADD v.#log :next", "does not understand"),
+            ("SET v = :next, v.#log = :log", "overlap"),
             ("SET log = :log", "reserved keyword: log"),
             ("SET v = :nope", "attribute value: :nope"),
             ("SET #nope = :next", "attribute name: #nope"),
@@ -1092,13 +1376,123 @@ mod tests {
         assert!(parse("attribute_exists(v)", &mut s).holds(Some(&item)));
         assert!(parse("v = :read", &mut s).holds(Some(&item)));
         assert!(!parse("v = :read", &mut s).holds(None));
+        assert!(parse("v = :read AND attribute_exists(v)", &mut s).holds(Some(&item)));
+        assert!(parse("v <= :read AND NOT v < :read", &mut s).holds(Some(&item)));
+        assert!(!parse("v > :read OR attribute_not_exists(alarm)", &mut s).holds(Some(&item)));
+        // A missing attribute compares false, whichever the operator.
+        assert!(!parse("w < :read OR w >= :read", &mut s).holds(Some(&item)));
+        // AND binds tighter than OR.
+        assert!(parse("v = :read OR w = :read AND w = :read", &mut s).holds(Some(&item)));
+        assert!(!parse("(v = :read OR w = :read) AND w = :read", &mut s).holds(Some(&item)));
         for odd in [
-            "v = :read AND attribute_exists(v)",
-            "v < :read",
             "size(v) = :read",
+            "v <> :read",
+            "v BETWEEN :read AND :read",
+            "(v = :read",
+            "v = :read v",
         ] {
             assert!(parse_condition(odd, &mut s).is_err(), "{odd}");
         }
+    }
+
+    /// One `UpdateItem` on `item` as the stand-in carries it out: whether its condition held.
+    fn write(
+        item: &mut Option<Item>,
+        update: &str,
+        condition: &str,
+        names: Value,
+        values: Value,
+    ) -> bool {
+        let (names, values) = (map(names), map(values));
+        let mut s = scope(&names, &values);
+        let actions = parse_update(update, &mut s).unwrap_or_else(|r| panic!("{}", r.message));
+        let condition =
+            parse_condition(condition, &mut s).unwrap_or_else(|r| panic!("{}", r.message));
+        assert_eq!(s.used_names.len(), names.len(), "{update} {condition:?}");
+        assert_eq!(s.used_values.len(), values.len(), "{update} {condition:?}");
+        if !condition.holds(item.as_ref()) {
+            return false;
+        }
+        let mut next = item.clone().unwrap_or_default();
+        for action in actions {
+            action
+                .apply(&mut next)
+                .unwrap_or_else(|r| panic!("{}", r.message));
+        }
+        *item = Some(next);
+        true
+    }
+
+    fn count(item: &mut Option<Item>, now: i64) -> bool {
+        write(
+            item,
+            "ADD n :one SET #last = :now",
+            "since > :start OR (attribute_exists(ts) AND #last > :start)",
+            json!({"#last": "last"}),
+            json!({":one": {"N": "1"}, ":start": {"N": (now - 60_000).to_string()}, ":now": {"N": now.to_string()}}),
+        )
+    }
+
+    fn fresh(item: &mut Option<Item>, now: i64) -> bool {
+        write(
+            item,
+            "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
+            "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
+            json!({"#in": "in", "#until": "until", "#last": "last"}),
+            json!({":now": {"N": now.to_string()}, ":one": {"N": "1"}, ":start": {"N": (now - 60_000).to_string()},
+                   ":expires": {"N": "86400"}, ":none": {"M": {}}}),
+        )
+    }
+
+    fn turn(item: &mut Option<Item>, at: i64, last: i64) -> bool {
+        write(
+            item,
+            "SET #at = :turn, expires = :expires",
+            "attribute_not_exists(#at) OR #at <= :last",
+            json!({"#at": "at"}),
+            json!({":turn": {"N": at.to_string()}, ":expires": {"N": "1"}, ":last": {"N": last.to_string()}}),
+        )
+    }
+
+    /// The storm count's two writes, a member's, and the pace's turn, written as the
+    /// bootstrap writes them (`src/incident/storm.rs`, `turns.rs`).
+    #[test]
+    fn the_storm_count_and_the_turn_are_understood() {
+        let mut item = None;
+        let n = |item: &Option<Item>| item.as_ref().map(|i| i["n"].clone());
+        // No item: the count is refused, a fresh window begins.
+        assert!(!count(&mut item, 1_000_000));
+        assert!(fresh(&mut item, 1_000_000));
+        // Within the window the count goes up; a second fresh window is refused.
+        assert!(count(&mut item, 1_010_000));
+        assert!(!fresh(&mut item, 1_010_000));
+        assert_eq!(n(&item), Some(json!({"N": "2"})));
+        // A member goes into the map.
+        assert!(write(
+            &mut item,
+            "SET members.#k = :v, touched = :mark",
+            "since = :since",
+            json!({"#k": "00ab"}),
+            json!({":v": {"S": "ALARM\tAWS/EC2\tcpu"}, ":since": {"N": "1000000"}, ":mark": {"S": "x"}}),
+        ));
+        let members = item.as_ref().map(|i| i["members"].clone());
+        assert_eq!(
+            members,
+            Some(json!({"M": {"00ab": {"S": "ALARM\tAWS/EC2\tcpu"}}}))
+        );
+        // Past the window (and no storm message): the count is refused, a fresh one begins.
+        assert!(!count(&mut item, 1_100_000));
+        assert!(fresh(&mut item, 1_100_000));
+        assert_eq!(n(&item), Some(json!({"N": "1"})));
+        assert_eq!(
+            item.as_ref().map(|i| i["members"].clone()),
+            Some(json!({"M": {}}))
+        );
+        // The pace's turn: taken when none is, or when the last is at or before `:last`.
+        let mut pace = None;
+        assert!(turn(&mut pace, 5_000, 0));
+        assert!(!turn(&mut pace, 5_500, 4_999));
+        assert!(turn(&mut pace, 6_000, 5_000));
     }
 
     #[test]
