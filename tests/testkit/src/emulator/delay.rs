@@ -18,6 +18,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// The end of each delay is waited out awake: a sleep ends late by the timer slack and a
+/// wake-up (a tenth of a millisecond or more on a busy machine, per leg), which a round trip
+/// count would charge to the function.
+const SPIN: Duration = Duration::from_micros(200);
+
 pub struct DelayProxy {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
@@ -118,8 +123,11 @@ fn pipe(
     std::thread::spawn(move || {
         for (due, chunk) in receive {
             // The simulated wire: each chunk waits out its latency.
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            if let Some(wait) = due.checked_duration_since(Instant::now() + SPIN) {
                 std::thread::sleep(wait);
+            }
+            while Instant::now() < due {
+                std::thread::yield_now();
             }
             match chunk {
                 Some(bytes) if to.write_all(&bytes).is_ok() => {}
