@@ -281,20 +281,25 @@ impl Run<'_> {
                         _ => self.app.channel,
                     };
                     // The channel's shared turn beside the claim: it costs no round trip.
+                    // Without a pace there is no turn, and no thread to start for it.
                     let (db, agent, pace) = (self.store, self.app.agent, self.app.api.pace());
                     let deadline = self.deadline;
                     let open = matches!(step, Step::Open);
                     let mut turn = Ok(());
                     let mut written = None;
-                    beside(
-                        &mut || turn = take_turn(db, agent, pace, channel, deadline),
-                        &mut || {
-                            written = Some(match open {
-                                true => self.claim_and_count(&record, &claimed, share),
-                                false => self.put(&record, &claimed, share),
-                            })
-                        },
-                    );
+                    let mut claim = || {
+                        written = Some(match open {
+                            true => self.claim_and_count(&record, &claimed, share),
+                            false => self.put(&record, &claimed, share),
+                        })
+                    };
+                    match pace.interval().is_zero() {
+                        true => claim(),
+                        false => beside(
+                            &mut || turn = take_turn(db, agent, pace, channel, deadline),
+                            &mut claim,
+                        ),
+                    }
                     if let Err(err) = turn {
                         warn(
                             &self.t,
@@ -963,9 +968,6 @@ fn take_turn(
     deadline: Deadline,
 ) -> Result<(), Error> {
     let interval = pace.interval().as_millis() as i64;
-    if interval == 0 {
-        return Ok(());
-    }
     let now = now_ms();
     let latest = now + deadline.left().as_millis() as i64;
     // Not before this instance's own next turn there: the write is then refused only when
