@@ -267,18 +267,7 @@ fn answered_before(emu: &Emulator, answer: &Answer, call: &ApiCall) {
 // ---- the store ------------------------------------------------------------------------------
 
 fn item(moto: &Moto, creds: &Credentials, key: &str) -> Value {
-    let answer = moto.signed(
-        creds,
-        "dynamodb",
-        "application/x-amz-json-1.0",
-        &[("X-Amz-Target", "DynamoDB_20120810.GetItem")],
-        json!({"TableName": TABLE, "Key": {"alarm": {"S": key}}, "ConsistentRead": true})
-            .to_string()
-            .as_bytes(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let body: Value = serde_json::from_str(&answer.body).expect("GetItem answer");
-    body["Item"].clone()
+    moto.incident_item(creds, TABLE, key)
 }
 
 /// The item's `marks`, as JSON (`Null` when it has none).

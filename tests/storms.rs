@@ -135,3 +135,72 @@ fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
         .collect();
     common::assert_no_secrets(&emu, &all);
 }
+
+/// The storm count before a new incident's post is one write when the guess is right: a new
+/// window in a channel where this instance has counted nothing (a quiet channel), the count
+/// in the window under way once it has. A second instance's first count, in that window,
+/// costs the refused new window and then the count, and loses nothing.
+#[test]
+fn a_new_incident_counts_its_channel_in_one_write() {
+    let actions = [
+        "secretsmanager:GetSecretValue",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    ];
+    let (moto, creds) = Moto::with_incident_table(TABLE, &actions);
+    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+    let options = || Options {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        secret_string: Some(secret.to_string()),
+        ..Options::default()
+    };
+    let (first, second) = (Emulator::start(options()), Emulator::start(options()));
+    let env = |emu: &Emulator| {
+        common::env_with(
+            emu,
+            &[
+                ("INCIDENT_TABLE", TABLE),
+                ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
+                ("SLACK_PACE_MILLISECONDS", "0"),
+            ],
+            &[],
+        )
+    };
+    let _a = Bootstrap::spawn(&common::bootstrap_bin(), &env(&first));
+    let _b = Bootstrap::spawn(&common::bootstrap_bin(), &env(&second));
+    moto.reset_auth("0");
+    let storm_item = format!(r#"{{"S":"storm|{DEFAULT_CHANNEL_ID}"}}"#);
+    // The writes on the channel's storm item while `emu` posts one new incident.
+    let count = |emu: &Emulator, name: &str| -> Vec<String> {
+        moto.start_recording();
+        let id = emu.push_event(event(name, "AWS/EC2"));
+        assert_eq!(
+            emu.wait_outcome(&id),
+            Outcome::Response(r#"{"posted":1}"#.to_string())
+        );
+        moto.recorded_target("DynamoDB_20120810.UpdateItem")
+            .into_iter()
+            .filter(|r| r.body.contains(&storm_item))
+            .map(|r| {
+                let request: Value = serde_json::from_str(&r.body).expect("JSON request");
+                let update = request["UpdateExpression"].as_str().unwrap_or("");
+                update.split(' ').take(2).collect::<Vec<_>>().join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(count(&first, "quiet-1"), ["SET since"], "a new window");
+    assert_eq!(count(&first, "quiet-2"), ["ADD n"], "the count in it");
+    assert_eq!(
+        count(&second, "quiet-3"),
+        ["SET since", "ADD n"],
+        "another instance's first count: the new window refused, then the count"
+    );
+    assert_eq!(count(&second, "quiet-4"), ["ADD n"]);
+    let counted = moto.incident_item(&creds, TABLE, &format!("storm|{DEFAULT_CHANNEL_ID}"));
+    assert_eq!(counted["n"], json!({"N": "4"}), "{counted}");
+    let tops = first.slack_api().messages(DEFAULT_CHANNEL_ID).len()
+        + second.slack_api().messages(DEFAULT_CHANNEL_ID).len();
+    assert_eq!(tops, 4, "four parents, below the threshold");
+}

@@ -85,17 +85,7 @@ fn incident_field(m: &ApiMessage) -> Option<String> {
 }
 
 fn item(moto: &Moto, creds: &Credentials, key: &str) -> Value {
-    let answer = moto.signed(
-        creds,
-        "dynamodb",
-        "application/x-amz-json-1.0",
-        &[("X-Amz-Target", "DynamoDB_20120810.GetItem")],
-        json!({"TableName": TABLE, "Key": {"alarm": {"S": key}}, "ConsistentRead": true})
-            .to_string()
-            .as_bytes(),
-    );
-    let body: Value = serde_json::from_str(&answer.body).expect("GetItem answer");
-    body["Item"].clone()
+    moto.incident_item(creds, TABLE, key)
 }
 
 /// The item's transitions (its `log`, in time order), each as JSON.

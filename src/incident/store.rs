@@ -40,7 +40,23 @@ pub struct Store {
     /// A mutex, not a cell: a cold start makes its first write on a thread of its own
     /// while the secret is fetched.
     recent: Mutex<Vec<(String, Record)>>,
+    /// Per channel, the storm window this instance last counted in (`storm.rs`).
+    windows: Mutex<Vec<(String, Seen)>>,
 }
+
+/// What an instance last saw of a channel's storm window: enough to guess whether the next
+/// new incident begins a new one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Seen {
+    pub since: i64,
+    /// When the newest new incident in it opened.
+    pub last: i64,
+    /// The storm message was out.
+    pub posted: bool,
+}
+
+/// Channels whose window is remembered.
+const WINDOWS: usize = 16;
 
 /// Records kept in memory: a few alarms' worth of the last storm.
 const RECENT: usize = 64;
@@ -60,7 +76,23 @@ impl Store {
             db,
             table,
             recent: Mutex::new(Vec::new()),
+            windows: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The storm window this instance last counted in for `channel`, if any.
+    pub fn seen_window(&self, channel: &str) -> Option<Seen> {
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        windows.iter().find(|(c, _)| c == channel).map(|(_, s)| *s)
+    }
+
+    pub fn saw_window(&self, channel: &str, seen: Seen) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        windows.retain(|(c, _)| c != channel);
+        if windows.len() >= WINDOWS {
+            windows.remove(0);
+        }
+        windows.push((channel.to_string(), seen));
     }
 
     /// The table, for the other items kept beside the alarms' (a channel's storm).

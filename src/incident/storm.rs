@@ -17,7 +17,7 @@
 //! | `touched` (S) | the invocation that wrote a member last: it brings the message up to date once more after the last update, so that the end of the storm shows |
 //! | `expires` (N) | TTL: a day after the window began |
 
-use super::store::Store;
+use super::store::{Seen, Store};
 use crate::aws::dynamodb::{self, Item, Written};
 use crate::error::Error;
 use crate::http::Deadline;
@@ -184,41 +184,57 @@ impl StormStore<'_> {
     /// when the last one is over.
     pub fn count(&self, channel: &str, now: i64) -> Result<Window, Error> {
         let start = now - self.storms.window_ms;
-        for _ in 0..2 {
-            let add = Update {
-                set: "ADD n :one SET #last = :now",
-                // A storm under way goes on while new incidents keep coming: paced at one
-                // post a second, a storm of 200 takes minutes, and one window a minute would
-                // begin it afresh (parents and a storm message) each minute.
-                condition: "since > :start OR (attribute_exists(ts) AND #last > :start)",
-                names: &[("#last", "last")],
-                values: &[
-                    (":one", Val::N(1)),
-                    (":start", Val::N(start)),
-                    (":now", Val::N(now)),
-                ],
-                all_new: true,
-            };
-            if let Some(window) = done(self.write(channel, &add)?) {
+        let add = Update {
+            set: "ADD n :one SET #last = :now",
+            // A storm under way goes on while new incidents keep coming: paced at one
+            // post a second, a storm of 200 takes minutes, and one window a minute would
+            // begin it afresh (parents and a storm message) each minute.
+            condition: "since > :start OR (attribute_exists(ts) AND #last > :start)",
+            names: &[("#last", "last")],
+            values: &[
+                (":one", Val::N(1)),
+                (":start", Val::N(start)),
+                (":now", Val::N(now)),
+            ],
+            all_new: true,
+        };
+        let fresh = Update {
+            set: "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
+            condition: "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
+            names: &[("#in", "in"), ("#until", "until"), ("#last", "last")],
+            values: &[
+                (":now", Val::N(now)),
+                (":one", Val::N(1)),
+                (":start", Val::N(start)),
+                (":expires", Val::N(now.div_euclid(1000) + 86_400)),
+                (":none", Val::NoMembers),
+            ],
+            all_new: true,
+        };
+        // The write likelier to hold goes first, so that the count usually costs one
+        // round trip: a new window when the last one this instance counted in is over,
+        // or when it counted in none (a quiet channel is the usual case); else the
+        // count in the window under way. Each write's condition decides, whatever the
+        // guess; a refused one is followed by the other, and a window begun by another
+        // instance between the two is counted in on the next round.
+        let order = match over(self.store.seen_window(channel), start) {
+            true => [&fresh, &add],
+            false => [&add, &fresh],
+        };
+        for update in order.iter().cycle().take(4) {
+            if let Some(window) = done(self.write(channel, update)?) {
+                let posted = window.parent.is_some();
+                let (since, last) = (window.since, now);
+                self.store.saw_window(
+                    channel,
+                    Seen {
+                        since,
+                        last,
+                        posted,
+                    },
+                );
                 return Ok(window);
             }
-            let fresh = Update {
-                set: "SET since = :now, #last = :now, n = :one, members = :none, expires = :expires REMOVE ts, #in, claim, #until, updated",
-                condition: "attribute_not_exists(since) OR (since <= :start AND (attribute_not_exists(ts) OR attribute_not_exists(#last) OR #last <= :start))",
-                names: &[("#in", "in"), ("#until", "until"), ("#last", "last")],
-                values: &[
-                    (":now", Val::N(now)),
-                    (":one", Val::N(1)),
-                    (":start", Val::N(start)),
-                    (":expires", Val::N(now.div_euclid(1000) + 86_400)),
-                    (":none", Val::NoMembers),
-                ],
-                all_new: true,
-            };
-            if let Some(window) = done(self.write(channel, &fresh)?) {
-                return Ok(window);
-            }
-            // Another instance began the new window between the two: count in it.
         }
         Err(Error::Timeout(
             "count the channel's new incidents: the window kept changing",
@@ -328,6 +344,12 @@ impl StormStore<'_> {
     }
 }
 
+/// Whether the window last seen is over by `start` (as the new window's condition has it),
+/// or none was seen.
+fn over(seen: Option<Seen>, start: i64) -> bool {
+    seen.is_none_or(|seen| seen.since <= start && (!seen.posted || seen.last <= start))
+}
+
 /// The window a write returned (`ALL_NEW`); `None` when its condition did not hold.
 fn done(written: Written) -> Option<Window> {
     match written {
@@ -375,6 +397,23 @@ fn fnv(text: &str) -> u64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_window_is_guessed_over_as_the_new_windows_condition_would_find_it() {
+        let seen = |since, last, posted| {
+            Some(Seen {
+                since,
+                last,
+                posted,
+            })
+        };
+        assert!(over(None, 5_000), "none seen: a quiet channel");
+        assert!(over(seen(1_000, 4_000, false), 5_000));
+        assert!(!over(seen(6_000, 6_000, false), 5_000), "under way");
+        // A storm whose message is out goes on while new incidents keep coming.
+        assert!(!over(seen(1_000, 6_000, true), 5_000));
+        assert!(over(seen(1_000, 5_000, true), 5_000));
+    }
 
     #[test]
     fn the_item_reads_as_a_window_and_sums_up() {

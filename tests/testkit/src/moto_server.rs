@@ -228,6 +228,22 @@ impl Moto {
         assert_eq!(created.status, 200, "{}", created.body);
     }
 
+    /// The item of `table` whose `alarm` key is `key`, read strongly consistent (`Null` when
+    /// there is none).
+    pub fn incident_item(&self, creds: &Credentials, table: &str, key: &str) -> Value {
+        let answer = self.signed(
+            creds,
+            "dynamodb",
+            "application/x-amz-json-1.0",
+            &[("X-Amz-Target", "DynamoDB_20120810.GetItem")],
+            json!({"TableName": table, "Key": {"alarm": {"S": key}}, "ConsistentRead": true})
+                .to_string()
+                .as_bytes(),
+        );
+        let body: Value = serde_json::from_str(&answer.body).expect("GetItem answer");
+        body["Item"].clone()
+    }
+
     /// `POST /` signed for `service` with exactly the headers sent: host, content-type,
     /// x-amz-date, the extra ones (e.g. x-amz-target) and the session token if any.
     pub fn signed(
