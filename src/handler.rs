@@ -65,13 +65,19 @@ impl Handler {
                 SecretsManager::new(config.secrets_manager.clone(), &config.secret_id),
                 SecretCache::new(config.secret_ttl, config.secret_max_stale),
                 // Slack's connection, and with threads DynamoDB's: on a cold start each opens
-                // beside the secret's instead of after it.
-                preconnect.to(config.slack_preconnect.iter().cloned().chain(
-                    config
-                        .incident_table
-                        .as_ref()
-                        .map(|_| config.dynamodb.endpoint.url.clone()),
-                )),
+                // beside the secret's instead of after it. DynamoDB's once for each write a
+                // new incident makes at once: the claim, the storm count, the pace's turn.
+                preconnect.to(config
+                    .slack_preconnect
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::repeat_n(
+                        config.dynamodb.endpoint.url.clone(),
+                        config.incident_table.as_ref().map_or(0, |_| {
+                            1 + usize::from(config.storm_threshold > 0)
+                                + usize::from(!config.slack_pace.is_zero())
+                        }),
+                    ))),
             ),
             format: config.message_format,
             web_api: WebApi::new(&config.slack_api_url, config.slack_pace),

@@ -143,10 +143,11 @@ impl Shared {
     fn take(&self, details: &ConnectionDetails) -> Option<Box<dyn Transport>> {
         let wanted = origin(details.uri)?;
         let wait = details.timeout.not_zero().map_or(OPEN_TIMEOUT, |t| *t);
+        // Waits while one is being opened and none is open yet.
         let opening = |spares: &mut Vec<(String, Spare)>| {
-            spares
-                .iter()
-                .any(|(o, s)| *o == wanted && matches!(s, Spare::Opening))
+            let mine = || spares.iter().filter(|(o, _)| *o == wanted);
+            mine().any(|(_, s)| matches!(s, Spare::Opening))
+                && !mine().any(|(_, s)| matches!(s, Spare::Open(..)))
         };
         let spares = lock(&self.spares);
         let (mut spares, _) = self
@@ -162,8 +163,9 @@ impl Shared {
         (opened.elapsed() < self.max_idle && transport.is_open()).then_some(transport)
     }
 
-    /// Opens a connection to `origin` on a thread of its own and keeps it as a spare.
-    pub(super) fn preconnect(self: Arc<Self>, config: &Config, origin_url: &str) {
+    /// Opens a connection to `origin` on a thread of its own and keeps it as a spare, unless
+    /// `n` are kept or being opened there already.
+    pub(super) fn preconnect(self: Arc<Self>, config: &Config, origin_url: &str, n: usize) {
         let Ok(uri) = origin_url.parse::<Uri>() else {
             return;
         };
@@ -173,7 +175,7 @@ impl Shared {
         }
         {
             let mut spares = lock(&self.spares);
-            if spares.iter().any(|(o, _)| *o == wanted) {
+            if spares.iter().filter(|(o, _)| *o == wanted).count() >= n {
                 return;
             }
             if spares.len() >= SPARES {
@@ -273,11 +275,13 @@ impl Preconnect {
     }
 
     /// Opens a connection to each origin, each on a thread of its own, for `agent`'s next
-    /// request there (`agent` must be the one built with this handle); nothing for an
-    /// origin with a connection open or opening already.
+    /// request there (`agent` must be the one built with this handle); an origin named
+    /// twice gets two, for two requests at once. Nothing for an origin with as many open or
+    /// opening already.
     pub fn open(&self, agent: &ureq::Agent) {
-        for origin in &self.origins {
-            Arc::clone(&self.shared).preconnect(agent.config(), origin);
+        for (i, origin) in self.origins.iter().enumerate() {
+            let n = 1 + self.origins[..i].iter().filter(|o| *o == origin).count();
+            Arc::clone(&self.shared).preconnect(agent.config(), origin, n);
         }
     }
 }
@@ -393,6 +397,24 @@ mod tests {
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(get(&agent, &format!("{origin}/services/T0/B0/X")), "ok");
         assert_eq!(connections.load(Ordering::SeqCst), 1, "the spare was used");
+    }
+
+    #[test]
+    fn an_origin_named_twice_gets_two_spares_and_no_more() {
+        let (origin, _) = server();
+        let (agent, spare) = agent();
+        let spare = spare.to([origin.clone(), origin.clone()]);
+        let mine = |spare: &Preconnect| {
+            let spares = lock(&spare.shared.spares);
+            spares.iter().filter(|(o, _)| *o == origin).count()
+        };
+        spare.open(&agent);
+        assert_eq!(mine(&spare), 2);
+        spare.open(&agent);
+        assert_eq!(mine(&spare), 2, "open or opening already");
+        // Both serve requests.
+        assert_eq!(get(&agent, &format!("{origin}/a")), "ok");
+        assert_eq!(get(&agent, &format!("{origin}/b")), "ok");
     }
 
     #[test]
