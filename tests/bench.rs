@@ -27,7 +27,9 @@
 //!   time) and for the `OK` after it (the reply in its thread; also when another instance
 //!   opened the incident), cold, warm and after idleness; each with event → `/response`, the
 //!   DynamoDB calls before the post and in all, and the connections it opened (storm grouping
-//!   off, `STORM_THRESHOLD=0`: see `App::instance`);
+//!   on with `STORM_THRESHOLD=1000`, which no run reaches: see `App::instance`; Slack's pace
+//!   off, as in every row, so that back-to-back events are not held a second apart); the cold
+//!   start also with storm grouping off, as its count waits for the secret's channel;
 //! - the same with the buttons (`SLACK_SIGNING_SECRET`): a click through the function's URL
 //!   (a signed Function URL event, `emulator/click.rs`) on an incident's parent, to the HTTP
 //!   answer reaching `/response` and to its `chat.update` reaching Slack: cold (exec → …, the
@@ -607,11 +609,12 @@ mod latency {
         );
 
         // App mode's cold starts and warm invocations, before the idle cases start.
-        let mut app_cold: Measured = Vec::new();
+        let (mut app_cold, mut app_cold_unstormed): (Measured, Measured) = Default::default();
         let (mut app_open, mut app_later, mut app_elsewhere): (Measured, Measured, Measured) =
             Default::default();
         for c in &columns {
-            app_cold.push(tolerate(c, app_cold_starts(&c.binary, one_way))?);
+            app_cold.push(tolerate(c, app_cold_starts(&c.binary, one_way, true))?);
+            app_cold_unstormed.push(tolerate(c, app_cold_starts(&c.binary, one_way, false))?);
             let (open, later, elsewhere) = match app_warm(&c.binary, one_way) {
                 Ok(w) => (Ok(w.open), Ok(w.later), Ok(w.elsewhere)),
                 Err(why) => (Err(why.clone()), Err(why.clone()), Err(why)),
@@ -724,6 +727,15 @@ mod latency {
             &mut rows,
             format!("cold: exec → chat.postMessage, opening ALARM, RTT (median of {COLD})"),
             &app_cold,
+            &rtts,
+            app_connections,
+        );
+        push_case(
+            &mut rows,
+            format!(
+                "cold: the same, storm grouping off (STORM_THRESHOLD=0), RTT (median of {COLD})"
+            ),
+            &app_cold_unstormed,
             &rtts,
             app_connections,
         );
@@ -1261,10 +1273,10 @@ mod latency {
         }
         env.push(("INCIDENT_TABLE".to_string(), DEFAULT_TABLE.to_string()));
         env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));
-        // Storm grouping off: its count (an `UpdateItem` with `ADD`, a compound condition and
-        // `ReturnValues`) is more than the DynamoDB stand-in understands, and it runs beside
-        // the claim, on a thread of its own, so it adds no round trip before the post.
-        env.push(("STORM_THRESHOLD".to_string(), "0".to_string()));
+        // Storm grouping on, as by default, with a threshold no run reaches: every opening
+        // counts its channel's new incidents beside the claim, and none of them becomes a
+        // storm's reply (which the rows would then measure instead of an opening).
+        env.push(("STORM_THRESHOLD".to_string(), "1000".to_string()));
         App {
             emu,
             secrets,
@@ -1512,10 +1524,22 @@ mod latency {
         }
     }
 
-    fn app_cold_starts(binary: &Path, one_way: Duration) -> Result<Vec<Sample>, String> {
+    /// With `storms` off, `STORM_THRESHOLD=0`: no count waits for the secret's channel.
+    fn app_cold_starts(
+        binary: &Path,
+        one_way: Duration,
+        storms: bool,
+    ) -> Result<Vec<Sample>, String> {
         let mut samples = Vec::new();
         for _ in 0..COLD {
-            let a = app(one_way);
+            let mut a = app(one_way);
+            if !storms {
+                for (k, v) in a.env.iter_mut() {
+                    if k == "STORM_THRESHOLD" {
+                        *v = "0".to_string();
+                    }
+                }
+            }
             // Queued first, as on a cold start.
             let mark = a.mark();
             let event = opening("cpu-high");
@@ -1800,6 +1824,8 @@ mod latency {
         }
         env.push(("INCIDENT_TABLE".to_string(), DEFAULT_TABLE.to_string()));
         env.push(("SECRET_TTL_SECONDS".to_string(), "3600".to_string()));
+        // As in `App::instance`: the count runs, no storm forms.
+        env.push(("STORM_THRESHOLD".to_string(), "1000".to_string()));
         let mut process = Bootstrap::spawn(binary, &env);
         let result = (|| {
             let cold = emu.push_event(opening("cpu-cold").body);
