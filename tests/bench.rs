@@ -39,7 +39,8 @@
 //!   goes out first), and the connections it opened;
 //! - then syscalls (strace, when installed) and CPU time per warm webhook invocation, beside
 //!   a std-only loop doing the same HTTP exchanges in the same run (`--std-loop`, see
-//!   `std_loop`) and their ratio; and app mode's CPU time per warm invocation. With
+//!   `std_loop`) and their ratio; and app mode's CPU time per warm invocation (the main
+//!   thread's median, and the mean of all threads, those beside the claim included). With
 //!   `BENCH_BASELINE=<another bootstrap>`, side by side with that one (n/a where it has no
 //!   app mode).
 //!
@@ -414,6 +415,20 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
     let ns = text.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
+}
+
+/// CPU time of every thread the process ran, those ended included (utime + stime of
+/// /proc/PID/stat): in clock ticks, so only for long spans.
+fn process_cpu_time(pid: u32) -> Option<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's closing parenthesis: state (field 3), …, utime (14), stime (15).
+    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf reads a constant of the system and has no preconditions.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+    Some(Duration::from_nanos(
+        ticks * 1_000_000_000 / per_second.max(1),
+    ))
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -889,10 +904,10 @@ mod latency {
                 format!("{:.2}×", ours.as_secs_f64() / theirs.as_secs_f64())
             }),
         ));
-        let app_cpus: Vec<Option<[Duration; 2]>> = columns
+        let app_cpus: Vec<Option<[Duration; 3]>> = columns
             .iter()
             .map(|c| match app_cpu(&c.binary) {
-                Ok((open, later)) => Ok(Some([median(open), median(later)])),
+                Ok((open, later, all)) => Ok(Some([median(open), median(later), all])),
                 Err(why) if c.baseline => {
                     let first = why.lines().next().unwrap_or("");
                     eprintln!("bench: {} cannot run app mode: {first}", c.name);
@@ -901,9 +916,14 @@ mod latency {
                 Err(why) => Err(why),
             })
             .collect::<Result<_, _>>()?;
-        for (i, what) in ["opening ALARM", "its OK, a reply"].iter().enumerate() {
+        let what = [
+            format!("app mode: CPU per warm invocation, opening ALARM (median of {CPU_WARM})"),
+            format!("app mode: CPU per warm invocation, its OK, a reply (median of {CPU_WARM})"),
+            "  both, all threads (mean, /proc/PID/stat)".to_string(),
+        ];
+        for (i, what) in what.into_iter().enumerate() {
             rows.push((
-                format!("app mode: CPU per warm invocation, {what} (median of {CPU_WARM})"),
+                what,
                 app_cpus
                     .iter()
                     .map(|m| m.map_or("n/a".into(), |m| ms(m[i])))
@@ -1813,7 +1833,9 @@ mod latency {
     /// App mode's CPU per warm invocation, against the emulator's Web API and DynamoDB
     /// stand-ins (no delay): a new alarm's `ALARM`, which opens its incident, then its `OK`,
     /// a reply in the thread; `CPU_WARM` of each, alternating.
-    fn app_cpu(binary: &Path) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    /// With the mean per invocation of all threads' CPU time: the main thread's (the medians)
+    /// leaves out the storm count's and the pace's threads.
+    fn app_cpu(binary: &Path) -> Result<(Vec<Duration>, Vec<Duration>, Duration), String> {
         let emu = app_emulator(&app_secret());
         let api = addr(&emu.slack_api_url());
         let mut env = bench_env(&emu);
@@ -1832,6 +1854,7 @@ mod latency {
             expect_response(emu.wait_outcome(&cold), &process)?;
             emu.wait_next_calls(2);
             let (mut open, mut later) = (Vec::new(), Vec::new());
+            let all_before = process_cpu_time(process.pid());
             for n in 0..CPU_WARM {
                 let name = format!("cpu-{n}");
                 for (event, into) in [(opening(&name), &mut open), (closing(&name), &mut later)] {
@@ -1842,7 +1865,11 @@ mod latency {
                     }
                 }
             }
-            Ok((open, later))
+            let all = all_before
+                .zip(process_cpu_time(process.pid()))
+                .map(|(b, a)| (a - b) / (2 * CPU_WARM as u32))
+                .ok_or("no /proc/PID/stat")?;
+            Ok((open, later, all))
         })();
         process.kill();
         result
