@@ -86,6 +86,7 @@ impl Store {
         windows.iter().find(|(c, _)| c == channel).map(|(_, s)| *s)
     }
 
+    /// Remembers the window a count in `channel` returned, in place of the one before.
     pub fn saw_window(&self, channel: &str, seen: Seen) {
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         windows.retain(|(c, _)| c != channel);
