@@ -976,13 +976,15 @@ impl Condition {
             Condition::Exists(path) => get(path).is_some(),
             Condition::NotExists(path) => get(path).is_none(),
             Condition::Compare(a, op, b) => {
-                let operand = |o: &Operand| match o {
-                    Operand::Path(path) => get(path).cloned(),
-                    Operand::Value(value) => Some(value.clone()),
-                };
+                fn operand<'v>(o: &'v Operand, item: Option<&'v Item>) -> Option<&'v Value> {
+                    match o {
+                        Operand::Path(path) => item.and_then(|i| value_at(i, path)),
+                        Operand::Value(value) => Some(value),
+                    }
+                }
                 // A missing attribute, or two of different types, compare false.
-                match (operand(a), operand(b)) {
-                    (Some(a), Some(b)) => compare(&a, &b).is_some_and(|order| match *op {
+                match (operand(a, item), operand(b, item)) {
+                    (Some(a), Some(b)) => compare(a, b).is_some_and(|order| match *op {
                         "=" => order.is_eq(),
                         "<" => order.is_lt(),
                         "<=" => order.is_le(),
@@ -1002,9 +1004,11 @@ impl Condition {
 /// The order of two AttributeValues of one type: numbers by value, strings by their bytes
 /// (as DynamoDB orders them); `None` across types. Other types are only equal or not.
 fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    let text = |v: &Value, kind: &str| v.get(kind).and_then(Value::as_str).map(str::to_string);
+    fn text<'v>(v: &'v Value, kind: &str) -> Option<&'v str> {
+        v.get(kind).and_then(Value::as_str)
+    }
     if let (Some(x), Some(y)) = (text(a, "N"), text(b, "N")) {
-        return number(&x)?.partial_cmp(&number(&y)?);
+        return number(x)?.partial_cmp(&number(y)?);
     }
     if let (Some(x), Some(y)) = (text(a, "S"), text(b, "S")) {
         return Some(x.as_bytes().cmp(y.as_bytes()));
