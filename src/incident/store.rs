@@ -34,14 +34,50 @@ const LEGACY: &str = "#status, #state, changed, opened, claim, claimed, channel,
 pub struct Store {
     db: DynamoDb,
     table: String,
-    /// The records this instance last read or wrote, newest last: a warm invocation
-    /// decides from its alarm's record without reading it first, and the conditional write
-    /// it makes anyway tells whether the record was still current (issue 22).
-    /// A mutex, not a cell: a cold start makes its first write on a thread of its own
-    /// while the secret is fetched.
-    recent: Mutex<Vec<(String, Record)>>,
+    /// The records this instance last read or wrote: a warm invocation decides from its
+    /// alarm's record without reading it first, and the conditional write it makes anyway
+    /// tells whether the record was still current (issue 22).
+    recent: Kept<Record>,
     /// Per channel, the storm window this instance last counted in (`storm.rs`).
-    windows: Mutex<Vec<(String, Seen)>>,
+    windows: Kept<Seen>,
+}
+
+/// What this instance last saw, by key, for the last `cap` keys. A mutex, not a cell: a
+/// cold start makes its first write on a thread of its own while the secret is fetched.
+struct Kept<T> {
+    cap: usize,
+    entries: Mutex<Vec<(String, T)>>,
+}
+
+impl<T: Clone> Kept<T> {
+    fn new(cap: usize) -> Kept<T> {
+        Kept {
+            cap,
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, Vec<(String, T)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &str) -> Option<T> {
+        let entries = self.entries();
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// `value` in place of what `key` had; the oldest key goes when `cap` are kept.
+    fn put(&self, key: &str, value: T) {
+        let mut entries = self.entries();
+        entries.retain(|(k, _)| k != key);
+        if entries.len() >= self.cap {
+            entries.remove(0);
+        }
+        entries.push((key.to_string(), value));
+    }
 }
 
 /// What an instance last saw of a channel's storm window: enough to guess whether the next
@@ -75,25 +111,19 @@ impl Store {
         Store {
             db,
             table,
-            recent: Mutex::new(Vec::new()),
-            windows: Mutex::new(Vec::new()),
+            recent: Kept::new(RECENT),
+            windows: Kept::new(WINDOWS),
         }
     }
 
     /// The storm window this instance last counted in for `channel`, if any.
     pub fn seen_window(&self, channel: &str) -> Option<Seen> {
-        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        windows.iter().find(|(c, _)| c == channel).map(|(_, s)| *s)
+        self.windows.get(channel)
     }
 
     /// Remembers the window a count in `channel` returned, in place of the one before.
     pub fn saw_window(&self, channel: &str, seen: Seen) {
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        windows.retain(|(c, _)| c != channel);
-        if windows.len() >= WINDOWS {
-            windows.remove(0);
-        }
-        windows.push((channel.to_string(), seen));
+        self.windows.put(channel, seen);
     }
 
     /// The table, for the other items kept beside the alarms' (a channel's storm).
@@ -104,26 +134,11 @@ impl Store {
     /// The alarm's record as this instance last saw it: possibly behind, never wrong about
     /// what was posted. An empty one for an alarm it has not seen.
     pub fn remembered(&self, key: &str) -> Record {
-        let recent = self.recent();
-        recent
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default()
-    }
-
-    fn recent(&self) -> MutexGuard<'_, Vec<(String, Record)>> {
-        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+        self.recent.get(key).unwrap_or_default()
     }
 
     fn remember(&self, key: &str, record: &Record) {
-        let mut recent = self.recent();
-        recent.retain(|(k, _)| k != key);
-        if recent.len() >= RECENT {
-            recent.remove(0);
-        }
-        recent.push((key.to_string(), record.clone()));
+        self.recent.put(key, record.clone());
     }
 
     /// The alarm's record, strongly consistent; an empty one for an alarm never seen.

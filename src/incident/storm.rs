@@ -223,16 +223,12 @@ impl StormStore<'_> {
         };
         for update in order.iter().cycle().take(4) {
             if let Some(window) = done(self.write(channel, update)?) {
-                let posted = window.parent.is_some();
-                let (since, last) = (window.since, now);
-                self.store.saw_window(
-                    channel,
-                    Seen {
-                        since,
-                        last,
-                        posted,
-                    },
-                );
+                let seen = Seen {
+                    since: window.since,
+                    last: now,
+                    posted: window.parent.is_some(),
+                };
+                self.store.saw_window(channel, seen);
                 return Ok(window);
             }
         }
