@@ -318,14 +318,16 @@ impl Handler {
         }
 
         // A cold start (or an expired secret) fetches the secret: the first alarm's claim in
-        // its incident is written meanwhile, on a thread of its own, for the default channel.
+        // its incident (and its storm count) is written meanwhile, on a thread of its own, for
+        // the default channel.
         let mut ahead = None;
         if let (Some(store), Notification::Alarm(alarm), false) =
             (&self.incidents, first, self.credentials.is_fresh())
         {
-            let (agent, credentials) = (&self.agent, &mut self.credentials);
+            let (agent, credentials, storms) = (&self.agent, &mut self.credentials, self.storms);
             let (fetched, claimed) = std::thread::scope(|s| {
-                let claim = s.spawn(|| Ahead::claim(store, agent, alarm, alarm.key(), deadline));
+                let claim =
+                    s.spawn(|| Ahead::claim(store, agent, alarm, alarm.key(), storms, deadline));
                 let fetched = credentials
                     .settings(agent, deadline)
                     .map(|(_, lookup)| lookup);

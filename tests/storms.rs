@@ -15,6 +15,24 @@ use testkit::{common, emulator, moto_server};
 const TABLE: &str = "alarm-incidents";
 const ALARMS: usize = 40;
 const THRESHOLD: usize = 5;
+/// The storm item of the secret's default channel: it names no channel, so that a cold start
+/// counts there before the secret says which channel that is.
+const DEFAULT_WINDOW: &str = "storm|";
+
+/// The first words (`SET since`, `ADD n`) of each write on the default channel's storm item
+/// that moto recorded.
+fn default_window_writes(moto: &Moto) -> Vec<String> {
+    let item = format!(r#"{{"S":"{DEFAULT_WINDOW}"}}"#);
+    moto.recorded_target("DynamoDB_20120810.UpdateItem")
+        .into_iter()
+        .filter(|r| r.body.contains(&item))
+        .map(|r| {
+            let request: Value = serde_json::from_str(&r.body).expect("JSON request");
+            let update = request["UpdateExpression"].as_str().unwrap_or("");
+            update.split(' ').take(2).collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
 
 fn event(name: &str, namespace: &str) -> Vec<u8> {
     let mut message: Value = serde_json::from_str(&alarm_message(name, "ALARM")).expect("json");
@@ -171,7 +189,6 @@ fn a_new_incident_counts_its_channel_in_one_write() {
     let _a = Bootstrap::spawn(&common::bootstrap_bin(), &env(&first));
     let _b = Bootstrap::spawn(&common::bootstrap_bin(), &env(&second));
     moto.reset_auth("0");
-    let storm_item = format!(r#"{{"S":"storm|{DEFAULT_CHANNEL_ID}"}}"#);
     // The writes on the channel's storm item while `emu` posts one new incident.
     let count = |emu: &Emulator, name: &str| -> Vec<String> {
         moto.start_recording();
@@ -180,15 +197,7 @@ fn a_new_incident_counts_its_channel_in_one_write() {
             emu.wait_outcome(&id),
             Outcome::Response(r#"{"posted":1}"#.to_string())
         );
-        moto.recorded_target("DynamoDB_20120810.UpdateItem")
-            .into_iter()
-            .filter(|r| r.body.contains(&storm_item))
-            .map(|r| {
-                let request: Value = serde_json::from_str(&r.body).expect("JSON request");
-                let update = request["UpdateExpression"].as_str().unwrap_or("");
-                update.split(' ').take(2).collect::<Vec<_>>().join(" ")
-            })
-            .collect()
+        default_window_writes(&moto)
     };
     assert_eq!(count(&first, "quiet-1"), ["SET since"], "a new window");
     assert_eq!(count(&first, "quiet-2"), ["ADD n"], "the count in it");
@@ -198,9 +207,77 @@ fn a_new_incident_counts_its_channel_in_one_write() {
         "another instance's first count: the new window refused, then the count"
     );
     assert_eq!(count(&second, "quiet-4"), ["ADD n"]);
-    let counted = moto.incident_item(&creds, TABLE, &format!("storm|{DEFAULT_CHANNEL_ID}"));
+    let counted = moto.incident_item(&creds, TABLE, DEFAULT_WINDOW);
     assert_eq!(counted["n"], json!({"N": "4"}), "{counted}");
     let tops = first.slack_api().messages(DEFAULT_CHANNEL_ID).len()
         + second.slack_api().messages(DEFAULT_CHANNEL_ID).len();
     assert_eq!(tops, 4, "four parents, below the threshold");
+}
+
+/// Issue 22: a cold start counts its first new incident beside the secret's fetch, not after
+/// it. Shown where nothing after the secret can have made the count: the secret is denied,
+/// the invocation fails, and the count made meanwhile is taken back (the channel is no
+/// nearer a storm). The next invocation, served, counts once.
+#[test]
+fn a_cold_start_counts_beside_the_secret_and_takes_the_count_back_when_it_fails() {
+    let actions = [
+        "secretsmanager:GetSecretValue",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    ];
+    let (moto, creds) = Moto::with_incident_table(TABLE, &actions);
+    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+    let emu = Emulator::start(Options {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        secret_string: Some(secret.to_string()),
+        ..Options::default()
+    });
+    let env = common::env_with(
+        &emu,
+        &[
+            ("INCIDENT_TABLE", TABLE),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
+            ("SLACK_PACE_MILLISECONDS", "0"),
+        ],
+        &[],
+    );
+    let mut process = Bootstrap::spawn(&common::bootstrap_bin(), &env);
+    moto.reset_auth("0");
+    emu.secrets_respond(
+        400,
+        "application/x-amz-json-1.1",
+        r#"{"__type":"AccessDeniedException","Message":"not authorized"}"#,
+    );
+    moto.start_recording();
+    let id = emu.push_event(event("cold-1", "AWS/EC2"));
+    let Outcome::Error(denied) = emu.wait_outcome(&id) else {
+        panic!("the invocation fails without its secret");
+    };
+    assert_eq!(
+        denied.json["errorType"], "SecretsManager.AccessDeniedException",
+        "{denied:?}"
+    );
+    assert_eq!(
+        default_window_writes(&moto),
+        ["SET since", "ADD n"],
+        "counted beside the secret, then taken back"
+    );
+    let window = moto.incident_item(&creds, TABLE, DEFAULT_WINDOW);
+    assert_eq!(window["n"], json!({"N": "0"}), "{window}");
+    assert!(emu.slack_api().messages(DEFAULT_CHANNEL_ID).is_empty());
+
+    moto.start_recording();
+    let id = emu.push_event(event("cold-2", "AWS/EC2"));
+    assert_eq!(
+        emu.wait_outcome(&id),
+        Outcome::Response(r#"{"posted":1}"#.to_string())
+    );
+    assert_eq!(default_window_writes(&moto), ["ADD n"], "counted once");
+    let window = moto.incident_item(&creds, TABLE, DEFAULT_WINDOW);
+    assert_eq!(window["n"], json!({"N": "1"}), "{window}");
+    assert_eq!(emu.slack_api().messages(DEFAULT_CHANNEL_ID).len(), 1);
+    process.kill();
+    common::assert_no_secrets(&emu, &[process.stdout(), process.stderr()]);
 }

@@ -540,13 +540,16 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
 }
 
 /// A cold start claims the first alarm's transition in its default-channel incident while
-/// the secret is fetched. When a route sends the alarm elsewhere, that claim is given back:
-/// the default incident keeps no claim that nothing will ever post, and the routed channel
-/// gets its own incident.
+/// the secret is fetched, and counts it in that channel's storm window. When a route sends
+/// the alarm elsewhere, both are given back: the default incident keeps no claim that nothing
+/// will ever post, the default channel is no nearer a storm, and the routed channel gets its
+/// own incident and count.
 #[test]
 fn a_claim_made_ahead_of_the_secret_is_given_back_when_a_route_sends_the_alarm_elsewhere() {
     let (moto, creds) = moto_with_table(&ACTIONS);
-    let env = env_for(&moto);
+    let mut env = env_for(&moto);
+    // Storm grouping on, as by default.
+    env.retain(|(k, _)| *k != "STORM_THRESHOLD");
     let set: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,
         "ROUTES": [{"alarm": ["pay-*"], "channel": "C0PAYMENTS"}]});
@@ -583,6 +586,12 @@ fn a_claim_made_ahead_of_the_secret_is_given_back_when_a_route_sends_the_alarm_e
     );
     assert_eq!(lambda.emu.slack_api().messages("C0PAYMENTS").len(), 1);
     assert!(messages(&lambda).is_empty());
+    // Storm grouping is on: the new incident was counted in the default channel's window
+    // beside the claim, and taken back from it; the routed channel counts its own.
+    let default = item(&moto, &creds, "storm|");
+    assert_eq!(default["n"], json!({"N": "0"}), "{default}");
+    let routed = item(&moto, &creds, "storm|C0PAYMENTS");
+    assert_eq!(routed["n"], json!({"N": "1"}), "{routed}");
 }
 
 /// Found by the randomized test: a reply whose answer was lost was looked for in the

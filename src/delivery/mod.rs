@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::graph::Graphs;
 use crate::http::Deadline;
 use crate::incident::store::Store;
-use crate::incident::storm::Storms;
+use crate::incident::storm::{window_of, Storms};
 use crate::incident::{transition_id, Transition};
 use crate::log;
 use crate::slack::app::{App, Tag};
@@ -103,10 +103,13 @@ pub fn deliver(
                 landed: Default::default(),
             };
             // One incident per key and channel: a routed channel has its own thread. A
-            // notice's key is apart from every alarm's (an ARN) by its source.
-            let per_channel = |key: String| match settings.channel.as_deref() {
-                Some(default) if default == *channel => key,
-                _ => format!("{key}|{channel}"),
+            // notice's key is apart from every alarm's (an ARN) by its source. The default
+            // channel's keys and storm window name no channel: a cold start writes them
+            // before the secret names it.
+            let default = settings.channel.as_deref() == Some(*channel);
+            let per_channel = |key: String| match default {
+                true => key,
+                false => format!("{key}|{channel}"),
             };
             let threaded = match (cx.incidents, notification) {
                 (Some(store), Notification::Alarm(alarm)) if note.is_none() => {
@@ -136,6 +139,7 @@ pub fn deliver(
                         thread_only: destination.thread_only,
                         buttons: buttons.as_ref(),
                         storms,
+                        window: window_of(channel, default),
                     };
                     // `false`: a retried event, posted already; its graph was shared then.
                     if !threads::deliver(store, &app, incident, cx.deadline, ahead)? {

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::action::status;
 use crate::incident::store::{Outcome, Store};
-use crate::incident::storm::{StormStore, Storms, Window, UPDATE_EVERY_MS};
+use crate::incident::storm::{StormStore, Storms, Window, DEFAULT_WINDOW, UPDATE_EVERY_MS};
 use crate::incident::turns;
 use crate::incident::{self, Mark, Post, Record, Step, Transition};
 use crate::log::{self, Level};
@@ -57,6 +57,8 @@ pub struct Incident<'a> {
     pub buttons: Option<&'a Buttons<'a>>,
     /// Storm grouping, when on (`STORM_THRESHOLD`).
     pub storms: Option<Storms>,
+    /// The channel's storm window (`storm::window_of`).
+    pub window: &'a str,
 }
 
 /// One transition on its way to Slack.
@@ -69,6 +71,7 @@ struct Run<'a> {
     notification: &'a Notification,
     buttons: Option<&'a Buttons<'a>>,
     storms: Option<Storms>,
+    window: &'a str,
     thread_only: bool,
     /// The channel's storm window, counted beside the claim of a new parent.
     counted: RefCell<Option<Window>>,
@@ -79,13 +82,15 @@ struct Run<'a> {
 
 /// A transition's first claim, written before the Slack settings are known: a cold start
 /// fetches the secret meanwhile, on the main thread, so that the claim costs no round trip
-/// of its own. Taken by [`deliver`] when the alarm goes to the incident it names; released
-/// by [`Ahead::release`] when it does not (a routed channel, webhook mode).
+/// of its own. A new incident is counted in the default channel's storm window beside it.
+/// Taken by [`deliver`] when the alarm goes to the incident it names; released by
+/// [`Ahead::release`] when it does not (a routed channel, webhook mode).
 pub struct Ahead {
     t: Transition,
     nonce: String,
     step: Step,
     outcome: Result<Outcome, Error>,
+    counted: Option<(Storms, Window)>,
 }
 
 impl Ahead {
@@ -96,6 +101,7 @@ impl Ahead {
         agent: &ureq::Agent,
         alarm: &Alarm,
         key: String,
+        storms: Option<Storms>,
         deadline: Deadline,
     ) -> Option<Ahead> {
         let t = Transition::of(alarm, key, now_ms());
@@ -106,17 +112,61 @@ impl Ahead {
             return None;
         }
         let claimed = record.claimed(&t, &nonce, until(deadline), thread_of(&step));
-        let outcome = store.put(agent, &t.key, &record, &claimed, store_share(deadline));
+        let share = store_share(deadline);
+        let mut outcome = None;
+        let mut put = || outcome = Some(store.put(agent, &t.key, &record, &claimed, share));
+        let mut counted = None;
+        match storms.filter(|_| matches!(step, Step::Open)) {
+            Some(storms) => {
+                let count = StormStore {
+                    store,
+                    agent,
+                    storms,
+                    deadline: share,
+                    window: DEFAULT_WINDOW,
+                };
+                beside(&mut || counted = Some(count.count(now_ms())), &mut put);
+            }
+            None => put(),
+        }
+        let counted = match counted {
+            Some(Ok(window)) => storms.map(|s| (s, window)),
+            Some(Err(err)) => {
+                // Counted again once the settings are known.
+                warn(&t, "cannot count the channel's new incidents", &err);
+                None
+            }
+            None => None,
+        };
         Some(Ahead {
             t,
             nonce,
             step,
-            outcome,
+            // `put` always runs: `None` cannot be.
+            outcome: outcome?,
+            counted,
         })
     }
 
-    /// Gives back a claim nothing took: no one waits on a post that will not come.
+    /// Gives back a claim nothing took: no one waits on a post that will not come; and the
+    /// count, so that the default channel's storm is not one incident nearer.
     pub fn release(self, store: &Store, agent: &ureq::Agent, deadline: Deadline) {
+        if let Some((storms, window)) = &self.counted {
+            let count = StormStore {
+                store,
+                agent,
+                storms: *storms,
+                deadline: store_share(deadline),
+                window: DEFAULT_WINDOW,
+            };
+            if let Err(err) = count.uncount(window.since) {
+                warn(
+                    &self.t,
+                    "cannot take back a count made ahead of the secret",
+                    &err,
+                );
+            }
+        }
         if let Ok(Outcome::Done(written)) = &self.outcome {
             let released = written.released(&self.t.id);
             if let Err(err) = store.put(
@@ -153,7 +203,9 @@ pub fn deliver(
         thread_only,
         buttons,
         storms,
+        window,
     } = incident;
+    // The same key is the default channel's incident, whose storm window it counted in.
     let ahead = match ahead.take() {
         Some(a) if a.t.key == t.key && a.t.id == t.id => Some(a),
         other => {
@@ -161,21 +213,30 @@ pub fn deliver(
             None
         }
     };
+    let (nonce, counted, ahead) = match ahead {
+        Some(a) => (
+            a.nonce,
+            a.counted.map(|(_, w)| w),
+            Some((a.step, a.outcome)),
+        ),
+        None => (nonce(), None, None),
+    };
     let run = Run {
         store,
         app,
         t,
-        nonce: ahead.as_ref().map_or_else(nonce, |a| a.nonce.clone()),
+        nonce,
         notification,
         buttons,
         storms,
+        window,
         thread_only,
-        counted: RefCell::new(None),
+        counted: RefCell::new(counted),
         quiet: Cell::new(false),
         deadline,
     };
     let share = store_share(deadline);
-    match run.settle(share, ahead.map(|a| (a.step, a.outcome))) {
+    match run.settle(share, ahead) {
         Ok(done) => Ok(done),
         Err(Fallback::Store(err)) => run.without_store(&err),
         Err(Fallback::NoThread) => {
@@ -688,23 +749,22 @@ impl Run<'_> {
     }
 
     /// The claim of a new parent, and beside it (on a thread of its own, so that it costs no
-    /// round trip) the channel's storm count, which decides where the parent goes. A refused
-    /// claim over-counts the channel by one at most.
+    /// round trip) the channel's storm count, which decides where the parent goes; once only,
+    /// also when it was counted ahead of the secret. A refused claim over-counts the channel
+    /// by one at most.
     fn claim_and_count(
         &self,
         read: &Record,
         claimed: &Record,
         share: Deadline,
     ) -> Result<Outcome, Error> {
-        let Some((storms, _)) = self.storms() else {
+        let Some((storms, _)) = self.storms().filter(|_| self.counted.borrow().is_none()) else {
             return self.put(read, claimed, share);
         };
-        let channel = self.app.channel;
         let (mut counted, mut written) = (None, None);
-        beside(
-            &mut || counted = Some(storms.count(channel, now_ms())),
-            &mut || written = Some(self.put(read, claimed, share)),
-        );
+        beside(&mut || counted = Some(storms.count(now_ms())), &mut || {
+            written = Some(self.put(read, claimed, share))
+        });
         match counted {
             Some(Ok(window)) => *self.counted.borrow_mut() = Some(window),
             Some(Err(err)) => warn(
@@ -725,6 +785,7 @@ impl Run<'_> {
             agent: self.app.agent,
             storms,
             deadline: store_share(self.deadline),
+            window: self.window,
         };
         Some((store, storms))
     }
@@ -738,7 +799,7 @@ impl Run<'_> {
         let channel = self.app.channel;
         // Counted beside the claim, or now (a claim made ahead of the secret).
         let counted = self.counted.borrow_mut().take();
-        let window = match counted.map_or_else(|| store.count(channel, now_ms()), Ok) {
+        let window = match counted.map_or_else(|| store.count(now_ms()), Ok) {
             Ok(window) => window,
             Err(err) => {
                 warn(
@@ -761,7 +822,7 @@ impl Run<'_> {
         if let Some(parent) = window.parent {
             return Some((at(parent), since));
         }
-        match store.claim(channel, since, &self.nonce, now_ms(), until(self.deadline)) {
+        match store.claim(since, &self.nonce, now_ms(), until(self.deadline)) {
             Ok(true) => {
                 let text = storm::text(&window.summary(), self.app.options.suffix);
                 let mut message = crate::json::Object::new();
@@ -791,7 +852,7 @@ impl Run<'_> {
                 );
                 // A store share of its own: the post may have waited for its turn.
                 let (store, _) = self.storms()?;
-                if let Err(err) = store.posted(channel, since, (&parent.0, &parent.1), now_ms()) {
+                if let Err(err) = store.posted(since, (&parent.0, &parent.1), now_ms()) {
                     warn(&self.t, "cannot record the storm's message", &err);
                 }
                 log::line(
@@ -835,7 +896,7 @@ impl Run<'_> {
                 return None;
             }
             let (store, _) = self.storms()?;
-            match store.read(self.app.channel) {
+            match store.read() {
                 Ok(w) if w.since != since => return None,
                 Ok(Window {
                     parent: Some(parent),
@@ -850,7 +911,7 @@ impl Run<'_> {
     /// The window whose storm message is `parent`, if it is still that window.
     fn storm_of(&self, parent: &Post) -> Option<i64> {
         let (store, _) = self.storms()?;
-        let window = store.read(self.app.channel).ok()?;
+        let window = store.read().ok()?;
         (window.parent.as_ref().map(|(_, ts)| ts) == Some(&parent.ts)).then_some(window.since)
     }
 
@@ -874,8 +935,7 @@ impl Run<'_> {
             namespace.unwrap_or(""),
             alarm.name.as_str(),
         );
-        let channel = self.app.channel;
-        let window = match store.member(channel, since, &self.t.key, line, &self.nonce) {
+        let window = match store.member(since, &self.t.key, line, &self.nonce) {
             Ok(Some(window)) => window,
             Ok(None) => return,
             Err(err) => {
@@ -883,7 +943,7 @@ impl Run<'_> {
                 return;
             }
         };
-        if !matches!(store.update_turn(channel, since, now_ms()), Ok(true)) {
+        if !matches!(store.update_turn(since, now_ms()), Ok(true)) {
             return self.trail_storm(since, parent);
         }
         self.show_storm(parent, &window);
@@ -900,19 +960,14 @@ impl Run<'_> {
             let Some((store, _)) = self.storms() else {
                 return;
             };
-            let Ok(window) = store.read(self.app.channel) else {
+            let Ok(window) = store.read() else {
                 return;
             };
             if window.since != since || window.touched.as_deref() != Some(self.nonce.as_str()) {
                 return;
             }
             let due = window.updated.unwrap_or(0) + UPDATE_EVERY_MS - now_ms();
-            if due <= 0
-                && matches!(
-                    store.update_turn(self.app.channel, since, now_ms()),
-                    Ok(true)
-                )
-            {
+            if due <= 0 && matches!(store.update_turn(since, now_ms()), Ok(true)) {
                 return self.show_storm(parent, &window);
             }
             let wait = Duration::from_millis(due.clamp(1, 1000) as u64);

@@ -116,14 +116,14 @@ impl Store {
         }
     }
 
-    /// The storm window this instance last counted in for `channel`, if any.
-    pub fn seen_window(&self, channel: &str) -> Option<Seen> {
-        self.windows.get(channel)
+    /// The storm window this instance last counted in for `window` (`storm::window_of`).
+    pub fn seen_window(&self, window: &str) -> Option<Seen> {
+        self.windows.get(window)
     }
 
-    /// Remembers the window a count in `channel` returned, in place of the one before.
-    pub fn saw_window(&self, channel: &str, seen: Seen) {
-        self.windows.put(channel, seen);
+    /// Remembers what a count in `window` returned, in place of what it returned before.
+    pub fn saw_window(&self, window: &str, seen: Seen) {
+        self.windows.put(window, seen);
     }
 
     /// The table, for the other items kept beside the alarms' (a channel's storm).

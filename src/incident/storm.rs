@@ -2,11 +2,13 @@
 //! there within `STORM_WINDOW_SECONDS`, the later ones reply under one storm message. The
 //! count lives in the incident table, in an item of the channel's own (`storm|<channel>`),
 //! so that every instance counts the same storm; each write is conditional on the window it
-//! read (`since`), so a window that started over meanwhile is never written into.
+//! read (`since`), so a window that started over meanwhile is never written into. The
+//! secret's default channel's item is `storm|` alone, as its incidents' keys name no channel:
+//! a cold start counts there beside the secret's fetch, before the secret names the channel.
 //!
 //! | attribute | |
 //! |---|---|
-//! | `alarm` (S, key) | `storm|` and the channel |
+//! | `alarm` (S, key) | `storm|` and the channel (none for the secret's default channel) |
 //! | `since` (N) | when the window's first new incident opened (epoch ms) |
 //! | `n` (N) | new incidents in the window |
 //! | `last` (N) | when the newest of them opened: once the storm message is out, the window goes on while they keep coming within `STORM_WINDOW_SECONDS` of each other |
@@ -116,6 +118,19 @@ pub struct StormStore<'a> {
     pub agent: &'a ureq::Agent,
     pub storms: Storms,
     pub deadline: Deadline,
+    /// Whose window: see [`window_of`].
+    pub window: &'a str,
+}
+
+/// The secret's default channel's window.
+pub const DEFAULT_WINDOW: &str = "";
+
+/// The window of `channel`: its name, or none for the secret's `default` channel.
+pub fn window_of(channel: &str, default: bool) -> &str {
+    match default {
+        true => DEFAULT_WINDOW,
+        false => channel,
+    }
 }
 
 /// A value of `ExpressionAttributeValues`.
@@ -180,9 +195,9 @@ impl Update<'_> {
 }
 
 impl StormStore<'_> {
-    /// One more new incident in `channel` at `now`: the window as it now is, begun afresh
+    /// One more new incident in the channel at `now`: the window as it now is, begun afresh
     /// when the last one is over.
-    pub fn count(&self, channel: &str, now: i64) -> Result<Window, Error> {
+    pub fn count(&self, now: i64) -> Result<Window, Error> {
         let start = now - self.storms.window_ms;
         let add = Update {
             set: "ADD n :one SET #last = :now",
@@ -217,18 +232,18 @@ impl StormStore<'_> {
         // count in the window under way. Each write's condition decides, whatever the
         // guess; a refused one is followed by the other, and a window begun by another
         // instance between the two is counted in on the next round.
-        let order = match over(self.store.seen_window(channel), start) {
+        let order = match over(self.store.seen_window(self.window), start) {
             true => [&fresh, &add],
             false => [&add, &fresh],
         };
         for update in order.iter().cycle().take(4) {
-            if let Some(window) = done(self.write(channel, update)?) {
+            if let Some(window) = done(self.write(update)?) {
                 let seen = Seen {
                     since: window.since,
                     last: now,
                     posted: window.parent.is_some(),
                 };
-                self.store.saw_window(channel, seen);
+                self.store.saw_window(self.window, seen);
                 return Ok(window);
             }
         }
@@ -239,14 +254,7 @@ impl StormStore<'_> {
 
     /// Claims the posting of the storm message of the window begun at `since`: `false` when
     /// it is posted or another instance is at it.
-    pub fn claim(
-        &self,
-        channel: &str,
-        since: i64,
-        nonce: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, Error> {
+    pub fn claim(&self, since: i64, nonce: &str, now: i64, until: i64) -> Result<bool, Error> {
         let claim = Update {
             set: "SET claim = :nonce, #until = :until",
             condition: "since = :since AND attribute_not_exists(ts) AND (attribute_not_exists(claim) OR #until < :now)",
@@ -259,17 +267,11 @@ impl StormStore<'_> {
             ],
             all_new: false,
         };
-        Ok(matches!(self.write(channel, &claim)?, Written::Done(_)))
+        Ok(matches!(self.write(&claim)?, Written::Done(_)))
     }
 
     /// Where the storm message of the window begun at `since` went.
-    pub fn posted(
-        &self,
-        channel: &str,
-        since: i64,
-        at: (&str, &str),
-        now: i64,
-    ) -> Result<(), Error> {
+    pub fn posted(&self, since: i64, at: (&str, &str), now: i64) -> Result<(), Error> {
         let posted = Update {
             set: "SET ts = :ts, #in = :in, updated = :now REMOVE claim",
             condition: "since = :since",
@@ -282,13 +284,13 @@ impl StormStore<'_> {
             ],
             all_new: false,
         };
-        self.write(channel, &posted).map(|_| ())
+        self.write(&posted).map(|_| ())
     }
 
     /// The window as it is now (strongly consistent).
-    pub fn read(&self, channel: &str) -> Result<Window, Error> {
+    pub fn read(&self) -> Result<Window, Error> {
         let (db, table) = self.store.table();
-        let key = format!("{PREFIX}{channel}");
+        let key = format!("{PREFIX}{}", self.window);
         let item = db.get(self.agent, self.deadline, table, ("alarm", &key))?;
         Ok(window(item.as_ref()))
     }
@@ -298,7 +300,6 @@ impl StormStore<'_> {
     /// (`None` when the window is over, and the alarm's state is the old storm's no more).
     pub fn member(
         &self,
-        channel: &str,
         since: i64,
         alarm: &str,
         (state, namespace, name): (&str, &str, &str),
@@ -315,12 +316,12 @@ impl StormStore<'_> {
             ],
             all_new: true,
         };
-        Ok(done(self.write(channel, &member)?))
+        Ok(done(self.write(&member)?))
     }
 
     /// Takes the turn to bring the storm message up to date: `false` when it was updated
     /// less than [`UPDATE_EVERY_MS`] ago.
-    pub fn update_turn(&self, channel: &str, since: i64, now: i64) -> Result<bool, Error> {
+    pub fn update_turn(&self, since: i64, now: i64) -> Result<bool, Error> {
         let turn = Update {
             set: "SET updated = :now",
             condition: "since = :since AND (attribute_not_exists(updated) OR updated < :recent)",
@@ -332,11 +333,24 @@ impl StormStore<'_> {
             ],
             all_new: false,
         };
-        Ok(matches!(self.write(channel, &turn)?, Written::Done(_)))
+        Ok(matches!(self.write(&turn)?, Written::Done(_)))
     }
 
-    fn write(&self, channel: &str, update: &Update) -> Result<Written, Error> {
-        update.write(self.store, self.agent, (PREFIX, channel), self.deadline)
+    /// Takes back a count in the window begun at `since`, made for an incident that went to
+    /// another channel: a cold start counts before it knows where the alarm goes.
+    pub fn uncount(&self, since: i64) -> Result<(), Error> {
+        let back = Update {
+            set: "ADD n :back",
+            condition: "since = :since",
+            names: &[],
+            values: &[(":back", Val::N(-1)), (":since", Val::N(since))],
+            all_new: false,
+        };
+        self.write(&back).map(|_| ())
+    }
+
+    fn write(&self, update: &Update) -> Result<Written, Error> {
+        update.write(self.store, self.agent, (PREFIX, self.window), self.deadline)
     }
 }
 

@@ -1458,8 +1458,8 @@ mod tests {
         )
     }
 
-    /// The storm count's two writes, a member's, and the pace's turn, written as the
-    /// bootstrap writes them (`src/incident/storm.rs`, `turns.rs`).
+    /// The storm count's two writes, a member's, a count taken back, and the pace's turn,
+    /// written as the bootstrap writes them (`src/incident/storm.rs`, `turns.rs`).
     #[test]
     fn the_storm_count_and_the_turn_are_understood() {
         let mut item = None;
@@ -1492,6 +1492,19 @@ mod tests {
             item.as_ref().map(|i| i["members"].clone()),
             Some(json!({"M": {}}))
         );
+        // A count taken back: only from the window it was made in.
+        let back = |item: &mut Option<Item>, since: i64| {
+            write(
+                item,
+                "ADD n :back",
+                "since = :since",
+                json!({}),
+                json!({":back": {"N": "-1"}, ":since": {"N": since.to_string()}}),
+            )
+        };
+        assert!(!back(&mut item, 1_000_000));
+        assert!(back(&mut item, 1_100_000));
+        assert_eq!(n(&item), Some(json!({"N": "0"})));
         // The pace's turn: taken when none is, or when the last is at or before `:last`.
         let mut pace = None;
         assert!(turn(&mut pace, 5_000, 0));
