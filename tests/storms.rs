@@ -8,7 +8,7 @@
 use common::alarm_message;
 use emulator::slack_api::{ApiMessage, ChannelLimit, Over, DEFAULT_BOT_TOKEN, DEFAULT_CHANNEL_ID};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
-use moto_server::Moto;
+use moto_server::{Credentials, Moto};
 use serde_json::{json, Value};
 use testkit::{common, emulator, moto_server};
 
@@ -18,6 +18,40 @@ const THRESHOLD: usize = 5;
 /// The storm item of the secret's default channel: it names no channel, so that a cold start
 /// counts there before the secret says which channel that is.
 const DEFAULT_WINDOW: &str = "storm|";
+
+/// What the bootstrap may do in AWS.
+const ACTIONS: [&str; 3] = [
+    "secretsmanager:GetSecretValue",
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+];
+
+/// The emulator of an app whose secret names the default channel and nothing else, signed
+/// for with moto's `creds`.
+fn quiet_channel(creds: &Credentials) -> Emulator {
+    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
+    Emulator::start(Options {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        secret_string: Some(secret.to_string()),
+        ..Options::default()
+    })
+}
+
+/// A bootstrap's environment on `emu`, its incidents in `moto`, Slack's pace off (each
+/// event's writes are then the count's and the claim's alone).
+fn paced_off(emu: &Emulator, moto: &Moto) -> Vec<(String, String)> {
+    common::env_with(
+        emu,
+        &[
+            ("INCIDENT_TABLE", TABLE),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
+            ("SLACK_PACE_MILLISECONDS", "0"),
+        ],
+        &[],
+    )
+}
 
 /// The first words (`SET since`, `ADD n`) of each write on the default channel's storm item
 /// that moto recorded.
@@ -46,14 +80,7 @@ fn text(m: &ApiMessage) -> String {
 
 #[test]
 fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
-    let (moto, creds) = Moto::with_incident_table(
-        TABLE,
-        &[
-            "secretsmanager:GetSecretValue",
-            "dynamodb:GetItem",
-            "dynamodb:UpdateItem",
-        ],
-    );
+    let (moto, creds) = Moto::with_incident_table(TABLE, &ACTIONS);
     let secret = json!({
         "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
         "SLACK_CHANNEL": DEFAULT_CHANNEL_ID,
@@ -160,34 +187,10 @@ fn a_storm_is_a_few_messages_and_every_alarm_is_in_one_of_them() {
 /// costs the refused new window and then the count, and loses nothing.
 #[test]
 fn a_new_incident_counts_its_channel_in_one_write() {
-    let actions = [
-        "secretsmanager:GetSecretValue",
-        "dynamodb:GetItem",
-        "dynamodb:UpdateItem",
-    ];
-    let (moto, creds) = Moto::with_incident_table(TABLE, &actions);
-    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
-    let options = || Options {
-        access_key_id: creds.access_key_id.clone(),
-        secret_access_key: creds.secret_access_key.clone(),
-        session_token: creds.session_token.clone(),
-        secret_string: Some(secret.to_string()),
-        ..Options::default()
-    };
-    let (first, second) = (Emulator::start(options()), Emulator::start(options()));
-    let env = |emu: &Emulator| {
-        common::env_with(
-            emu,
-            &[
-                ("INCIDENT_TABLE", TABLE),
-                ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
-                ("SLACK_PACE_MILLISECONDS", "0"),
-            ],
-            &[],
-        )
-    };
-    let _a = Bootstrap::spawn(&common::bootstrap_bin(), &env(&first));
-    let _b = Bootstrap::spawn(&common::bootstrap_bin(), &env(&second));
+    let (moto, creds) = Moto::with_incident_table(TABLE, &ACTIONS);
+    let (first, second) = (quiet_channel(&creds), quiet_channel(&creds));
+    let _a = Bootstrap::spawn(&common::bootstrap_bin(), &paced_off(&first, &moto));
+    let _b = Bootstrap::spawn(&common::bootstrap_bin(), &paced_off(&second, &moto));
     moto.reset_auth("0");
     // The writes on the channel's storm item while `emu` posts one new incident.
     let count = |emu: &Emulator, name: &str| -> Vec<String> {
@@ -220,30 +223,9 @@ fn a_new_incident_counts_its_channel_in_one_write() {
 /// nearer a storm). The next invocation, served, counts once.
 #[test]
 fn a_cold_start_counts_beside_the_secret_and_takes_the_count_back_when_it_fails() {
-    let actions = [
-        "secretsmanager:GetSecretValue",
-        "dynamodb:GetItem",
-        "dynamodb:UpdateItem",
-    ];
-    let (moto, creds) = Moto::with_incident_table(TABLE, &actions);
-    let secret = json!({"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_CHANNEL": DEFAULT_CHANNEL_ID});
-    let emu = Emulator::start(Options {
-        access_key_id: creds.access_key_id.clone(),
-        secret_access_key: creds.secret_access_key.clone(),
-        session_token: creds.session_token.clone(),
-        secret_string: Some(secret.to_string()),
-        ..Options::default()
-    });
-    let env = common::env_with(
-        &emu,
-        &[
-            ("INCIDENT_TABLE", TABLE),
-            ("AWS_ENDPOINT_URL_DYNAMODB", &moto.url()),
-            ("SLACK_PACE_MILLISECONDS", "0"),
-        ],
-        &[],
-    );
-    let mut process = Bootstrap::spawn(&common::bootstrap_bin(), &env);
+    let (moto, creds) = Moto::with_incident_table(TABLE, &ACTIONS);
+    let emu = quiet_channel(&creds);
+    let mut process = Bootstrap::spawn(&common::bootstrap_bin(), &paced_off(&emu, &moto));
     moto.reset_auth("0");
     emu.secrets_respond(
         400,
