@@ -113,38 +113,19 @@ impl Ahead {
         }
         let claimed = record.claimed(&t, &nonce, until(deadline), thread_of(&step));
         let share = store_share(deadline);
+        let storms = storms.filter(|_| matches!(step, Step::Open));
+        let count = storms.map(|storms| default_window(store, agent, storms, deadline));
         let mut outcome = None;
-        let mut put = || outcome = Some(store.put(agent, &t.key, &record, &claimed, share));
-        let mut counted = None;
-        match storms.filter(|_| matches!(step, Step::Open)) {
-            Some(storms) => {
-                let count = StormStore {
-                    store,
-                    agent,
-                    storms,
-                    deadline: share,
-                    window: DEFAULT_WINDOW,
-                };
-                beside(&mut || counted = Some(count.count(now_ms())), &mut put);
-            }
-            None => put(),
-        }
-        let counted = match counted {
-            Some(Ok(window)) => storms.map(|s| (s, window)),
-            Some(Err(err)) => {
-                // Counted again once the settings are known.
-                warn(&t, "cannot count the channel's new incidents", &err);
-                None
-            }
-            None => None,
-        };
+        let counted = claim_beside_count(&t, count.as_ref(), &mut || {
+            outcome = Some(store.put(agent, &t.key, &record, &claimed, share))
+        });
         Some(Ahead {
+            counted: storms.zip(counted),
             t,
             nonce,
             step,
-            // `put` always runs: `None` cannot be.
+            // The claim is always written: `None` cannot be.
             outcome: outcome?,
-            counted,
         })
     }
 
@@ -152,13 +133,7 @@ impl Ahead {
     /// count, so that the default channel's storm is not one incident nearer.
     pub fn release(self, store: &Store, agent: &ureq::Agent, deadline: Deadline) {
         if let Some((storms, window)) = &self.counted {
-            let count = StormStore {
-                store,
-                agent,
-                storms: *storms,
-                deadline: store_share(deadline),
-                window: DEFAULT_WINDOW,
-            };
+            let count = default_window(store, agent, *storms, deadline);
             if let Err(err) = count.uncount(window.since) {
                 warn(
                     &self.t,
@@ -758,23 +733,15 @@ impl Run<'_> {
         claimed: &Record,
         share: Deadline,
     ) -> Result<Outcome, Error> {
-        let Some((storms, _)) = self.storms().filter(|_| self.counted.borrow().is_none()) else {
-            return self.put(read, claimed, share);
-        };
-        let (mut counted, mut written) = (None, None);
-        beside(&mut || counted = Some(storms.count(now_ms())), &mut || {
+        let storms = self.storms().filter(|_| self.counted.borrow().is_none());
+        let mut written = None;
+        let counted = claim_beside_count(&self.t, storms.as_ref().map(|(s, _)| s), &mut || {
             written = Some(self.put(read, claimed, share))
         });
-        match counted {
-            Some(Ok(window)) => *self.counted.borrow_mut() = Some(window),
-            Some(Err(err)) => warn(
-                &self.t,
-                "cannot count the channel's new incidents; opening a parent",
-                &err,
-            ),
-            None => {}
+        if counted.is_some() {
+            *self.counted.borrow_mut() = counted;
         }
-        // `here` always runs; were it not to, the claim would be written now.
+        // The claim is always written; were it not, it would be written now.
         written.unwrap_or_else(|| self.put(read, claimed, share))
     }
 
@@ -996,6 +963,50 @@ impl Run<'_> {
     fn put(&self, read: &Record, next: &Record, share: Deadline) -> Result<Outcome, Error> {
         self.store
             .put(self.app.agent, &self.t.key, read, next, share)
+    }
+}
+
+/// Writes a claim (`put`) and, given `count`, the channel's storm count beside it on a thread
+/// of its own, so that the count costs no round trip: the window counted in, or `None` (not
+/// counted, or the count failed: it is warned of and made again before the post).
+fn claim_beside_count(
+    t: &Transition,
+    count: Option<&StormStore>,
+    put: &mut dyn FnMut(),
+) -> Option<Window> {
+    let Some(count) = count else {
+        put();
+        return None;
+    };
+    let mut counted = None;
+    beside(&mut || counted = Some(count.count(now_ms())), put);
+    match counted? {
+        Ok(window) => Some(window),
+        Err(err) => {
+            warn(
+                t,
+                "cannot count the channel's new incidents beside the claim",
+                &err,
+            );
+            None
+        }
+    }
+}
+
+/// The secret's default channel's storm window, for what a cold start writes before the
+/// secret names the channel.
+fn default_window<'a>(
+    store: &'a Store,
+    agent: &'a ureq::Agent,
+    storms: Storms,
+    deadline: Deadline,
+) -> StormStore<'a> {
+    StormStore {
+        store,
+        agent,
+        storms,
+        deadline: store_share(deadline),
+        window: DEFAULT_WINDOW,
     }
 }
 

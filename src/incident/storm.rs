@@ -336,8 +336,9 @@ impl StormStore<'_> {
         Ok(matches!(self.write(&turn)?, Written::Done(_)))
     }
 
-    /// Takes back a count in the window begun at `since`, made for an incident that went to
-    /// another channel: a cold start counts before it knows where the alarm goes.
+    /// Takes back a count in the window begun at `since`, made for an incident that was not
+    /// posted here: a cold start counts before it knows where the alarm goes, or whether the
+    /// secret can be had.
     pub fn uncount(&self, since: i64) -> Result<(), Error> {
         let back = Update {
             set: "ADD n :back",
