@@ -240,6 +240,7 @@ impl Moto {
                 .to_string()
                 .as_bytes(),
         );
+        assert_eq!(answer.status, 200, "{}", answer.body);
         let body: Value = serde_json::from_str(&answer.body).expect("GetItem answer");
         body["Item"].clone()
     }
