@@ -29,7 +29,7 @@
 //!   DynamoDB calls before the post and in all, and the connections it opened (storm grouping
 //!   on with `STORM_THRESHOLD=1000`, which no run reaches: see `App::instance`; Slack's pace
 //!   off, as in every row, so that back-to-back events are not held a second apart); the cold
-//!   start also with storm grouping off, as its count waits for the secret's channel;
+//!   start also with storm grouping off, which writes no count beside the claim;
 //! - the same with the buttons (`SLACK_SIGNING_SECRET`): a click through the function's URL
 //!   (a signed Function URL event, `emulator/click.rs`) on an incident's parent, to the HTTP
 //!   answer reaching `/response` and to its `chat.update` reaching Slack: cold (exec → …, the
@@ -1544,7 +1544,7 @@ mod latency {
         }
     }
 
-    /// With `storms` off, `STORM_THRESHOLD=0`: no count waits for the secret's channel.
+    /// With `storms` off, `STORM_THRESHOLD=0`: no count is written beside the claim.
     fn app_cold_starts(
         binary: &Path,
         one_way: Duration,
