@@ -171,7 +171,7 @@ fn the_graph_is_shared_in_the_posted_messages_thread_with_the_exact_bytes() {
     assert_eq!(file.title.as_deref(), Some("api-cpu-high (ALARM)"));
     assert_eq!(parent.replies.len(), 1);
     assert_eq!(parent.replies[0].files, std::slice::from_ref(&file.id));
-    assert!(lambda.process.stdout().contains("graph image shared"));
+    assert!(stdout_once_done(&lambda).contains("graph image shared"));
 }
 
 #[test]
@@ -196,13 +196,21 @@ fn a_post_found_again_shares_no_second_graph() {
     assert_eq!(images, 1);
 }
 
+/// The process's stdout once its first invocation's last line is in. The pipe is read on a
+/// thread of the test's, and the Runtime API may have the answer before that thread has the
+/// lines written ahead of it.
+fn stdout_once_done(lambda: &Lambda) -> String {
+    lambda.process.wait_output("outcome=ok");
+    lambda.process.stdout()
+}
+
 /// One failure, injected by `inject`: the alarm is still posted and the invocation succeeds;
 /// the log has one WARN with `error_type`. The posted card, for further checks.
 fn survives(lambda: &Lambda, inject: impl FnOnce(&Lambda), error_type: &str) -> Value {
     inject(lambda);
     let body = expect_response(lambda.invoke(event("cloudwatch-alarm.json")));
     assert_eq!(body, r#"{"posted":1}"#);
-    let stdout = lambda.process.stdout();
+    let stdout = stdout_once_done(lambda);
     let warns: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WARN")).collect();
     assert_eq!(warns.len(), 1, "{stdout}");
     assert!(
@@ -287,7 +295,7 @@ fn too_little_time_left_skips_every_graph_with_a_debug_line() {
     assert_eq!(body, r#"{"posted":1}"#);
     assert!(lambda.emu.cloudwatch().calls().is_empty());
     assert_eq!(lambda.emu.slack_api().messages(DEFAULT_CHANNEL_ID).len(), 1);
-    let stdout = lambda.process.stdout();
+    let stdout = stdout_once_done(&lambda);
     assert!(
         stdout.contains("DEBUG") && stdout.contains("no sparkline: too little time left"),
         "{stdout}"
