@@ -13,7 +13,7 @@
 #   make soak                the deadline margin left when a peer hangs, printed
 #   make soak-incidents      SEEDS random runs of the incident model (tests/incidents.rs); SEED=… replays
 #   make tiny                the smallest build: installed nightly with build-std (x86_64)
-#   make miri                the allocator's unit tests (src/heap.rs) under Miri (nightly)
+#   make miri                the unit tests of src/heap.rs and src/beside.rs under Miri (nightly)
 #   make docs                rewrites the generated parts of docs/ (configuration tables, quoted figures)
 
 ARCH ?= x86_64
@@ -446,10 +446,12 @@ endif
 	$(call CHECK_BUDGETS,$(TINY_SIZE),$(TINY_BUDGET),$(TINY_ZIP_SIZE),$(TINY_ZIP_BUDGET))
 	BOOTSTRAP_BIN='$(CURDIR)/bootstrap' $(TOOLS_ENV) cargo test --locked $(E2E_TESTS)
 
-# The allocator's unit tests, its threads' stress test included, under Miri, which checks
-# every memory access for undefined behaviour and data races. Needs a nightly with the miri
-# component (added if missing, with rust-src); about a minute on 2 cores, the first run
-# longer (Miri builds its sysroot). Not part of `make test`.
+# The unit tests of the two modules with `unsafe` under Miri, which checks every memory
+# access for undefined behaviour and data races: the allocator's (its threads' stress test
+# included) and the helper threads' (src/beside.rs; those threads live as long as the
+# process, so Miri's check for threads left running is off there). Needs a nightly with the
+# miri component (added if missing, with rust-src); about two minutes on 2 cores, the first
+# run longer (Miri builds its sysroot). Not part of `make test`.
 miri:
 	@rustup toolchain list | grep -q '^nightly' || { echo "make miri needs a nightly" \
 	  "toolchain and none is installed (rustup toolchain install nightly --component miri);" \
@@ -458,6 +460,7 @@ miri:
 	  rustup component add miri rust-src --toolchain nightly || { echo "make miri: the" \
 	  "nightly toolchain has no miri component and it could not be added; stopping."; exit 1; }
 	cargo +nightly miri test --locked --lib heap
+	MIRIFLAGS=-Zmiri-ignore-leaks cargo +nightly miri test --locked --lib beside
 
 # Ships bootstrap.zip to an existing function and waits until Lambda serves the new code.
 # --architectures is always sent, so that the function runs the architecture the zip was built for.

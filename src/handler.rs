@@ -7,6 +7,7 @@ use crate::alarm::sqs;
 use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::dynamodb::DynamoDb;
 use crate::aws::secrets_manager::SecretsManager;
+use crate::beside::beside;
 use crate::buttons::{self, Identity, Parts};
 use crate::click::request::{self, is_function_url, Unreadable};
 use crate::config::Config;
@@ -318,22 +319,17 @@ impl Handler {
         }
 
         // A cold start (or an expired secret) fetches the secret: the first alarm's claim in
-        // its incident (and its storm count) is written meanwhile, on a thread of its own, for
-        // the default channel.
+        // its incident (and its storm count) is written meanwhile, beside it, for the default
+        // channel.
         let mut ahead = None;
         if let (Some(store), Notification::Alarm(alarm), false) =
             (&self.incidents, first, self.credentials.is_fresh())
         {
             let (agent, credentials, storms) = (&self.agent, &mut self.credentials, self.storms);
-            let (fetched, claimed) = std::thread::scope(|s| {
-                let claim =
-                    s.spawn(|| Ahead::claim(store, agent, alarm, alarm.key(), storms, deadline));
-                let fetched = credentials
-                    .settings(agent, deadline)
-                    .map(|(_, lookup)| lookup);
-                (fetched, claim.join().ok().flatten())
-            });
-            ahead = claimed;
+            let fetched = beside(
+                &mut || ahead = Ahead::claim(store, agent, alarm, alarm.key(), storms, deadline),
+                || credentials.settings(agent, deadline).map(|(_, l)| l),
+            );
             match fetched {
                 Ok(lookup) => report.secret = Some(lookup),
                 Err(err) => {

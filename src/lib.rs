@@ -8,6 +8,7 @@
 pub mod alarm;
 pub mod aws;
 pub mod base64;
+pub mod beside;
 pub mod buttons;
 mod bytes;
 pub mod click;

@@ -486,12 +486,14 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
         &lambda,
         transition("warm", "OK", "ALARM", "2026-11-30T10:05:00Z"),
     );
+    let mut helpers = Vec::new();
     for (state, old, at) in [
         ("ALARM", "OK", "2026-11-30T11:00:00Z"),
         ("OK", "ALARM", "2026-11-30T11:03:00Z"),
     ] {
         moto.start_recording();
         assert_posted(&lambda, transition("warm", state, old, at));
+        helpers.push(helper_threads(lambda.process.pid()));
         let calls: Vec<(String, String)> = moto
             .recorded()
             .into_iter()
@@ -503,7 +505,7 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
             })
             .collect();
         // Beside the claim, and before the post, the channel's turn among instances (issue
-        // 25): a write of its own item, made on a thread of its own.
+        // 25): a write of its own item, made on a helper thread.
         let turn = |(_, body): &(String, String)| body.contains(r#"{"S":"pace|C0ALERTS"}"#);
         let turns: Vec<usize> = (0..calls.len()).filter(|&i| turn(&calls[i])).collect();
         assert_eq!(turns.len(), 1, "{state}: one turn taken: {calls:?}");
@@ -534,9 +536,27 @@ fn a_warm_transition_makes_one_dynamodb_call_before_its_post() {
         assert_eq!(stored["ts"].as_str(), Some(thread.as_str()), "{stored}");
         assert!(stored.get("claim").is_none(), "{stored}");
     }
+    // The turns ran on a helper thread kept between invocations, not on one started for
+    // each: the same helper is there after both.
+    assert!(!helpers[0].is_empty(), "no helper thread");
+    assert_eq!(helpers[0], helpers[1], "a helper started or ended");
     let all = messages(&lambda);
     assert_eq!(all.len(), 2, "two incidents");
     assert_eq!(all[1].replies.len(), 1);
+}
+
+/// The bootstrap's helper threads (`src/beside.rs`), by thread id.
+fn helper_threads(pid: u32) -> Vec<String> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the bootstrap's threads");
+    let mut ids: Vec<String> = tasks
+        .filter_map(|task| {
+            let task = task.ok()?;
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            (name.trim_end() == "beside").then(|| task.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// A cold start claims the first alarm's transition in its default-channel incident while

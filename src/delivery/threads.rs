@@ -11,6 +11,7 @@
 use crate::alarm::event::Notification;
 use crate::alarm::timestamp::now_ms;
 use crate::alarm::Alarm;
+use crate::beside::beside;
 use crate::error::Error;
 use crate::http::Deadline;
 use crate::incident::action::status;
@@ -322,20 +323,17 @@ impl Run<'_> {
                     let deadline = self.deadline;
                     let open = matches!(step, Step::Open);
                     let mut turn = Ok(());
-                    let mut written = None;
-                    let mut claim = || {
-                        written = Some(match open {
-                            true => self.claim_and_count(&record, &claimed, share),
-                            false => self.put(&record, &claimed, share),
-                        })
+                    let claim = || match open {
+                        true => self.claim_and_count(&record, &claimed, share),
+                        false => self.put(&record, &claimed, share),
                     };
-                    match pace.interval().is_zero() {
+                    let written = match pace.interval().is_zero() {
                         true => claim(),
                         false => beside(
                             &mut || turn = take_turn(db, agent, pace, channel, deadline),
-                            &mut claim,
+                            claim,
                         ),
-                    }
+                    };
                     if let Err(err) = turn {
                         warn(
                             &self.t,
@@ -343,8 +341,7 @@ impl Run<'_> {
                             &err,
                         );
                     }
-                    // `here` always runs: `None` cannot be.
-                    match written.ok_or(Fallback::NoThread)?.map_err(store)? {
+                    match written.map_err(store)? {
                         Outcome::Done(written) => {
                             self.act(step, &written)?;
                             return Ok(true);
@@ -723,7 +720,7 @@ impl Run<'_> {
         Ok(now)
     }
 
-    /// The claim of a new parent, and beside it (on a thread of its own, so that it costs no
+    /// The claim of a new parent, and beside it (on a helper thread, so that it costs no
     /// round trip) the channel's storm count, which decides where the parent goes; once only,
     /// also when it was counted ahead of the secret. A refused claim over-counts the channel
     /// by one at most.
@@ -966,8 +963,8 @@ impl Run<'_> {
     }
 }
 
-/// Writes a claim (`put`) and, given `count`, the channel's storm count beside it on a thread
-/// of its own, so that the count costs no round trip: the window counted in, or `None` (not
+/// Writes a claim (`put`) and, given `count`, the channel's storm count beside it on a helper
+/// thread, so that the count costs no round trip: the window counted in, or `None` (not
 /// counted, or the count failed: it is warned of and made again before the post).
 fn claim_beside_count(
     t: &Transition,
@@ -1008,18 +1005,6 @@ fn default_window<'a>(
         deadline: store_share(deadline),
         window: DEFAULT_WINDOW,
     }
-}
-
-/// Runs `aside` on a thread of its own while `here` runs on this one, and waits for both
-/// (a panic aside is its thread's alone). Not generic, so that the thread's code is built
-/// once: each `std::thread::scope` of its own closures cost about a kilobyte.
-#[inline(never)]
-pub fn beside(aside: &mut (dyn FnMut() + Send), here: &mut dyn FnMut()) {
-    std::thread::scope(|s| {
-        let aside = s.spawn(aside);
-        here();
-        let _ = aside.join();
-    });
 }
 
 /// Takes `channel`'s next turn among all instances (`incident/turns.rs`) and makes this

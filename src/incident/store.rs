@@ -43,7 +43,7 @@ pub struct Store {
 }
 
 /// What this instance last saw, by key, for the last `cap` keys. A mutex, not a cell: a
-/// cold start makes its first write on a thread of its own while the secret is fetched.
+/// cold start makes its first write on a helper thread while the secret is fetched.
 struct Kept<T> {
     cap: usize,
     entries: Mutex<Vec<(String, T)>>,
