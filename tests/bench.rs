@@ -26,7 +26,9 @@
 //!   `chat.postMessage` arriving, for an `ALARM` that opens an incident (a new alarm each
 //!   time) and for the `OK` after it (the reply in its thread; also when another instance
 //!   opened the incident), cold, warm and after idleness; each with event → `/response`, the
-//!   DynamoDB calls before the post and in all, and the connections it opened (storm grouping
+//!   part of event → post not spent waiting for DynamoDB when warm (at most the bootstrap's:
+//!   see `App::local_work`), the DynamoDB calls before the post and in all, and the
+//!   connections it opened (storm grouping
 //!   on with `STORM_THRESHOLD=1000`, which no run reaches: see `App::instance`; Slack's pace
 //!   off, as in every row, so that back-to-back events are not held a second apart); the cold
 //!   start also with storm grouping off, which writes no count beside the claim;
@@ -48,7 +50,7 @@
 //! rows (a few seconds), `BENCH=instructions` only the callgrind rows (`BENCH_CALLGRIND_OUT=<dir>`
 //! keeps the profiles, for `callgrind_annotate` on the `bloat` build, which has symbols).
 
-use emulator::delay::DelayProxy;
+use emulator::delay::{DelayProxy, Passage};
 use emulator::{Bootstrap, Emulator, Options, Outcome};
 use std::io::Read;
 use std::net::TcpListener;
@@ -511,6 +513,9 @@ mod latency {
         dynamodb: Option<(usize, usize)>,
         /// Connections the invocation opened, per peer (`Delayed::PEERS`, `App::PEERS`).
         connections: Vec<usize>,
+        /// App mode, warm: of the event handed out → the post sent, the time not spent
+        /// waiting for DynamoDB ([`App::local_work`]).
+        local: Option<Duration>,
     }
 
     /// What a case measured in each column; `Err` is a column that cannot run it.
@@ -981,6 +986,20 @@ mod latency {
                     rtts(median(done))
                 }),
             ));
+            if measured
+                .iter()
+                .flatten()
+                .flatten()
+                .any(|s| s.local.is_some())
+            {
+                rows.push((
+                    "  of it, not waiting for DynamoDB (the bootstrap, at most), ms".to_string(),
+                    each(&|s| {
+                        let local: Vec<Duration> = s.iter().filter_map(|s| s.local).collect();
+                        format!("{:.2}", median(local).as_secs_f64() * 1e3)
+                    }),
+                ));
+            }
             rows.push((
                 "  DynamoDB calls: before the post / in all".to_string(),
                 each(&|s| {
@@ -1166,6 +1185,7 @@ mod latency {
                 done: None,
                 dynamodb: None,
                 connections: opened(&self.proxies(), &before),
+                local: None,
             })
         }
     }
@@ -1383,12 +1403,67 @@ mod latency {
                 .iter()
                 .filter(|c| c.received < post.received)
                 .count();
+            let local = self.emu.handed_out(id).and_then(|(handed, _)| {
+                let sent = self.peers.slack.passages_since(handed);
+                let post_sent = sent.iter().filter(|p| p.upstream).map(|p| p.read).min()?;
+                let db = self.peers.dynamodb.passages_since(handed);
+                Some(Self::local_work(handed, post_sent, &db))
+            });
             Ok(Sample {
                 took: post.received.saturating_duration_since(started),
                 done: Some(done),
                 dynamodb: Some((before_post, db_calls.len())),
                 connections,
+                local,
             })
+        }
+
+        /// Of `handed` (the event handed out) → `post_sent` (the post's first bytes read by the
+        /// Slack proxy), the time the bootstrap was not waiting for DynamoDB. It waits from a
+        /// request's first chunk read by the proxy to its answer's last chunk written back on the
+        /// same connection; the union of those spans is the wire and the stand-in. What is left
+        /// is the bootstrap's own work, with the wake-ups of the Runtime API's and the proxies'
+        /// threads around it: at most the bootstrap's.
+        fn local_work(handed: Instant, post_sent: Instant, db: &[Passage]) -> Duration {
+            let mut spans: Vec<(Instant, Instant)> = Vec::new();
+            let connections: BTreeSet<usize> = db.iter().map(|p| p.connection).collect();
+            for connection in connections {
+                let mut chunks: Vec<&Passage> =
+                    db.iter().filter(|p| p.connection == connection).collect();
+                chunks.sort_by_key(|p| p.read);
+                let mut span: Option<(Instant, Option<Instant>)> = None;
+                for p in chunks {
+                    span = match (span, p.upstream) {
+                        (Some((start, Some(end))), true) => {
+                            spans.push((start, end));
+                            Some((p.read, None))
+                        }
+                        (None, true) => Some((p.read, None)),
+                        (Some((start, _)), false) => Some((start, Some(p.written))),
+                        (open, _) => open,
+                    };
+                }
+                if let Some((start, Some(end))) = span {
+                    spans.push((start, end));
+                }
+            }
+            let mut clipped: Vec<(Instant, Instant)> = spans
+                .into_iter()
+                .map(|(start, end)| (start.max(handed), end.min(post_sent)))
+                .filter(|(start, end)| start < end)
+                .collect();
+            clipped.sort();
+            let (mut waiting, mut reached) = (Duration::ZERO, handed);
+            for (start, end) in clipped {
+                let start = start.max(reached);
+                if end > start {
+                    waiting += end - start;
+                    reached = end;
+                }
+            }
+            post_sent
+                .saturating_duration_since(handed)
+                .saturating_sub(waiting)
         }
 
         /// Opens an incident for a new alarm `name` (not timed); its parent's `ts`.
@@ -1568,7 +1643,11 @@ mod latency {
             let mut process = Bootstrap::spawn(binary, &a.env);
             let sample = a.measure(mark, started, &id, &event, &process);
             process.kill();
-            samples.push(sample?);
+            // Its wait for the secret is not DynamoDB's: no such share here.
+            samples.push(Sample {
+                local: None,
+                ..sample?
+            });
         }
         Ok(samples)
     }

@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,8 +26,22 @@ const SPIN: Duration = Duration::from_micros(200);
 pub struct DelayProxy {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    passages: Arc<Mutex<Vec<Passage>>>,
     stopping: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+}
+
+/// One chunk of bytes through the proxy: when it read them from their sender and when it
+/// wrote them on, a one-way delay later. Between a request's chunk read and its answer's
+/// chunk written on the same connection, the client was waiting for the peer.
+#[derive(Clone, Copy, Debug)]
+pub struct Passage {
+    /// The number of the connection, in the order they were accepted.
+    pub connection: usize,
+    /// Client → server.
+    pub upstream: bool,
+    pub read: Instant,
+    pub written: Instant,
 }
 
 impl DelayProxy {
@@ -39,9 +53,11 @@ impl DelayProxy {
             .expect("TCP_NODELAY on the delay proxy");
         let addr = listener.local_addr().expect("delay proxy address");
         let connections = Arc::new(AtomicUsize::new(0));
+        let passages = Arc::new(Mutex::new(Vec::new()));
         let stopping = Arc::new(AtomicBool::new(false));
         let accept = std::thread::spawn({
             let (connections, stopping) = (Arc::clone(&connections), Arc::clone(&stopping));
+            let passages = Arc::clone(&passages);
             move || {
                 for client in listener.incoming() {
                     if stopping.load(Ordering::SeqCst) {
@@ -52,17 +68,23 @@ impl DelayProxy {
                     let Ok(server) = TcpStream::connect(upstream) else {
                         continue;
                     };
-                    connections.fetch_add(1, Ordering::SeqCst);
+                    let connection = connections.fetch_add(1, Ordering::SeqCst);
                     let _ = server.set_nodelay(true);
                     let first_byte = accepted + one_way * 3;
-                    pipe(&client, &server, one_way, first_byte, idle_close);
-                    pipe(&server, &client, one_way, accepted, None);
+                    let log = |upstream| Log {
+                        passages: Arc::clone(&passages),
+                        connection,
+                        upstream,
+                    };
+                    pipe(&client, &server, one_way, first_byte, idle_close, log(true));
+                    pipe(&server, &client, one_way, accepted, None, log(false));
                 }
             }
         });
         DelayProxy {
             addr,
             connections,
+            passages,
             stopping,
             accept: Some(accept),
         }
@@ -76,6 +98,23 @@ impl DelayProxy {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+
+    /// The chunks read since `since`, once written on.
+    pub fn passages_since(&self, since: Instant) -> Vec<Passage> {
+        let passages = self.passages.lock().unwrap_or_else(PoisonError::into_inner);
+        passages
+            .iter()
+            .filter(|p| p.read >= since)
+            .copied()
+            .collect()
+    }
+}
+
+/// Where one direction of a connection notes its chunks.
+struct Log {
+    passages: Arc<Mutex<Vec<Passage>>>,
+    connection: usize,
+    upstream: bool,
 }
 
 impl Drop for DelayProxy {
@@ -96,11 +135,12 @@ fn pipe(
     one_way: Duration,
     not_before: Instant,
     idle_close: Option<Duration>,
+    log: Log,
 ) {
     let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
         return;
     };
-    let (send, receive) = mpsc::channel::<(Instant, Option<Vec<u8>>)>();
+    let (send, receive) = mpsc::channel::<(Instant, Instant, Option<Vec<u8>>)>();
     std::thread::spawn(move || {
         let _ = from.set_read_timeout(idle_close);
         let mut buf = vec![0u8; 64 * 1024];
@@ -109,9 +149,10 @@ fn pipe(
                 Ok(0) | Err(_) => None,
                 Ok(n) => Some(buf[..n].to_vec()),
             };
-            let due = (Instant::now() + one_way).max(not_before);
+            let read = Instant::now();
+            let due = (read + one_way).max(not_before);
             let end = chunk.is_none();
-            if send.send((due, chunk)).is_err() || end {
+            if send.send((read, due, chunk)).is_err() || end {
                 break;
             }
         }
@@ -121,7 +162,7 @@ fn pipe(
         }
     });
     std::thread::spawn(move || {
-        for (due, chunk) in receive {
+        for (read, due, chunk) in receive {
             // The simulated wire: each chunk waits out its latency.
             if let Some(wait) = due.checked_duration_since(Instant::now() + SPIN) {
                 std::thread::sleep(wait);
@@ -130,7 +171,16 @@ fn pipe(
                 std::thread::yield_now();
             }
             match chunk {
-                Some(bytes) if to.write_all(&bytes).is_ok() => {}
+                Some(bytes) if to.write_all(&bytes).is_ok() => {
+                    let passage = Passage {
+                        connection: log.connection,
+                        upstream: log.upstream,
+                        read,
+                        written: Instant::now(),
+                    };
+                    let mut passages = log.passages.lock().unwrap_or_else(PoisonError::into_inner);
+                    passages.push(passage);
+                }
                 _ => {
                     let _ = to.shutdown(Shutdown::Write);
                     break;
