@@ -116,17 +116,15 @@ impl Ahead {
         let share = store_share(deadline);
         let storms = storms.filter(|_| matches!(step, Step::Open));
         let count = storms.map(|storms| default_window(store, agent, storms, deadline));
-        let mut outcome = None;
-        let counted = claim_beside_count(&t, count.as_ref(), &mut || {
-            outcome = Some(store.put(agent, &t.key, &record, &claimed, share))
+        let (outcome, counted) = claim_beside_count(&t, count.as_ref(), &mut || {
+            store.put(agent, &t.key, &record, &claimed, share)
         });
         Some(Ahead {
             counted: storms.zip(counted),
             t,
             nonce,
             step,
-            // The claim is always written: `None` cannot be.
-            outcome: outcome?,
+            outcome,
         })
     }
 
@@ -731,15 +729,14 @@ impl Run<'_> {
         share: Deadline,
     ) -> Result<Outcome, Error> {
         let storms = self.storms().filter(|_| self.counted.borrow().is_none());
-        let mut written = None;
-        let counted = claim_beside_count(&self.t, storms.as_ref().map(|(s, _)| s), &mut || {
-            written = Some(self.put(read, claimed, share))
-        });
+        let (written, counted) =
+            claim_beside_count(&self.t, storms.as_ref().map(|(s, _)| s), &mut || {
+                self.put(read, claimed, share)
+            });
         if counted.is_some() {
             *self.counted.borrow_mut() = counted;
         }
-        // The claim is always written; were it not, it would be written now.
-        written.unwrap_or_else(|| self.put(read, claimed, share))
+        written
     }
 
     fn storms(&self) -> Option<(StormStore<'_>, Storms)> {
@@ -964,22 +961,22 @@ impl Run<'_> {
 }
 
 /// Writes a claim (`put`) and, given `count`, the channel's storm count beside it on a helper
-/// thread, so that the count costs no round trip: the window counted in, or `None` (not
-/// counted, or the count failed: it is warned of and made again before the post).
+/// thread, so that the count costs no round trip: what the write answered, and the window
+/// counted in or `None` (not counted, or the count failed: it is warned of and made again
+/// before the post).
 fn claim_beside_count(
     t: &Transition,
     count: Option<&StormStore>,
-    put: &mut dyn FnMut(),
-) -> Option<Window> {
+    put: &mut dyn FnMut() -> Result<Outcome, Error>,
+) -> (Result<Outcome, Error>, Option<Window>) {
     let Some(count) = count else {
-        put();
-        return None;
+        return (put(), None);
     };
     let mut counted = None;
-    beside(&mut || counted = Some(count.count(now_ms())), put);
-    match counted? {
-        Ok(window) => Some(window),
-        Err(err) => {
+    let written = beside(&mut || counted = Some(count.count(now_ms())), put);
+    let window = match counted {
+        Some(Ok(window)) => Some(window),
+        Some(Err(err)) => {
             warn(
                 t,
                 "cannot count the channel's new incidents beside the claim",
@@ -987,7 +984,9 @@ fn claim_beside_count(
             );
             None
         }
-    }
+        None => None,
+    };
+    (written, window)
 }
 
 /// The secret's default channel's storm window, for what a cold start writes before the
